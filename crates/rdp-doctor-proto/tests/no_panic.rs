@@ -1,0 +1,43 @@
+//! Every decoder must survive any input: property tests over arbitrary bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use proptest::prelude::*;
+use rdp_doctor_proto::{nego, sniff, tls, tpkt, x224};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = tpkt::frame_len(&bytes);
+        let _ = x224::decode_connection_confirm(&bytes);
+        let _ = nego::decode_negotiation(&bytes);
+        let _ = tls::decode_alert_record(&bytes);
+        let _ = sniff::guess(&bytes);
+    }
+
+    /// A confirm that starts like TPKT + CC with arbitrary tail: decode or describe, never panic, and a
+    /// successful decode never claims more bytes than it was given.
+    #[test]
+    fn confirm_like_inputs(tail in proptest::collection::vec(any::<u8>(), 0..40), len in 0u16..64) {
+        let mut b = vec![3, 0];
+        b.extend_from_slice(&len.to_be_bytes());
+        b.push(0x0e);
+        b.push(0xd0);
+        b.extend_from_slice(&tail);
+        if let Ok(Some((_, used))) = x224::decode_connection_confirm(&b) {
+            prop_assert!(used <= b.len());
+        }
+    }
+
+    #[test]
+    fn request_roundtrip_length(proto in any::<u32>(), cookie in proptest::option::of("[a-zA-Z0-9._-]{0,40}")) {
+        let req = x224::encode_connection_request(&x224::ConnectionRequestParams {
+            requested: nego::SecurityProtocol(proto),
+            cookie: cookie.clone(),
+        }).unwrap();
+        let expected = 19 + cookie.map_or(0, |c| c.len() + "Cookie: mstshash=\r\n".len());
+        prop_assert_eq!(req.len(), expected);
+        prop_assert_eq!(tpkt::frame_len(&req), Ok(Some(expected)));
+    }
+}
