@@ -1,1 +1,17 @@
+//! rdp-doctor's one model: evidence → rules → findings (with remedies) → report.
+//!
+//! Live probes and capture readers fill the same [`Evidence`]; [`rules::evaluate`] turns it into
+//! [`Finding`]s; [`report::build`] assembles the one [`Report`] every renderer prints. Nothing here does
+//! I/O or reads a clock: the time of observation is part of the evidence.
 
+pub mod catalogue;
+pub mod cert;
+pub mod evidence;
+pub mod finding;
+pub mod remedies;
+pub mod report;
+pub mod rules;
+
+pub use evidence::Evidence;
+pub use finding::{Audience, Finding, Remedy, Severity};
+pub use report::{Layer, LayerName, LayerStatus, Report};

@@ -1,0 +1,195 @@
+//! Evidence: what was observed, layer by layer, with timings. Facts only: no judgement lives here.
+//!
+//! Every type serialises into the report's `evidence` object (part of the JSON contract).
+
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::cert::CertInfo;
+
+/// Everything one diagnosis observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub target: Target,
+    /// Unix time (seconds) at which the observation was made; rules judge certificate validity against it.
+    pub observed_at_unix: i64,
+    pub dns: Option<DnsEvidence>,
+    pub tcp: Option<TcpEvidence>,
+    pub x224: Option<X224Evidence>,
+    pub tls: Option<TlsEvidence>,
+    /// What the tool could not see, said plainly.
+    pub limitations: Vec<String>,
+}
+
+impl Evidence {
+    /// Empty evidence for a target observed at `observed_at_unix`.
+    pub fn new(target: Target, observed_at_unix: i64) -> Self {
+        Self { target, observed_at_unix, dns: None, tcp: None, x224: None, tls: None, limitations: Vec::new() }
+    }
+}
+
+/// What the user asked to check.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Target {
+    /// The text the user typed (`host`, `host:port`, `[v6]:port`).
+    pub input: String,
+    /// The host part: a DNS name or an IP literal.
+    pub host: String,
+    pub port: u16,
+    /// Set when `host` is an IP literal (no DNS lookup is made).
+    pub ip: Option<IpAddr>,
+}
+
+/// Name resolution, by the OS resolver (what mstsc uses) and by a direct DNS query.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsEvidence {
+    pub os: ResolverResult,
+    /// `None` when the direct query was not made.
+    pub direct: Option<ResolverResult>,
+}
+
+/// One resolver's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolverResult {
+    /// Which resolver: "os (getaddrinfo)" or "dns (nameservers …)".
+    pub resolver: String,
+    pub addresses: Vec<IpAddr>,
+    /// The resolver's error, verbatim.
+    pub error: Option<String>,
+    pub duration_ms: f64,
+}
+
+/// TCP connection attempts, in the order made; the first success ends the series.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpEvidence {
+    pub attempts: Vec<TcpAttempt>,
+    /// The per-attempt deadline.
+    pub timeout_ms: u64,
+}
+
+impl TcpEvidence {
+    /// The address that accepted, if any.
+    pub fn connected(&self) -> Option<&TcpAttempt> {
+        self.attempts.iter().find(|a| a.outcome == TcpOutcome::Connected)
+    }
+}
+
+/// One connect attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpAttempt {
+    pub addr: SocketAddr,
+    pub outcome: TcpOutcome,
+    pub duration_ms: f64,
+    /// The OS error text for failures.
+    pub detail: Option<String>,
+}
+
+/// How a connect attempt ended.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    Connected,
+    /// RST in answer to the SYN: nothing listens, or a firewall rejects.
+    Refused,
+    /// No answer before the deadline: a firewall drops the packets (or the host is down).
+    TimedOut,
+    /// ICMP unreachable (host/network), or no route.
+    Unreachable,
+    /// Any other local error.
+    Error,
+}
+
+/// The X.224 Connection Request / Confirm exchange.
+#[derive(Debug, Clone, Serialize)]
+pub struct X224Evidence {
+    /// `requestedProtocols` sent in RDP_NEG_REQ.
+    pub requested_protocols: u32,
+    pub requested_names: Vec<String>,
+    pub cookie_sent: bool,
+    pub request_hex: String,
+    /// The bytes received (up to a bound), hex.
+    pub response_hex: String,
+    pub outcome: X224Outcome,
+    pub duration_ms: f64,
+    pub timeout_ms: u64,
+}
+
+/// What came back for the Connection Request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum X224Outcome {
+    /// A Connection Confirm arrived.
+    Confirm { negotiation: NegotiationResult, anomalies: Vec<String> },
+    /// The server closed the connection (FIN) after `received` bytes.
+    Closed { received: usize },
+    /// The server reset the connection.
+    Reset { received: usize },
+    /// Nothing complete arrived before the deadline.
+    NoResponse { received: usize },
+    /// The bytes are not TPKT: something else listens on the port.
+    NotRdp { guess: String },
+    /// TPKT, but not a usable Connection Confirm.
+    Malformed { error: String },
+    /// A local I/O error while sending or receiving.
+    IoError { error: String },
+}
+
+/// The negotiation part of a Connection Confirm.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NegotiationResult {
+    /// RDP_NEG_RSP.
+    Selected { protocol: u32, protocol_names: Vec<String>, flags: u8, flag_names: Vec<String> },
+    /// RDP_NEG_FAILURE.
+    Failure { code: u32, name: String },
+    /// A confirm without negotiation data: the server uses Standard RDP Security.
+    Legacy,
+    /// A negotiation type the spec does not define for a confirm.
+    Unknown { neg_type: u8, value: u32 },
+}
+
+/// The TLS handshake on the RDP connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsEvidence {
+    /// The TLS implementation used for the probe.
+    pub stack: String,
+    pub outcome: TlsOutcome,
+    /// The name certificate matching is judged against (what the user typed).
+    pub server_name: String,
+    /// e.g. "TLS 1.3".
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub duration_ms: f64,
+    pub timeout_ms: u64,
+    /// The chain as the server sent it, leaf first.
+    pub chain: Vec<CertInfo>,
+    /// The OS trust store's verdict on the chain and name.
+    pub trust: Option<TrustVerdict>,
+}
+
+/// How the handshake ended.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TlsOutcome {
+    Established,
+    /// The server sent a TLS alert.
+    AlertReceived { description: u8, name: String },
+    /// The server closed the connection during the handshake.
+    Closed,
+    /// The server reset the connection during the handshake.
+    Reset,
+    /// The handshake did not finish before the deadline.
+    TimedOut,
+    /// The peer broke the protocol, or the handshake failed locally (the error is quoted).
+    Failed { error: String },
+}
+
+/// The trust verdict of the platform verifier.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TrustVerdict {
+    /// Which verifier judged (e.g. "rustls-platform-verifier (OS trust store)").
+    pub verifier: String,
+    pub trusted: bool,
+    /// The verifier's reason when not trusted.
+    pub error: Option<String>,
+}

@@ -1,0 +1,412 @@
+//! The report: the one structure every renderer prints (text, JSON, later Markdown/HTML/Prometheus).
+//!
+//! JSON contract (`schema_version` 1): `schema_version`, `tool`, `target`, `verdict` (the top finding's ID,
+//! or `ok`), `max_severity`, `first_failing_layer`, `duration_ms`, `layers[]` (`name`, `status`,
+//! `duration_ms`, `summary`, `details[]`), `findings[]` (`id`, `severity`, `layer`, `title`, `summary`,
+//! `evidence[]`, `explanation`, `remedies[]`), `limitations[]`, and the raw `evidence`. Fields are only
+//! ever added within a schema version.
+
+use serde::Serialize;
+
+use crate::evidence::{Evidence, NegotiationResult, Target, TcpOutcome, TlsOutcome, X224Outcome};
+use crate::finding::{Finding, Severity};
+use crate::rules::{self, LAYER_ORDER};
+
+/// Version of the JSON contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The layers, in probe order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerName {
+    Dns,
+    Tcp,
+    X224,
+    Tls,
+}
+
+impl LayerName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Tcp => "tcp",
+            Self::X224 => "x224",
+            Self::Tls => "tls",
+        }
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dns => "DNS",
+            Self::Tcp => "TCP",
+            Self::X224 => "X.224",
+            Self::Tls => "TLS",
+        }
+    }
+}
+
+/// How far a layer got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerStatus {
+    Ok,
+    Warn,
+    Fail,
+    /// Not applicable for this target (an IP literal needs no DNS; Standard RDP Security has no TLS).
+    Skipped,
+    /// An earlier layer stopped the run.
+    NotReached,
+}
+
+impl LayerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+            Self::Skipped => "skipped",
+            Self::NotReached => "not_reached",
+        }
+    }
+}
+
+/// A labelled fact shown under a layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detail {
+    pub label: String,
+    pub value: String,
+}
+
+/// One layer of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    pub name: LayerName,
+    pub status: LayerStatus,
+    pub duration_ms: Option<f64>,
+    pub summary: String,
+    pub details: Vec<Detail>,
+}
+
+/// Tool identification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// The diagnosis of one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub target: Target,
+    /// The most severe finding's ID (warn or fail), `ok`, or `incomplete` when the run stopped before the
+    /// last layer without a finding that explains it.
+    pub verdict: String,
+    pub max_severity: Option<Severity>,
+    pub first_failing_layer: Option<LayerName>,
+    pub duration_ms: f64,
+    pub layers: Vec<Layer>,
+    pub findings: Vec<Finding>,
+    pub limitations: Vec<String>,
+    pub evidence: Evidence,
+}
+
+impl Report {
+    /// Exit status: 0 when no finding is at or above `fail_on` (`None`: never fail), 1 otherwise.
+    pub fn exit_code(&self, fail_on: Option<Severity>) -> i32 {
+        match (fail_on, self.max_severity) {
+            (Some(threshold), Some(max)) if max >= threshold => 1,
+            _ => 0,
+        }
+    }
+}
+
+fn detail(label: &str, value: impl Into<String>) -> Detail {
+    Detail { label: label.to_owned(), value: value.into() }
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v < 10.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+}
+
+fn dns_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
+    let Some(dns) = &ev.dns else {
+        return if ev.target.ip.is_some() {
+            (None, format!("{} is an IP address: no lookup", ev.target.host), vec![], true)
+        } else {
+            (None, "not reached".to_owned(), vec![], false)
+        };
+    };
+    let mut details = Vec::new();
+    for r in std::iter::once(&dns.os).chain(dns.direct.iter()) {
+        let v = match &r.error {
+            Some(e) => format!("error: {e} ({})", fmt_ms(r.duration_ms)),
+            None => format!(
+                "{} ({})",
+                r.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                fmt_ms(r.duration_ms)
+            ),
+        };
+        details.push(detail(&r.resolver, v));
+    }
+    let summary = if dns.os.addresses.is_empty() {
+        format!("{} does not resolve", ev.target.host)
+    } else {
+        format!("{} resolves to {} address(es)", ev.target.host, dns.os.addresses.len())
+    };
+    (Some(dns.os.duration_ms), summary, details, false)
+}
+
+fn tcp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
+    let Some(tcp) = &ev.tcp else { return (None, "not reached".to_owned(), vec![]) };
+    let details = tcp
+        .attempts
+        .iter()
+        .map(|a| {
+            let outcome = match a.outcome {
+                TcpOutcome::Connected => "connected",
+                TcpOutcome::Refused => "refused",
+                TcpOutcome::TimedOut => "timed out",
+                TcpOutcome::Unreachable => "unreachable",
+                TcpOutcome::Error => "error",
+            };
+            let extra = a.detail.as_ref().map(|d| format!(", {d}")).unwrap_or_default();
+            detail(&a.addr.to_string(), format!("{outcome} ({}{extra})", fmt_ms(a.duration_ms)))
+        })
+        .collect();
+    let total: f64 = tcp.attempts.iter().map(|a| a.duration_ms).sum();
+    let summary = match tcp.connected() {
+        Some(a) => format!("connected to {} in {}", a.addr, fmt_ms(a.duration_ms)),
+        None => format!("no connection to port {} ({} attempt(s))", ev.target.port, tcp.attempts.len()),
+    };
+    (Some(total), summary, details)
+}
+
+fn x224_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
+    let Some(x) = &ev.x224 else { return (None, "not reached".to_owned(), vec![]) };
+    let mut details = vec![detail("requested", x.requested_names.join(" | "))];
+    let summary = match &x.outcome {
+        X224Outcome::Confirm { negotiation, .. } => match negotiation {
+            NegotiationResult::Selected { protocol_names, flag_names, .. } => {
+                details.push(detail("selected", protocol_names.join(" | ")));
+                if !flag_names.is_empty() {
+                    details.push(detail("server flags", flag_names.join(", ")));
+                }
+                format!("RDP_NEG_RSP: server selected {}", protocol_names.join(" | "))
+            }
+            NegotiationResult::Failure { name, code } => {
+                details.push(detail("failure", format!("{name} (0x{code:08x})")));
+                format!("RDP_NEG_FAILURE: {name}")
+            }
+            NegotiationResult::Legacy => "Connection Confirm without negotiation (Standard RDP Security)".to_owned(),
+            NegotiationResult::Unknown { neg_type, .. } => format!("unknown negotiation type 0x{neg_type:02x}"),
+        },
+        X224Outcome::Closed { .. } => "server closed the connection".to_owned(),
+        X224Outcome::Reset { .. } => "server reset the connection".to_owned(),
+        X224Outcome::NoResponse { .. } => format!("no answer within {} ms", x.timeout_ms),
+        X224Outcome::NotRdp { guess } => format!("not RDP: {guess}"),
+        X224Outcome::Malformed { error } => format!("malformed answer: {error}"),
+        X224Outcome::IoError { error } => format!("I/O error: {error}"),
+    };
+    if !x.response_hex.is_empty() {
+        details.push(detail("response", x.response_hex.clone()));
+    }
+    (Some(x.duration_ms), summary, details)
+}
+
+fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
+    let Some(tls) = &ev.tls else {
+        let skipped = matches!(
+            ev.x224.as_ref().map(|x| &x.outcome),
+            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol: 0, .. } | NegotiationResult::Legacy, .. })
+        );
+        let why = if skipped { "Standard RDP Security selected: no TLS" } else { "not reached" };
+        return (None, why.to_owned(), vec![], skipped);
+    };
+    let mut details = vec![detail("stack", tls.stack.clone())];
+    if let Some(v) = &tls.version {
+        details.push(detail("version", v.clone()));
+    }
+    if let Some(c) = &tls.cipher_suite {
+        details.push(detail("cipher suite", c.clone()));
+    }
+    for (i, c) in tls.chain.iter().enumerate() {
+        let role = if i == 0 { "certificate".to_owned() } else { format!("chain #{i}") };
+        if let Some(e) = &c.parse_error {
+            details.push(detail(&role, e.clone()));
+            continue;
+        }
+        details.push(detail(&role, c.subject.clone()));
+        if i == 0 {
+            details.push(detail("issuer", c.issuer.clone()));
+            details.push(detail(
+                "valid",
+                format!("{} → {} ({} days left)", c.not_before, c.not_after, c.days_left(ev.observed_at_unix)),
+            ));
+            let mut names: Vec<String> = c.dns_names.iter().map(|n| format!("DNS:{n}")).collect();
+            names.extend(c.ip_addresses.iter().map(|a| format!("IP:{a}")));
+            details.push(detail("names", if names.is_empty() { "(no subjectAltName)".to_owned() } else { names.join(", ") }));
+            let m = c.matches_name(&tls.server_name);
+            details.push(detail("name match", format!("{} ({})", if m.matched { "yes" } else { "no" }, m.detail)));
+            details.push(detail("key", format!("{} {} bits, {}", c.key_type, c.key_bits, c.signature_algorithm)));
+            details.push(detail("EKU", if c.ekus.is_empty() { "(none: any usage)".to_owned() } else { c.ekus.join(", ") }));
+            details.push(detail("self-signed", if c.self_signed { "yes" } else { "no" }));
+            details.push(detail("serial", c.serial.clone()));
+            details.push(detail("SHA-1 thumbprint", c.sha1_thumbprint.clone()));
+            details.push(detail("SHA-256", c.sha256.clone()));
+        }
+    }
+    if let Some(t) = &tls.trust {
+        let v = if t.trusted { "trusted".to_owned() } else { format!("not trusted: {}", t.error.as_deref().unwrap_or("?")) };
+        details.push(detail("OS trust", v));
+    }
+    let summary = match &tls.outcome {
+        TlsOutcome::Established => format!(
+            "{} {} established",
+            tls.version.as_deref().unwrap_or("TLS"),
+            tls.cipher_suite.as_deref().unwrap_or("")
+        )
+        .replace("  ", " "),
+        TlsOutcome::AlertReceived { name, .. } => format!("server sent TLS alert {name}"),
+        TlsOutcome::Closed => "server closed the connection during the handshake".to_owned(),
+        TlsOutcome::Reset => "server reset the connection during the handshake".to_owned(),
+        TlsOutcome::TimedOut => format!("handshake not finished within {} ms", tls.timeout_ms),
+        TlsOutcome::Failed { error } => format!("handshake failed: {error}"),
+    };
+    (Some(tls.duration_ms), summary, details, false)
+}
+
+fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
+    if skipped {
+        return LayerStatus::Skipped;
+    }
+    if !reached {
+        return LayerStatus::NotReached;
+    }
+    match findings.iter().filter(|f| f.layer == layer.as_str()).map(|f| f.severity).max() {
+        Some(Severity::Fail) => LayerStatus::Fail,
+        Some(Severity::Warn) => LayerStatus::Warn,
+        _ => LayerStatus::Ok,
+    }
+}
+
+/// Builds the report from the evidence: runs the rules, derives layer statuses and the verdict.
+pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
+    let findings = rules::evaluate(&evidence);
+    let (dns_ms, dns_sum, dns_det, dns_skip) = dns_layer(&evidence);
+    let (tcp_ms, tcp_sum, tcp_det) = tcp_layer(&evidence);
+    let (x_ms, x_sum, x_det) = x224_layer(&evidence);
+    let (tls_ms, tls_sum, tls_det, tls_skip) = tls_layer(&evidence);
+    let layers = vec![
+        Layer {
+            name: LayerName::Dns,
+            status: status_for(LayerName::Dns, &findings, evidence.dns.is_some(), dns_skip),
+            duration_ms: dns_ms,
+            summary: dns_sum,
+            details: dns_det,
+        },
+        Layer {
+            name: LayerName::Tcp,
+            status: status_for(LayerName::Tcp, &findings, evidence.tcp.is_some(), false),
+            duration_ms: tcp_ms,
+            summary: tcp_sum,
+            details: tcp_det,
+        },
+        Layer {
+            name: LayerName::X224,
+            status: status_for(LayerName::X224, &findings, evidence.x224.is_some(), false),
+            duration_ms: x_ms,
+            summary: x_sum,
+            details: x_det,
+        },
+        Layer {
+            name: LayerName::Tls,
+            status: status_for(LayerName::Tls, &findings, evidence.tls.is_some(), tls_skip),
+            duration_ms: tls_ms,
+            summary: tls_sum,
+            details: tls_det,
+        },
+    ];
+    debug_assert_eq!(layers.len(), LAYER_ORDER.len());
+    let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
+    let max_severity = findings.iter().map(|f| f.severity).max();
+    // "ok" only when the last applicable layer was really reached: never report success on a run that
+    // stopped early without a finding to say why.
+    let complete = layers.iter().all(|l| l.status != LayerStatus::NotReached);
+    let verdict = match findings.iter().find(|f| f.severity >= Severity::Warn) {
+        Some(f) => f.id.to_owned(),
+        None if complete => "ok".to_owned(),
+        None => "incomplete".to_owned(),
+    };
+    let mut limitations = evidence.limitations.clone();
+    let tls_ok = matches!(evidence.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
+    if tls_ok {
+        limitations.push(
+            "Checked up to the TLS handshake. CredSSP/NLA, licensing and the session itself were not exercised; \
+             the server may still refuse a logon after this point (for example with ERRINFO 0x7)."
+                .to_owned(),
+        );
+    }
+    if tls_skip {
+        limitations.push(
+            "Standard RDP Security is encrypted with RC4 after the MCS exchange; this check stops at negotiation."
+                .to_owned(),
+        );
+    }
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo { name: "rdp-doctor", version: env!("CARGO_PKG_VERSION") },
+        target: evidence.target.clone(),
+        verdict,
+        max_severity,
+        first_failing_layer,
+        duration_ms,
+        layers,
+        findings,
+        limitations,
+        evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::*;
+    use crate::rules::testkit::base;
+
+    #[test]
+    fn refused_port_fails_at_tcp() {
+        let mut ev = base();
+        ev.tcp = Some(TcpEvidence {
+            attempts: vec![TcpAttempt {
+                addr: "127.0.0.1:3389".parse().unwrap_or_else(|_| unreachable!()),
+                outcome: TcpOutcome::Refused,
+                duration_ms: 0.2,
+                detail: Some("Connection refused (os error 111)".into()),
+            }],
+            timeout_ms: 3000,
+        });
+        let r = build(ev, 1.0);
+        assert_eq!(r.verdict, "tcp.refused");
+        assert_eq!(r.first_failing_layer, Some(LayerName::Tcp));
+        let statuses: Vec<_> = r.layers.iter().map(|l| l.status).collect();
+        assert_eq!(statuses, vec![LayerStatus::Skipped, LayerStatus::Fail, LayerStatus::NotReached, LayerStatus::NotReached]);
+        assert_eq!(r.exit_code(Some(Severity::Warn)), 1);
+        assert_eq!(r.exit_code(None), 0);
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["findings"][0]["id"], "tcp.refused");
+        assert_eq!(json["layers"][1]["status"], "fail");
+        assert!(json["findings"][0]["remedies"][0]["steps"].is_array());
+    }
+
+    #[test]
+    fn empty_evidence_is_never_ok_silently() {
+        // No TCP evidence at all and no finding: the verdict must not be "ok".
+        let r = build(base(), 0.0);
+        assert_eq!(r.verdict, "incomplete");
+        assert!(r.layers.iter().skip(1).all(|l| l.status == LayerStatus::NotReached));
+    }
+}

@@ -1,0 +1,54 @@
+//! Rules: one unit per layer, each a pure function of the evidence, with its tests beside it.
+
+mod dns;
+mod tcp;
+mod tls;
+mod x224;
+
+use crate::evidence::Evidence;
+use crate::finding::Finding;
+
+/// Layer order, for sorting and for "first failing layer".
+pub const LAYER_ORDER: [&str; 4] = ["dns", "tcp", "x224", "tls"];
+
+fn layer_rank(layer: &str) -> usize {
+    LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
+}
+
+/// Runs every rule over the evidence. Findings come back in a stable order: most severe first, then
+/// layer order, then ID.
+pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
+    let mut out = Vec::new();
+    dns::check(evidence, &mut out);
+    tcp::check(evidence, &mut out);
+    x224::check(evidence, &mut out);
+    tls::check(evidence, &mut out);
+    out.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(layer_rank(a.layer).cmp(&layer_rank(b.layer))).then(a.id.cmp(b.id))
+    });
+    out
+}
+
+/// Milliseconds for evidence lines.
+pub(crate) fn ms(v: f64) -> String {
+    if v < 10.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit {
+    use crate::evidence::*;
+
+    /// Evidence for 127.0.0.1:3389 observed at a fixed instant (2026-11-21T00:00:00Z).
+    pub fn base() -> Evidence {
+        Evidence::new(
+            Target { input: "127.0.0.1".into(), host: "127.0.0.1".into(), port: 3389, ip: "127.0.0.1".parse().ok() },
+            NOW,
+        )
+    }
+
+    pub const NOW: i64 = 1_795_305_600;
+
+    pub fn ids(findings: &[crate::Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.id).collect()
+    }
+}
