@@ -1,0 +1,82 @@
+//! TCP connect to each address in turn; the first success wins, every outcome is kept.
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use rdp_doctor_core::evidence::{TcpAttempt, TcpEvidence, TcpOutcome};
+use tokio::net::TcpStream;
+
+use crate::elapsed_ms;
+
+/// At most this many addresses are tried, so a name with a hundred records cannot stretch the run.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Classifies a connect error the way the finding rules need it.
+pub fn classify(err: &std::io::Error) -> TcpOutcome {
+    match err.kind() {
+        ErrorKind::ConnectionRefused => TcpOutcome::Refused,
+        ErrorKind::TimedOut => TcpOutcome::TimedOut,
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable | ErrorKind::AddrNotAvailable => {
+            TcpOutcome::Unreachable
+        }
+        _ => TcpOutcome::Error,
+    }
+}
+
+/// One attempt, bounded by `timeout`.
+pub async fn connect_one(addr: SocketAddr, timeout: Duration) -> (TcpAttempt, Option<TcpStream>) {
+    let start = Instant::now();
+    let result = tokio::time::timeout(timeout, TcpStream::connect(addr)).await;
+    let duration_ms = elapsed_ms(start);
+    match result {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            (TcpAttempt { addr, outcome: TcpOutcome::Connected, duration_ms, detail: None }, Some(stream))
+        }
+        Ok(Err(e)) => (TcpAttempt { addr, outcome: classify(&e), duration_ms, detail: Some(e.to_string()) }, None),
+        Err(_) => (TcpAttempt { addr, outcome: TcpOutcome::TimedOut, duration_ms, detail: None }, None),
+    }
+}
+
+/// Tries `addrs` in order (at most [`MAX_ADDRESSES`]) and stops at the first that accepts.
+pub async fn connect_any(addrs: &[IpAddr], port: u16, timeout: Duration) -> (TcpEvidence, Option<TcpStream>) {
+    let mut attempts = Vec::new();
+    for ip in addrs.iter().take(MAX_ADDRESSES) {
+        let (attempt, stream) = connect_one(SocketAddr::new(*ip, port), timeout).await;
+        attempts.push(attempt);
+        if stream.is_some() {
+            return (TcpEvidence { attempts, timeout_ms: millis(timeout) }, stream);
+        }
+    }
+    (TcpEvidence { attempts, timeout_ms: millis(timeout) }, None)
+}
+
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn refused_on_closed_loopback_port() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let (ev, s) = connect_any(&["127.0.0.1".parse().unwrap()], port, Duration::from_secs(2)).await;
+        assert!(s.is_none());
+        assert_eq!(ev.attempts[0].outcome, TcpOutcome::Refused);
+    }
+
+    #[tokio::test]
+    async fn first_success_wins() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let (ev, s) = connect_any(&["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()], port, Duration::from_secs(2)).await;
+        assert!(s.is_some());
+        assert_eq!(ev.attempts.len(), 1);
+    }
+}

@@ -1,0 +1,181 @@
+//! The TLS handshake on the RDP connection (MS-RDPBCGR 5.4.5.1), with rustls.
+//!
+//! A recording certificate verifier keeps the whole chain and asks the OS trust store for its verdict,
+//! then accepts, so a bad certificate is evidence instead of a dead end and the handshake runs to the end.
+//! Handshake signatures are still verified with the real algorithms.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdp_doctor_core::cert::CertInfo;
+use rdp_doctor_core::evidence::{TlsEvidence, TlsOutcome, TrustVerdict};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::elapsed_ms;
+use crate::tcp::millis;
+
+const STACK: &str = "rustls 0.23 (TLS 1.2/1.3)";
+const VERIFIER: &str = "OS trust store (rustls-platform-verifier)";
+
+#[derive(Debug, Default)]
+struct Recorded {
+    chain: Vec<Vec<u8>>,
+    trust: Option<TrustVerdict>,
+}
+
+#[derive(Debug)]
+struct RecordingVerifier {
+    platform: Option<rustls_platform_verifier::Verifier>,
+    platform_error: Option<String>,
+    provider: Arc<CryptoProvider>,
+    record: Arc<Mutex<Recorded>>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let trust = match &self.platform {
+            Some(p) => match p.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+                Ok(_) => TrustVerdict { verifier: VERIFIER.to_owned(), trusted: true, error: None },
+                Err(e) => TrustVerdict { verifier: VERIFIER.to_owned(), trusted: false, error: Some(describe_rustls(&e)) },
+            },
+            None => TrustVerdict {
+                verifier: VERIFIER.to_owned(),
+                trusted: false,
+                error: Some(format!("no trust store available: {}", self.platform_error.as_deref().unwrap_or("unknown"))),
+            },
+        };
+        if let Ok(mut r) = self.record.lock() {
+            r.chain = std::iter::once(end_entity).chain(intermediates).map(|c| c.as_ref().to_vec()).collect();
+            r.trust = Some(trust);
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A rustls error in words a human reads (certificate errors by their meaning).
+fn describe_rustls(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(c) => format!("invalid certificate: {c:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The outcome of a failed handshake, from the I/O error tokio-rustls returns.
+fn failure_outcome(e: &std::io::Error) -> TlsOutcome {
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return match inner {
+            rustls::Error::AlertReceived(desc) => {
+                let code = u8::from(*desc);
+                TlsOutcome::AlertReceived {
+                    description: code,
+                    name: rdp_doctor_proto::tls::AlertDescription(code).name().map_or_else(|| format!("{desc:?}"), str::to_owned),
+                }
+            }
+            other => TlsOutcome::Failed { error: describe_rustls(other) },
+        };
+    }
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => TlsOutcome::Closed,
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe => {
+            TlsOutcome::Reset
+        }
+        _ => TlsOutcome::Failed { error: e.to_string() },
+    }
+}
+
+/// Runs a TLS handshake over `stream` (already past the X.224 exchange), judging certificates against
+/// `name`. Returns the evidence and, when the OS trust store could not be consulted, a limitation.
+pub async fn handshake<S>(stream: S, name: &str, timeout: Duration) -> (TlsEvidence, Option<String>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let (platform, platform_error) = match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let limitation = platform_error
+        .as_ref()
+        .map(|e| format!("The OS trust store could not be loaded ({e}); certificate trust was not judged."));
+    let record = Arc::new(Mutex::new(Recorded::default()));
+    let verifier = Arc::new(RecordingVerifier { platform, platform_error, provider: provider.clone(), record: record.clone() });
+    let mut ev = TlsEvidence {
+        stack: STACK.to_owned(),
+        outcome: TlsOutcome::TimedOut,
+        server_name: name.to_owned(),
+        version: None,
+        cipher_suite: None,
+        duration_ms: 0.0,
+        timeout_ms: millis(timeout),
+        chain: vec![],
+        trust: None,
+    };
+    let config = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+    {
+        Ok(c) => c,
+        Err(e) => {
+            ev.outcome = TlsOutcome::Failed { error: format!("local TLS configuration: {e}") };
+            return (ev, limitation);
+        }
+    };
+    // A name rustls cannot use for SNI (e.g. with an underscore) is replaced for the handshake only;
+    // certificate matching still uses `name`.
+    let server_name = ServerName::try_from(name.to_owned())
+        .unwrap_or_else(|_| ServerName::try_from("invalid.invalid").unwrap_or(ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into())));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let start = Instant::now();
+    let result = tokio::time::timeout(timeout, connector.connect(server_name, stream)).await;
+    ev.duration_ms = elapsed_ms(start);
+    match result {
+        Ok(Ok(mut tls)) => {
+            let (_, conn) = tls.get_ref();
+            ev.version = conn.protocol_version().map(|v| rdp_doctor_proto::tls::version_name(u16::from(v)));
+            ev.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            ev.outcome = TlsOutcome::Established;
+            // Say goodbye politely; the server would otherwise wait for CredSSP until its own timeout.
+            let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
+        }
+        Ok(Err(e)) => ev.outcome = failure_outcome(&e),
+        Err(_) => ev.outcome = TlsOutcome::TimedOut,
+    }
+    if let Ok(r) = record.lock() {
+        ev.chain = r.chain.iter().map(|der| CertInfo::from_der(der)).collect();
+        ev.trust = r.trust.clone();
+    }
+    (ev, limitation)
+}
