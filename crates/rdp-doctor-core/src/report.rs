@@ -241,10 +241,15 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
         details.push(detail(&role, c.subject.clone()));
         if i == 0 {
             details.push(detail("issuer", c.issuer.clone()));
-            details.push(detail(
-                "valid",
-                format!("{} → {} ({} days left)", c.not_before, c.not_after, c.days_left(ev.observed_at_unix)),
-            ));
+            let now = ev.observed_at_unix;
+            let state = if now > c.not_after_unix {
+                format!("expired {} day(s) ago", (now - c.not_after_unix) / 86_400)
+            } else if now < c.not_before_unix {
+                "not valid yet".to_owned()
+            } else {
+                format!("{} days left", c.days_left(now))
+            };
+            details.push(detail("valid", format!("{} → {} ({state})", c.not_before, c.not_after)));
             let mut names: Vec<String> = c.dns_names.iter().map(|n| format!("DNS:{n}")).collect();
             names.extend(c.ip_addresses.iter().map(|a| format!("IP:{a}")));
             details.push(detail("names", if names.is_empty() { "(no subjectAltName)".to_owned() } else { names.join(", ") }));

@@ -87,8 +87,18 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// A rustls error in words a human reads (certificate errors by their meaning).
 fn describe_rustls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
     match e {
-        rustls::Error::InvalidCertificate(c) => format!("invalid certificate: {c:?}"),
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".to_owned(),
+            C::UnknownIssuer => "issuer not in the trust store (self-signed or private CA, or a missing intermediate)".to_owned(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => "certificate not valid for this name".to_owned(),
+            C::Revoked => "certificate revoked".to_owned(),
+            C::BadSignature => "bad signature in the chain".to_owned(),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "certificate not valid for server authentication".to_owned(),
+            other => format!("invalid certificate ({other:?})"),
+        },
         other => other.to_string(),
     }
 }

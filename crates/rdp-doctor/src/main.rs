@@ -1,1 +1,56 @@
-fn main() {}
+//! rdp-doctor: tells an administrator exactly why a Remote Desktop connection fails and what to do.
+//!
+//! The binary is thin: it parses arguments, runs the library's probes, builds the one report and hands it
+//! to a renderer. It is the only place that prints. Exit codes: 0 = nothing at or above `--fail-on`,
+//! 1 = findings at or above it, 2 = the tool itself failed (bad arguments, internal error).
+
+mod cli;
+mod demo;
+mod render;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    cli.color.write_global();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rdp-doctor: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("rdp-doctor: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Check(args) => {
+            let target = rdp_doctor_probe::parse_target(&args.target, args.port.unwrap_or(3389))?;
+            let opts = args.probe.options()?;
+            let start = Instant::now();
+            let evidence = rdp_doctor_probe::check(target, &opts).await;
+            let report = rdp_doctor_core::report::build(evidence, start.elapsed().as_secs_f64() * 1000.0);
+            Ok(render::emit(&report, &args.output))
+        }
+        Command::Demo(args) => demo::run(&args).await,
+    }
+}

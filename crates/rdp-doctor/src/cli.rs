@@ -1,0 +1,196 @@
+//! Command-line interface. Flags are documented where they are defined.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rdp_doctor_core::Severity;
+use rdp_doctor_probe::CheckOptions;
+use rdp_doctor_proto::nego::SecurityProtocol;
+
+/// Tells you exactly why a Remote Desktop connection fails, with the evidence and the fix.
+#[derive(Debug, Parser)]
+#[command(name = "rdp-doctor", version, about, long_about = None)]
+pub struct Cli {
+    /// When to use colour (NO_COLOR and CLICOLOR are honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, global = true)]
+    pub color: ColorArg,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose one RDP server layer by layer: DNS, TCP, X.224 negotiation, TLS and its certificate.
+    Check(CheckArgs),
+    /// Start a built-in RDP server on loopback (certificate expired yesterday) and diagnose it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The server: HOST, HOST:PORT, [IPv6]:PORT.
+    pub target: String,
+    /// The port when TARGET has none.
+    #[arg(long, short = 'p')]
+    pub port: Option<u16>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How to probe.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Deadline of each layer (DNS, each TCP attempt, X.224, TLS): `5s`, `1500ms` or seconds.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Security protocols to offer in RDP_NEG_REQ: a comma list of rdp, ssl, hybrid, hybrid_ex, rdstls,
+    /// rdsaad, or a number such as 0x0b.
+    #[arg(long, default_value = "ssl,hybrid,hybrid_ex")]
+    pub protocols: String,
+    /// Send `Cookie: mstshash=NAME` in the Connection Request (some load balancers route on it).
+    #[arg(long, value_name = "NAME")]
+    pub cookie: Option<String>,
+    /// Skip the direct DNS query (hickory) and use only the OS resolver.
+    #[arg(long)]
+    pub no_direct_dns: bool,
+    /// Match the certificate against this name instead of the target host.
+    #[arg(long, value_name = "NAME")]
+    pub tls_name: Option<String>,
+}
+
+impl ProbeArgs {
+    pub fn options(&self) -> anyhow::Result<CheckOptions> {
+        Ok(CheckOptions {
+            timeout: self.timeout,
+            requested: parse_protocols(&self.protocols)?,
+            cookie: self.cookie.clone(),
+            direct_dns: !self.no_direct_dns,
+            tls_name: self.tls_name.clone(),
+        })
+    }
+}
+
+/// How to print.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print the report as JSON (schema_version 1, documented in README.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warn)]
+    pub fail_on: FailOn,
+    /// Also show info findings and every detail of every layer.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            Self::Fail => Some(Severity::Fail),
+            Self::Warn => Some(Severity::Warn),
+            Self::Info => Some(Severity::Info),
+            Self::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArg {
+    pub fn write_global(self) {
+        let choice = match self {
+            Self::Auto => anstream::ColorChoice::Auto,
+            Self::Always => anstream::ColorChoice::Always,
+            Self::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("invalid duration {s:?}: use 5s, 1500ms or 2.5"))?;
+    let secs = v * mult;
+    if !(0.001..=600.0).contains(&secs) {
+        return Err(format!("duration {s:?} must be between 1ms and 600s"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `--protocols`.
+pub fn parse_protocols(s: &str) -> anyhow::Result<SecurityProtocol> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x") {
+        return Ok(SecurityProtocol(u32::from_str_radix(hex, 16).context("invalid hex in --protocols")?));
+    }
+    if let Ok(n) = s.parse::<u32>() {
+        return Ok(SecurityProtocol(n));
+    }
+    let mut bits = 0u32;
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        bits |= match part.to_ascii_lowercase().as_str() {
+            "rdp" => 0,
+            "ssl" | "tls" => SecurityProtocol::PROTOCOL_SSL.0,
+            "hybrid" | "nla" | "credssp" => SecurityProtocol::PROTOCOL_HYBRID.0,
+            "hybrid_ex" | "hybrid-ex" => SecurityProtocol::PROTOCOL_HYBRID_EX.0,
+            "rdstls" => SecurityProtocol::PROTOCOL_RDSTLS.0,
+            "rdsaad" | "aad" => SecurityProtocol::PROTOCOL_RDSAAD.0,
+            other => bail!("unknown protocol {other:?} in --protocols (use rdp, ssl, hybrid, hybrid_ex, rdstls, rdsaad)"),
+        };
+    }
+    Ok(SecurityProtocol(bits))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("9999s").is_err());
+    }
+
+    #[test]
+    fn protocols() {
+        assert_eq!(parse_protocols("ssl,hybrid,hybrid_ex").unwrap(), SecurityProtocol(0x0b));
+        assert_eq!(parse_protocols("rdp").unwrap(), SecurityProtocol(0));
+        assert_eq!(parse_protocols("0x03").unwrap(), SecurityProtocol(3));
+        assert!(parse_protocols("bogus").is_err());
+    }
+}

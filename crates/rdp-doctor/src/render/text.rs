@@ -1,0 +1,121 @@
+//! Human output: layers with timings, the verdict, findings with evidence and remedies, limitations.
+//! Styles are ANSI; `anstream` strips them when the output is not a terminal or NO_COLOR is set.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use rdp_doctor_core::{LayerStatus, Report, Severity};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+fn status_style(s: LayerStatus) -> Style {
+    match s {
+        LayerStatus::Ok => GREEN,
+        LayerStatus::Warn => YELLOW,
+        LayerStatus::Fail => RED,
+        LayerStatus::Skipped | LayerStatus::NotReached => DIM,
+    }
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Fail => RED,
+        Severity::Warn => YELLOW,
+        Severity::Info => CYAN,
+    }
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v < 10.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+}
+
+/// Renders the report for a terminal. `verbose` adds info findings' full text and all layer details.
+pub fn render(r: &Report, verbose: bool) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} {} — check {}:{}", paint(BOLD, r.tool.name), r.tool.version, r.target.host, r.target.port);
+    let _ = writeln!(o);
+    for layer in &r.layers {
+        let status = layer.status.as_str();
+        let time = layer.duration_ms.map(fmt_ms).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {:<6} {} {}  {}",
+            layer.name.label(),
+            paint(status_style(layer.status), &format!("{status:<11}")),
+            layer.summary,
+            paint(DIM, &time)
+        );
+        let show_details = verbose || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn) || layer.name.as_str() == "tls";
+        if show_details {
+            for d in &layer.details {
+                let _ = writeln!(o, "           {} {}", paint(DIM, &format!("{}:", d.label)), d.value);
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let verdict_style = r.max_severity.map_or(GREEN, |s| if s == Severity::Info { GREEN } else { severity_style(s) });
+    let where_ = r.first_failing_layer.map(|l| format!(" (first failing layer: {})", l.label())).unwrap_or_default();
+    let headline = r
+        .findings
+        .iter()
+        .find(|f| f.id == r.verdict)
+        .map(|f| format!(" — {}", f.summary))
+        .unwrap_or_else(|| match r.verdict.as_str() {
+            "ok" => " — no problem found in the layers checked".to_owned(),
+            _ => " — the run stopped before the last layer".to_owned(),
+        });
+    let _ = writeln!(o, "{} {}{headline}{where_}", paint(BOLD, "Verdict:"), paint(verdict_style, &r.verdict));
+    let _ = writeln!(o, "{}", paint(DIM, &format!("Total time {}", fmt_ms(r.duration_ms))));
+
+    let shown: Vec<_> = r.findings.iter().filter(|f| verbose || f.severity >= Severity::Warn).collect();
+    let hidden = r.findings.len() - shown.len();
+    if !shown.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, &format!("Findings ({})", r.findings.len())));
+    }
+    for f in shown {
+        let sev = paint(severity_style(f.severity), &format!("{:<4}", f.severity.as_str().to_uppercase()));
+        let _ = writeln!(o, "\n  {sev} {}  {}", paint(BOLD, f.id), f.title);
+        let _ = writeln!(o, "       {}", f.summary);
+        for e in &f.evidence {
+            let _ = writeln!(o, "       {} {e}", paint(DIM, "•"));
+        }
+        let _ = writeln!(o, "       {} {}", paint(DIM, "why:"), f.explanation);
+        for rem in &f.remedies {
+            let _ = writeln!(
+                o,
+                "       {} {} {}",
+                paint(CYAN, "fix"),
+                paint(DIM, &format!("[{} · {}]", rem.audience.label(), rem.platform)),
+                rem.title
+            );
+            for step in rem.steps {
+                let _ = writeln!(o, "           {step}");
+            }
+            if let Some(u) = rem.undo {
+                let _ = writeln!(o, "           {} {u}", paint(DIM, "undo:"));
+            }
+            if let Some(n) = rem.security_note {
+                let _ = writeln!(o, "           {} {n}", paint(YELLOW, "security:"));
+            }
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(o, "\n  {}", paint(DIM, &format!("{hidden} info finding(s) not shown: use -v")));
+    }
+    if !r.limitations.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Limitations"));
+        for l in &r.limitations {
+            let _ = writeln!(o, "  - {l}");
+        }
+    }
+    o
+}
