@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs the whole rdp-doctor test suite on a Debian 12 machine:
+#
+#     scripts/test.sh [extra cargo test args...]
+#
+# 1. Installs the Debian packages the suite needs, but only if one of them is
+#    missing (so a second run goes straight to cargo). Needs root or sudo for
+#    that step only.
+# 2. Runs `cargo test --workspace --locked "$@"`.
+#
+# The integration tests start real xrdp and FreeRDP shadow servers on
+# 127.0.0.1 and create network namespaces (crate rdp-doctor-lab); those need
+# root. They use their own ports and never touch a system xrdp service.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Packages the suite needs. xrdp, freerdp2-shadow-x11 (freerdp-shadow-cli),
+# freerdp2-x11 (xfreerdp) and xvfb are the lab's real servers and client;
+# iproute2 + iptables build the firewalled network namespaces; nmap and tshark
+# are used for cross-checks; libssl-dev + pkg-config for crates that link
+# OpenSSL; ca-certificates for TLS verification against the system store.
+PACKAGES=(
+    xrdp freerdp2-shadow-x11 freerdp2-x11 xvfb
+    libssl-dev pkg-config
+    iproute2 iptables
+    nmap tshark
+    ca-certificates
+)
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+missing_packages() {
+    local pkg status
+    for pkg in "${PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        if [[ "$status" != "installed" ]]; then
+            printf '%s\n' "$pkg"
+        fi
+    done
+}
+
+as_root() {
+    if [[ $EUID -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@" || sudo "$@"
+    else
+        log "need root to run: $*  (run as root, or install sudo)"
+        exit 1
+    fi
+}
+
+install_missing() {
+    local missing
+    mapfile -t missing < <(missing_packages)
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        log "all required Debian packages are installed"
+        return
+    fi
+    log "installing missing packages: ${missing[*]}"
+    # tshark asks whether non-root users may capture; answer "no" up front so
+    # the install never prompts.
+    echo 'wireshark-common wireshark-common/install-setuid boolean false' \
+        | as_root debconf-set-selections
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # Installing xrdp may try to start the system xrdp service (invoke-rc.d);
+    # harmless: the lab runs its own instances on other ports and copes with
+    # a system xrdp's pid file.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"
+}
+
+install_missing
+
+if ! command -v cargo >/dev/null 2>&1 && [[ -f "$HOME/.cargo/env" ]]; then
+    # shellcheck source=/dev/null
+    . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    log "cargo not found: install the Rust toolchain (rustup, Rust >= 1.95)"
+    exit 1
+fi
+
+if [[ $EUID -ne 0 ]]; then
+    log "WARNING: not root: the lab's network-namespace and xrdp tests will fail"
+    log "         (they need CAP_NET_ADMIN and xrdp's root-only keys); run as root"
+fi
+
+log "cargo test --workspace --locked $*"
+exec cargo test --workspace --locked "$@"
