@@ -69,10 +69,10 @@ pub(crate) fn expired_localhost(dir: &Path) -> Result<CertFiles, LabError> {
     )
 }
 
-/// A currently valid certificate for `name` only.
+/// A currently valid certificate for `name` only, valid for a year (so it is not "expiring soon").
 pub(crate) fn valid_for(dir: &Path, name: &str) -> Result<CertFiles, LabError> {
     let now = OffsetDateTime::now_utc();
-    write_self_signed(dir, name, now - Duration::days(1), now + Duration::days(30))
+    write_self_signed(dir, name, now - Duration::days(1), now + Duration::days(365))
 }
 
 pub(crate) fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), LabError> {

@@ -1,0 +1,127 @@
+//! The scenario matrix: `check` against every lab scenario (real xrdp, FreeRDP shadow, IronRDP's acceptor,
+//! closed ports, namespaced firewalls), asserting the verdict and key findings from `scenarios.json`.
+//!
+//! Needs root and the Debian packages `scripts/test.sh` installs. Every server is stopped by PID when its
+//! guard drops (also on panic); namespaces are deleted the same way.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use rdp_doctor_lab::{Firewall, ShadowVariant, XrdpVariant};
+use rdp_doctor_testserver::{CertSpec, Security, TestServer, TestServerConfig};
+use serde_json::Value;
+
+/// Keeps whatever runs the scenario alive until the check is done.
+enum Guard {
+    Lab(#[allow(dead_code)] rdp_doctor_lab::LabServer),
+    Netns(#[allow(dead_code)] rdp_doctor_lab::NetnsHost),
+    Acceptor(#[allow(dead_code)] TestServer),
+    None,
+}
+
+fn start(server: &str) -> (Guard, SocketAddr) {
+    let lab = |r: Result<rdp_doctor_lab::LabServer, rdp_doctor_lab::LabError>| {
+        let s = r.unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
+        let addr = s.addr;
+        (Guard::Lab(s), addr)
+    };
+    let acceptor = |cert, security| {
+        let s = TestServer::start(TestServerConfig { bind: "127.0.0.1:0".parse().unwrap(), cert, security }).unwrap();
+        let addr = s.addr();
+        (Guard::Acceptor(s), addr)
+    };
+    match server {
+        "xrdp-default" => lab(rdp_doctor_lab::xrdp(XrdpVariant::Default)),
+        "xrdp-expired-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert)),
+        "xrdp-other-name-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert)),
+        "xrdp-rdp-security-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly)),
+        "shadow-nla" => lab(rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() })),
+        "shadow-tls" => lab(rdp_doctor_lab::shadow(ShadowVariant::Tls)),
+        "ironrdp-expired" => acceptor(CertSpec::ExpiredYesterday, Security::Tls),
+        "ironrdp-hybrid" => acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() }),
+        "closed-port" => (Guard::None, rdp_doctor_lab::closed_port()),
+        "netns-drop" | "netns-reject" => {
+            let fw = if server == "netns-drop" { Firewall::Drop } else { Firewall::Reject };
+            let h = rdp_doctor_lab::netns_host(fw).unwrap_or_else(|e| panic!("cannot create {server}: {e}"));
+            let addr = h.addr;
+            (Guard::Netns(h), addr)
+        }
+        other => panic!("scenarios.json names unknown server {other:?}"),
+    }
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// Runs one scenario; returns the mismatches (empty = pass).
+fn run(s: &Value) -> Vec<String> {
+    let name = s["name"].as_str().unwrap();
+    let (guard, addr) = start(s["server"].as_str().unwrap());
+    let mut cmd = Command::cargo_bin("rdp-doctor").unwrap();
+    cmd.timeout(Duration::from_secs(60)).args(["check", &addr.to_string(), "--json"]).args(strs(&s["args"]));
+    let out = cmd.output().unwrap();
+    drop(guard);
+    let report: Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("{name}: no JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))],
+    };
+    let mut bad = Vec::new();
+    let ids: Vec<String> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
+    let context = format!("verdict {} findings {ids:?}", report["verdict"]);
+    if let Some(v) = s["verdict"].as_str()
+        && report["verdict"] != v
+    {
+        bad.push(format!("{name}: expected verdict {v}, got {context}"));
+    }
+    for f in strs(&s["findings"]) {
+        if !ids.contains(&f) {
+            bad.push(format!("{name}: missing finding {f} ({context})"));
+        }
+    }
+    for f in strs(&s["absent"]) {
+        if ids.contains(&f) {
+            bad.push(format!("{name}: unexpected finding {f} ({context})"));
+        }
+    }
+    if let Some(layers) = s["layers"].as_object() {
+        for (layer, want) in layers {
+            let got = report["layers"].as_array().unwrap().iter().find(|l| l["name"] == layer.as_str()).map(|l| l["status"].clone());
+            if got.as_ref() != Some(want) {
+                bad.push(format!("{name}: layer {layer} expected {want}, got {got:?} ({context})"));
+            }
+        }
+    }
+    if let Some(l) = s.get("first_failing_layer")
+        && report["first_failing_layer"] != *l
+    {
+        bad.push(format!("{name}: first failing layer expected {l}, got {}", report["first_failing_layer"]));
+    }
+    if let Some(sel) = s["selected"].as_str() {
+        let names = strs(&report["evidence"]["x224"]["outcome"]["negotiation"]["protocol_names"]);
+        if names != [sel] {
+            bad.push(format!("{name}: expected selected protocol {sel}, got {names:?}"));
+        }
+    }
+    let exit = out.status.code();
+    let want_exit = if report["max_severity"] == "fail" || report["max_severity"] == "warn" { Some(1) } else { Some(0) };
+    if exit != want_exit {
+        bad.push(format!("{name}: exit code {exit:?}, expected {want_exit:?}"));
+    }
+    bad
+}
+
+#[test]
+fn scenario_matrix() {
+    let data: Value = serde_json::from_str(include_str!("scenarios.json")).unwrap();
+    let scenarios = data["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 12);
+    let mut failures = Vec::new();
+    for s in scenarios {
+        assert!(s.get("verdict").is_some() || s.get("selected").is_some(), "scenario without an expectation: {s}");
+        failures.extend(run(s));
+    }
+    assert!(failures.is_empty(), "scenario mismatches:\n{}", failures.join("\n"));
+}
