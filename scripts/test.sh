@@ -67,8 +67,10 @@ install_missing() {
     # Installing xrdp may try to start the system xrdp service (invoke-rc.d);
     # harmless: the lab runs its own instances on other ports and copes with
     # a system xrdp's pid file.
+    # With recommends, as on the machines the suite was verified on (xvfb's
+    # fonts and xkb data, xrdp's ssl-cert snakeoil certificate).
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "${missing[@]}"
+        "${missing[@]}"
 }
 
 install_missing
