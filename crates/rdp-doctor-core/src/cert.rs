@@ -57,11 +57,7 @@ pub struct NameMatch {
 }
 
 fn hex(bytes: &[u8], sep: &str, upper: bool) -> String {
-    bytes
-        .iter()
-        .map(|b| if upper { format!("{b:02X}") } else { format!("{b:02x}") })
-        .collect::<Vec<_>>()
-        .join(sep)
+    bytes.iter().map(|b| if upper { format!("{b:02X}") } else { format!("{b:02x}") }).collect::<Vec<_>>().join(sep)
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -249,7 +245,11 @@ impl CertInfo {
         if names.is_empty() {
             names.extend(self.common_names.iter().map(|c| format!("CN={c}")));
         }
-        if names.is_empty() { "no names at all".to_owned() } else { format!("the certificate's names ({})", names.join(", ")) }
+        if names.is_empty() {
+            "no names at all".to_owned()
+        } else {
+            format!("the certificate's names ({})", names.join(", "))
+        }
     }
 }
 

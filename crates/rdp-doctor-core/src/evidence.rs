@@ -173,7 +173,10 @@ pub struct TlsEvidence {
 pub enum TlsOutcome {
     Established,
     /// The server sent a TLS alert.
-    AlertReceived { description: u8, name: String },
+    AlertReceived {
+        description: u8,
+        name: String,
+    },
     /// The server closed the connection during the handshake.
     Closed,
     /// The server reset the connection during the handshake.
@@ -181,7 +184,9 @@ pub enum TlsOutcome {
     /// The handshake did not finish before the deadline.
     TimedOut,
     /// The peer broke the protocol, or the handshake failed locally (the error is quoted).
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// The trust verdict of the platform verifier.

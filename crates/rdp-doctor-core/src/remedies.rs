@@ -51,7 +51,9 @@ pub static REMEDIES: &[Remedy] = &[
         undo: Some(
             r"Set-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server' -Name fDenyTSConnections -Value 1; Disable-NetFirewallRule -DisplayGroup 'Remote Desktop'",
         ),
-        security_note: Some("Enabling RDP exposes a logon surface: allow it only from the networks that need it, with NLA on."),
+        security_note: Some(
+            "Enabling RDP exposes a logon surface: allow it only from the networks that need it, with NLA on.",
+        ),
     },
     Remedy {
         id: "server.xrdp_listener",
@@ -78,7 +80,9 @@ pub static REMEDIES: &[Remedy] = &[
             "On network firewalls/VPN concentrators: permit TCP 3389 from the client subnet to the server; look for a deny/drop counter that rises while you run this check",
         ],
         undo: Some("Remove-NetFirewallRule -DisplayName 'RDP from admin LAN'"),
-        security_note: Some("Never open 3389 to the whole Internet: restrict the source, or publish RDP through an RD Gateway or VPN."),
+        security_note: Some(
+            "Never open 3389 to the whole Internet: restrict the source, or publish RDP through an RD Gateway or VPN.",
+        ),
     },
     Remedy {
         id: "cloud.allow_rdp_nsg",
@@ -170,7 +174,9 @@ pub static REMEDIES: &[Remedy] = &[
             "Windows (registry, where no GPO applies): Set-ItemProperty 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp' -Name SecurityLayer -Value 2   # 0 = RDP, 1 = Negotiate, 2 = SSL",
             "xrdp: set security_layer=negotiate (or tls) in /etc/xrdp/xrdp.ini, make sure certificate= and key_file= point to a readable certificate, then systemctl restart xrdp",
         ],
-        undo: Some("Set SecurityLayer back to its previous value (Get-ItemProperty before changing), or security_layer=rdp in xrdp.ini"),
+        undo: Some(
+            "Set SecurityLayer back to its previous value (Get-ItemProperty before changing), or security_layer=rdp in xrdp.ini",
+        ),
         security_note: None,
     },
     Remedy {
@@ -183,7 +189,9 @@ pub static REMEDIES: &[Remedy] = &[
             "icacls C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys   # NETWORK SERVICE needs read on the key file",
             "Remove the broken self-signed certificate so the service makes a new one: Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Remove-Item; Restart-Service TermService -Force",
         ],
-        undo: Some("A removed self-signed RDP certificate cannot be restored, but the service generates a fresh one at restart"),
+        undo: Some(
+            "A removed self-signed RDP certificate cannot be restored, but the service generates a fresh one at restart",
+        ),
         security_note: None,
     },
     Remedy {
@@ -196,7 +204,9 @@ pub static REMEDIES: &[Remedy] = &[
             "CA certificate: enrol one with the server's FQDN in the SAN and the Server Authentication EKU (or set the GPO Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Security > Server authentication certificate template)",
             "Bind it: $ts = Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TSGeneralSetting -Filter \"TerminalName='RDP-tcp'\"; Set-CimInstance -InputObject $ts -Property @{SSLCertificateSHA1Hash='<THUMBPRINT>'}",
         ],
-        undo: Some("Set SSLCertificateSHA1Hash back to the previous thumbprint (read it first with Get-CimInstance ... | Select SSLCertificateSHA1Hash)"),
+        undo: Some(
+            "Set SSLCertificateSHA1Hash back to the previous thumbprint (read it first with Get-CimInstance ... | Select SSLCertificateSHA1Hash)",
+        ),
         security_note: None,
     },
     Remedy {
@@ -223,7 +233,9 @@ pub static REMEDIES: &[Remedy] = &[
             "Better: have the server use a certificate from your enterprise CA, which clients already trust",
         ],
         undo: None,
-        security_note: Some("Clicking through a certificate warning without checking the thumbprint lets a man in the middle take your password."),
+        security_note: Some(
+            "Clicking through a certificate warning without checking the thumbprint lets a man in the middle take your password.",
+        ),
     },
     Remedy {
         id: "client.use_certificate_name",
@@ -242,7 +254,11 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Check the clocks of server and client",
         platform: "Windows",
-        steps: &["w32tm /query /status", "w32tm /resync /force", "A certificate that is not yet valid usually means one side's clock is wrong"],
+        steps: &[
+            "w32tm /query /status",
+            "w32tm /resync /force",
+            "A certificate that is not yet valid usually means one side's clock is wrong",
+        ],
         undo: None,
         security_note: None,
     },
@@ -257,7 +273,9 @@ pub static REMEDIES: &[Remedy] = &[
             "Windows Server 2008 R2 / Windows 7 also need the update that adds TLS 1.1/1.2 to RDP (KB3080079); then reboot",
             "Get-WinEvent -LogName System | Where-Object ProviderName -eq Schannel | Select -First 20   # the server's side of the failure",
         ],
-        undo: Some("reg delete \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server\" /f; reboot"),
+        undo: Some(
+            "reg delete \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server\" /f; reboot",
+        ),
         security_note: None,
     },
 ];

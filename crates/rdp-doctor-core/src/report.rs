@@ -220,7 +220,10 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
     let Some(tls) = &ev.tls else {
         let skipped = matches!(
             ev.x224.as_ref().map(|x| &x.outcome),
-            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol: 0, .. } | NegotiationResult::Legacy, .. })
+            Some(X224Outcome::Confirm {
+                negotiation: NegotiationResult::Selected { protocol: 0, .. } | NegotiationResult::Legacy,
+                ..
+            })
         );
         let why = if skipped { "Standard RDP Security selected: no TLS" } else { "not reached" };
         return (None, why.to_owned(), vec![], skipped);
@@ -252,11 +255,17 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
             details.push(detail("valid", format!("{} → {} ({state})", c.not_before, c.not_after)));
             let mut names: Vec<String> = c.dns_names.iter().map(|n| format!("DNS:{n}")).collect();
             names.extend(c.ip_addresses.iter().map(|a| format!("IP:{a}")));
-            details.push(detail("names", if names.is_empty() { "(no subjectAltName)".to_owned() } else { names.join(", ") }));
+            details.push(detail(
+                "names",
+                if names.is_empty() { "(no subjectAltName)".to_owned() } else { names.join(", ") },
+            ));
             let m = c.matches_name(&tls.server_name);
             details.push(detail("name match", format!("{} ({})", if m.matched { "yes" } else { "no" }, m.detail)));
             details.push(detail("key", format!("{} {} bits, {}", c.key_type, c.key_bits, c.signature_algorithm)));
-            details.push(detail("EKU", if c.ekus.is_empty() { "(none: any usage)".to_owned() } else { c.ekus.join(", ") }));
+            details.push(detail(
+                "EKU",
+                if c.ekus.is_empty() { "(none: any usage)".to_owned() } else { c.ekus.join(", ") },
+            ));
             details.push(detail("self-signed", if c.self_signed { "yes" } else { "no" }));
             details.push(detail("serial", c.serial.clone()));
             details.push(detail("SHA-1 thumbprint", c.sha1_thumbprint.clone()));
@@ -264,7 +273,11 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
         }
     }
     if let Some(t) = &tls.trust {
-        let v = if t.trusted { "trusted".to_owned() } else { format!("not trusted: {}", t.error.as_deref().unwrap_or("?")) };
+        let v = if t.trusted {
+            "trusted".to_owned()
+        } else {
+            format!("not trusted: {}", t.error.as_deref().unwrap_or("?"))
+        };
         details.push(detail("OS trust", v));
     }
     let summary = match &tls.outcome {
@@ -397,7 +410,10 @@ mod tests {
         assert_eq!(r.verdict, "tcp.refused");
         assert_eq!(r.first_failing_layer, Some(LayerName::Tcp));
         let statuses: Vec<_> = r.layers.iter().map(|l| l.status).collect();
-        assert_eq!(statuses, vec![LayerStatus::Skipped, LayerStatus::Fail, LayerStatus::NotReached, LayerStatus::NotReached]);
+        assert_eq!(
+            statuses,
+            vec![LayerStatus::Skipped, LayerStatus::Fail, LayerStatus::NotReached, LayerStatus::NotReached]
+        );
         assert_eq!(r.exit_code(Some(Severity::Warn)), 1);
         assert_eq!(r.exit_code(None), 0);
         let json = serde_json::to_value(&r).unwrap_or_default();

@@ -10,9 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
 use time::{Duration, OffsetDateTime};
 
 use crate::LabError;
@@ -40,18 +38,12 @@ pub(crate) fn write_self_signed(
     params.distinguished_name = dn;
     params.not_before = not_before;
     params.not_after = not_after;
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let key = KeyPair::generate().map_err(cert_err)?;
     let cert = params.self_signed(&key).map_err(cert_err)?;
 
-    let files = CertFiles {
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-    };
+    let files = CertFiles { cert: dir.join("cert.pem"), key: dir.join("key.pem") };
     write_file(&files.cert, cert.pem().as_bytes(), 0o644)?;
     write_file(&files.key, key.serialize_pem().as_bytes(), 0o600)?;
     Ok(files)
@@ -61,12 +53,7 @@ pub(crate) fn write_self_signed(
 /// issued 30 days ago).
 pub(crate) fn expired_localhost(dir: &Path) -> Result<CertFiles, LabError> {
     let now = OffsetDateTime::now_utc();
-    write_self_signed(
-        dir,
-        "localhost",
-        now - Duration::days(30),
-        now - Duration::days(1),
-    )
+    write_self_signed(dir, "localhost", now - Duration::days(30), now - Duration::days(1))
 }
 
 /// A currently valid certificate for `name` only, valid for a year (so it is not "expiring soon").

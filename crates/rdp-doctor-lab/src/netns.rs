@@ -76,19 +76,11 @@ impl Drop for NetnsHost {
     /// is gone, asynchronously), then the namespace.
     fn drop(&mut self) {
         let link_exists = Path::new("/sys/class/net").join(&self.host_if).exists();
-        if link_exists
-            && let Err(e) = run_bounded(&self.ip, ["link", "del", self.host_if.as_str()], CMD_LIMIT)
-        {
-            eprintln!(
-                "rdp-doctor-lab: could not delete veth {}: {e}",
-                self.host_if
-            );
+        if link_exists && let Err(e) = run_bounded(&self.ip, ["link", "del", self.host_if.as_str()], CMD_LIMIT) {
+            eprintln!("rdp-doctor-lab: could not delete veth {}: {e}", self.host_if);
         }
         if let Err(e) = run_bounded(&self.ip, ["netns", "del", self.netns.as_str()], CMD_LIMIT) {
-            eprintln!(
-                "rdp-doctor-lab: could not delete namespace {}: {e}",
-                self.netns
-            );
+            eprintln!("rdp-doctor-lab: could not delete namespace {}: {e}", self.netns);
         }
     }
 }
@@ -112,9 +104,7 @@ pub fn netns_host(firewall: Firewall) -> Result<NetnsHost, LabError> {
     let host_if = format!("rdh{pid:x}x{:x}", n & 0xfff);
     let ns_if = "rdpveth0";
 
-    let alloc_guard = ALLOC
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let alloc_guard = ALLOC.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (host_addr, ns_addr) = pick_block(&ip, pid, n)?;
     run_bounded(&ip, ["netns", "add", netns.as_str()], CMD_LIMIT)?;
     // From here on, Drop cleans up whatever we managed to create.
@@ -131,20 +121,10 @@ pub fn netns_host(firewall: Firewall) -> Result<NetnsHost, LabError> {
     let hif = host.host_if.clone();
     let ip = host.ip.clone();
     let cmds: [Vec<String>; 6] = [
-        svec(&[
-            "link", "add", &hif, "type", "veth", "peer", "name", ns_if, "netns", &ns,
-        ]),
+        svec(&["link", "add", &hif, "type", "veth", "peer", "name", ns_if, "netns", &ns]),
         svec(&["addr", "add", &format!("{host_addr}/30"), "dev", &hif]),
         svec(&["link", "set", &hif, "up"]),
-        svec(&[
-            "-n",
-            &ns,
-            "addr",
-            "add",
-            &format!("{ns_addr}/30"),
-            "dev",
-            ns_if,
-        ]),
+        svec(&["-n", &ns, "addr", "add", &format!("{ns_addr}/30"), "dev", ns_if]),
         svec(&["-n", &ns, "link", "set", ns_if, "up"]),
         svec(&["-n", &ns, "link", "set", "lo", "up"]),
     ];
@@ -163,12 +143,7 @@ fn svec(args: &[&str]) -> Vec<String> {
 }
 
 /// Adds the port 3389 rule inside `ns`, with `iptables`, else `iptables-legacy`.
-fn install_rule(
-    ip: &Path,
-    iptables: &Path,
-    ns: &str,
-    firewall: Firewall,
-) -> Result<String, LabError> {
+fn install_rule(ip: &Path, iptables: &Path, ns: &str, firewall: Firewall) -> Result<String, LabError> {
     let target: &[&str] = match firewall {
         Firewall::Drop => &["-j", "DROP"],
         Firewall::Reject => &["-j", "REJECT", "--reject-with", "tcp-reset"],
@@ -178,9 +153,7 @@ fn install_rule(
         args.push(bin.display().to_string());
         // -w: wait for the xtables lock (shared between namespaces with the
         // legacy backend) instead of failing when a parallel test holds it.
-        args.extend(svec(&[
-            "-w", "5", "-A", "INPUT", "-p", "tcp", "--dport", "3389",
-        ]));
+        args.extend(svec(&["-w", "5", "-A", "INPUT", "-p", "tcp", "--dport", "3389"]));
         args.extend(svec(target));
         run_bounded(ip, args, CMD_LIMIT)
     };
@@ -214,9 +187,7 @@ fn pick_block(ip: &Path, pid: u32, n: u32) -> Result<(Ipv4Addr, Ipv4Addr), LabEr
             return Ok((host, ns));
         }
     }
-    Err(LabError::InvalidInput(
-        "no free /30 left in 10.250.0.0/16".to_owned(),
-    ))
+    Err(LabError::InvalidInput("no free /30 left in 10.250.0.0/16".to_owned()))
 }
 
 /// Waits until a connection to an unfiltered port of the namespace address
@@ -247,18 +218,14 @@ fn sweep_stale(ip: &Path) {
     };
     let me = std::process::id();
     for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
-        let Some(owner) = name
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
+        let Some(owner) =
+            name.strip_prefix(PREFIX).and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
         };
         if owner != me && !Path::new(&format!("/proc/{owner}")).exists() {
             match run_bounded(ip, ["netns", "del", name], CMD_LIMIT) {
-                Ok(_) => eprintln!(
-                    "rdp-doctor-lab: removed stale namespace {name} (pid {owner} is gone)"
-                ),
+                Ok(_) => eprintln!("rdp-doctor-lab: removed stale namespace {name} (pid {owner} is gone)"),
                 Err(e) => eprintln!("rdp-doctor-lab: could not remove stale namespace {name}: {e}"),
             }
         }

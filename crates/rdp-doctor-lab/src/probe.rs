@@ -13,10 +13,8 @@ use std::time::Duration;
 /// 0e e0 00 00 00 00 00   X.224 CR: LI 14, CR CDT, dst-ref 0, src-ref 0, class 0
 /// 01 00 08 00 0b 00 00 00  RDP_NEG_REQ, flags 0, length 8, protocols 0x0b
 /// ```
-pub const X224_PROBE: [u8; 19] = [
-    0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x0b,
-    0x00, 0x00, 0x00,
-];
+pub const X224_PROBE: [u8; 19] =
+    [0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x0b, 0x00, 0x00, 0x00];
 
 /// Connects to `addr`, sends [`X224_PROBE`] and returns the complete TPKT
 /// the server answers with (header included). Every step is bounded by
@@ -30,17 +28,11 @@ pub fn x224_probe(addr: SocketAddr, timeout: Duration) -> io::Result<Vec<u8>> {
     stream.read_exact(&mut header)?;
     let [version, _, hi, lo] = header;
     if version != 3 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("not a TPKT: first bytes {header:02x?}"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not a TPKT: first bytes {header:02x?}")));
     }
     let total = usize::from(u16::from_be_bytes([hi, lo]));
     if !(4..=4096).contains(&total) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("implausible TPKT length {total}"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("implausible TPKT length {total}")));
     }
     let mut reply = header.to_vec();
     reply.resize(total, 0);

@@ -76,27 +76,14 @@ impl Proc {
         let file = open_log(&log)?;
         let out = match stdout {
             Some(path) => open_log(path)?,
-            None => file
-                .try_clone()
-                .map_err(|e| LabError::io("duplicating log file handle", e))?,
+            None => file.try_clone().map_err(|e| LabError::io("duplicating log file handle", e))?,
         };
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(file))
-            .process_group(0);
-        let child = cmd
-            .spawn()
-            .map_err(|e| LabError::io(format!("spawning {label} ({cmd:?})"), e))?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::from(out)).stderr(Stdio::from(file)).process_group(0);
+        let child = cmd.spawn().map_err(|e| LabError::io(format!("spawning {label} ({cmd:?})"), e))?;
         if let Some(dir) = log.parent() {
             crate::stale::record(dir, child.id());
         }
-        Ok(Self {
-            label,
-            child,
-            log,
-            stop_mode,
-            reaped: None,
-        })
+        Ok(Self { label, child, log, stop_mode, reaped: None })
     }
 
     /// The exit status if the process has already exited (reaping it).
@@ -194,15 +181,7 @@ pub(crate) fn file_tail(path: &Path, max: u64) -> String {
 pub(crate) fn logs_tail(procs: &[Proc]) -> String {
     procs
         .iter()
-        .map(|p| {
-            format!(
-                "== {} (pid {}) {} ==\n{}",
-                p.label,
-                p.pid(),
-                p.log.display(),
-                file_tail(&p.log, 3000)
-            )
-        })
+        .map(|p| format!("== {} (pid {}) {} ==\n{}", p.label, p.pid(), p.log.display(), file_tail(&p.log, 3000)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -216,19 +195,12 @@ pub(crate) enum NotReady {
 
 /// Waits until `addr` accepts a TCP connection while every process in
 /// `procs` is still running. Bounded by `limit`.
-pub(crate) fn wait_for_port(
-    procs: &mut [Proc],
-    addr: SocketAddr,
-    limit: Duration,
-) -> Result<(), NotReady> {
+pub(crate) fn wait_for_port(procs: &mut [Proc], addr: SocketAddr, limit: Duration) -> Result<(), NotReady> {
     let deadline = Instant::now() + limit;
     loop {
         for p in procs.iter_mut() {
             if let Some(status) = p.exited() {
-                return Err(NotReady::Exited(format!(
-                    "{} exited early with {status}",
-                    p.label
-                )));
+                return Err(NotReady::Exited(format!("{} exited early with {status}", p.label)));
             }
         }
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -237,10 +209,7 @@ pub(crate) fn wait_for_port(
             std::thread::sleep(Duration::from_millis(20));
             for p in procs.iter_mut() {
                 if let Some(status) = p.exited() {
-                    return Err(NotReady::Exited(format!(
-                        "{} exited early with {status}",
-                        p.label
-                    )));
+                    return Err(NotReady::Exited(format!("{} exited early with {status}", p.label)));
                 }
             }
             return Ok(());
@@ -271,9 +240,7 @@ const PORT_FLOOR: u16 = 15000;
 pub(crate) fn free_loopback_port() -> Result<u16, LabError> {
     let ceiling = ephemeral_low().clamp(PORT_FLOOR + 1000, 32768);
     let span = u64::from(ceiling - PORT_FLOOR);
-    let mut used = HANDED_OUT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut used = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let state = RandomState::new();
     for attempt in 0u64..500 {
         let r = state.hash_one((attempt, std::process::id(), Instant::now()));
@@ -290,10 +257,7 @@ pub(crate) fn free_loopback_port() -> Result<u16, LabError> {
     // Very busy machine: fall back to an ephemeral port from the kernel.
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|e| LabError::io("binding 127.0.0.1:0 to find a free port", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| LabError::io("reading local address", e))?
-        .port();
+    let port = listener.local_addr().map_err(|e| LabError::io("reading local address", e))?.port();
     used.insert(port);
     Ok(port)
 }
@@ -320,22 +284,14 @@ mod tests {
         let dir = tempfile::tempdir().ok();
         let Some(dir) = dir else { return };
         let log = dir.path().join("boom.log");
-        let p = Proc::spawn(
-            "boom",
-            sh("echo boom-on-stdout; echo boom-on-stderr >&2; exit 3"),
-            log,
-            StopMode::Kill,
-        );
+        let p = Proc::spawn("boom", sh("echo boom-on-stdout; echo boom-on-stderr >&2; exit 3"), log, StopMode::Kill);
         let mut procs = vec![p.ok()].into_iter().flatten().collect::<Vec<_>>();
         assert_eq!(procs.len(), 1);
         let addr = SocketAddr::from(([127, 0, 0, 1], 1));
         let result = wait_for_port(&mut procs, addr, Duration::from_secs(5));
         assert!(matches!(result, Err(NotReady::Exited(ref r)) if r.contains("boom exited early")));
         let tail = logs_tail(&procs);
-        assert!(
-            tail.contains("boom-on-stdout") && tail.contains("boom-on-stderr"),
-            "{tail}"
-        );
+        assert!(tail.contains("boom-on-stdout") && tail.contains("boom-on-stderr"), "{tail}");
     }
 
     #[test]
@@ -347,32 +303,18 @@ mod tests {
         let script = "trap '' TERM; sleep 30 & echo $! > child.pid; wait";
         let mut cmd = sh(script);
         cmd.current_dir(dir.path());
-        let p = Proc::spawn(
-            "stubborn",
-            cmd,
-            dir.path().join("s.log"),
-            StopMode::Term(Duration::from_millis(200)),
-        );
+        let p = Proc::spawn("stubborn", cmd, dir.path().join("s.log"), StopMode::Term(Duration::from_millis(200)));
         let Ok(mut p) = p else { return };
         let pid_file = dir.path().join("child.pid");
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !std::fs::read_to_string(&pid_file).is_ok_and(|s| s.ends_with('\n'))
-            && Instant::now() < deadline
-        {
+        while !std::fs::read_to_string(&pid_file).is_ok_and(|s| s.ends_with('\n')) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        let child = std::fs::read_to_string(&pid_file)
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
+        let child = std::fs::read_to_string(&pid_file).unwrap_or_default().trim().to_owned();
         assert!(!child.is_empty());
         let t = Instant::now();
         p.stop();
-        assert!(
-            t.elapsed() < Duration::from_secs(2),
-            "stop took {:?}",
-            t.elapsed()
-        );
+        assert!(t.elapsed() < Duration::from_secs(2), "stop took {:?}", t.elapsed());
         assert!(p.exited().is_some());
         // The orphaned `sleep` is reaped by init; give it a moment.
         let deadline = Instant::now() + Duration::from_secs(2);

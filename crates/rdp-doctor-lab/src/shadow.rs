@@ -92,19 +92,14 @@ pub fn shadow(variant: ShadowVariant) -> Result<LabServer, LabError> {
     let name = variant.name();
     let dir = lab_tempdir(name)?;
     let home = dir.path().join("home");
-    std::fs::create_dir_all(home.join(".config"))
-        .map_err(|e| LabError::io("creating shadow home", e))?;
+    std::fs::create_dir_all(home.join(".config")).map_err(|e| LabError::io("creating shadow home", e))?;
 
     let mut sec_args: Vec<String> = Vec::new();
     match &variant {
         ShadowVariant::Nla { user, password } => {
             let sam = dir.path().join("SAM");
             write_file(&sam, sam_line(user, password)?.as_bytes(), 0o600)?;
-            sec_args.extend([
-                "/sec:nla".into(),
-                "+auth".into(),
-                format!("/sam-file:{}", sam.display()),
-            ]);
+            sec_args.extend(["/sec:nla".into(), "+auth".into(), format!("/sam-file:{}", sam.display())]);
         }
         ShadowVariant::Tls => sec_args.extend(["/sec:tls".into(), "-auth".into()]),
     }
@@ -152,43 +147,21 @@ pub fn shadow(variant: ShadowVariant) -> Result<LabServer, LabError> {
             Err(NotReady::TimedOut) => {
                 return Err(LabError::StartFailed {
                     server: name.to_owned(),
-                    reason: format!(
-                        "port {port} not accepting connections after {STARTUP_TIMEOUT:?}"
-                    ),
+                    reason: format!("port {port} not accepting connections after {STARTUP_TIMEOUT:?}"),
                     log_tail: process::logs_tail(&procs),
                 });
             }
         }
     }
-    Err(LabError::StartFailed {
-        server: name.to_owned(),
-        reason: last_reason,
-        log_tail: process::logs_tail(&procs),
-    })
+    Err(LabError::StartFailed { server: name.to_owned(), reason: last_reason, log_tail: process::logs_tail(&procs) })
 }
 
 /// Starts Xvfb on the first free display and returns it with the number.
 fn start_xvfb(bin: &Path, dir: &Path, name: &str) -> Result<(Proc, u32), LabError> {
     let display_file = dir.join("xvfb.display");
     let mut cmd = Command::new(bin);
-    cmd.args([
-        "-displayfd",
-        "1",
-        "-screen",
-        "0",
-        "1024x768x24",
-        "-nolisten",
-        "tcp",
-        "-noreset",
-    ])
-    .current_dir(dir);
-    let mut xvfb = Proc::spawn_split(
-        "Xvfb",
-        cmd,
-        dir.join("xvfb.log"),
-        Some(&display_file),
-        StopMode::Term(GRACE),
-    )?;
+    cmd.args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"]).current_dir(dir);
+    let mut xvfb = Proc::spawn_split("Xvfb", cmd, dir.join("xvfb.log"), Some(&display_file), StopMode::Term(GRACE))?;
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         let text = std::fs::read_to_string(&display_file).unwrap_or_default();
@@ -227,10 +200,7 @@ fn sam_line(user: &str, password: &str) -> Result<String, LabError> {
 /// uppercase hex digits.
 pub(crate) fn nt_hash_hex(password: &str) -> String {
     let utf16le: Vec<u8> = password.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    Md4::digest(&utf16le)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    Md4::digest(&utf16le).iter().map(|b| format!("{b:02X}")).collect()
 }
 
 #[cfg(test)]
@@ -248,14 +218,8 @@ mod tests {
 
     #[test]
     fn sam_line_format() {
-        assert!(matches!(
-            sam_line("a:b", "x"),
-            Err(LabError::InvalidInput(_))
-        ));
+        assert!(matches!(sam_line("a:b", "x"), Err(LabError::InvalidInput(_))));
         let line = sam_line("alice", "password").ok();
-        assert_eq!(
-            line.as_deref(),
-            Some("alice:::8846F7EAEE8FB117AD06BDD830B7586C:::\n")
-        );
+        assert_eq!(line.as_deref(), Some("alice:::8846F7EAEE8FB117AD06BDD830B7586C:::\n"));
     }
 }

@@ -37,11 +37,7 @@ pub(crate) fn claim(dir: &Path) {
 /// Records a process started for the lab server living in `dir`.
 pub(crate) fn record(dir: &Path, pid: u32) {
     let Some(start) = start_time(pid) else { return };
-    if let Ok(mut f) = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(PIDS_FILE))
-    {
+    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(dir.join(PIDS_FILE)) {
         let _ = writeln!(f, "{pid} {start}");
     }
 }
@@ -66,9 +62,7 @@ fn sweep() {
         }
         let dir = entry.path();
         // No owner file yet: another process may be creating it right now.
-        let Some(owner) = std::fs::read_to_string(dir.join(OWNER_FILE))
-            .ok()
-            .and_then(|s| s.trim().parse::<u32>().ok())
+        let Some(owner) = std::fs::read_to_string(dir.join(OWNER_FILE)).ok().and_then(|s| s.trim().parse::<u32>().ok())
         else {
             continue;
         };
@@ -89,9 +83,7 @@ fn sweep() {
             {
                 let _ = rustix::process::kill_process_group(p, Signal::KILL);
                 let _ = rustix::process::kill_process(p, Signal::KILL);
-                eprintln!(
-                    "rdp-doctor-lab: killed pid {pid} left over by dead test process {owner}"
-                );
+                eprintln!("rdp-doctor-lab: killed pid {pid} left over by dead test process {owner}");
             }
         }
         if std::fs::remove_dir_all(&dir).is_ok() {

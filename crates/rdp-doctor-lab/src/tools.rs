@@ -28,31 +28,18 @@ const PACKAGES: &[(&str, &str)] = &[
 /// Directories searched in addition to `$PATH`. Several tools live in
 /// `/usr/sbin` (`xrdp`, `ip`, `iptables`), which is not on a normal user's
 /// `$PATH`.
-const EXTRA_DIRS: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
+const EXTRA_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /// The Debian package that provides `tool`, if the lab knows it.
 pub fn package_for(tool: &str) -> &'static str {
-    PACKAGES
-        .iter()
-        .find(|(t, _)| *t == tool)
-        .map_or("(unknown package)", |(_, p)| p)
+    PACKAGES.iter().find(|(t, _)| *t == tool).map_or("(unknown package)", |(_, p)| p)
 }
 
 /// Locates `tool` on `$PATH` or in the sbin directories and returns its
 /// absolute path, or [`LabError::MissingTool`] naming the Debian package to
 /// install.
 pub fn require(tool: &str) -> Result<PathBuf, LabError> {
-    find_tool(tool).ok_or_else(|| LabError::MissingTool {
-        tool: tool.to_owned(),
-        package: package_for(tool),
-    })
+    find_tool(tool).ok_or_else(|| LabError::MissingTool { tool: tool.to_owned(), package: package_for(tool) })
 }
 
 fn find_tool(tool: &str) -> Option<PathBuf> {
@@ -74,11 +61,7 @@ fn is_executable(path: &Path) -> bool {
 /// needs to read `/etc/xrdp/key.pem` and `/etc/xrdp/rsakeys.ini`, which are
 /// not world-readable.
 pub fn require_root(what: &'static str) -> Result<(), LabError> {
-    if rustix::process::geteuid().is_root() {
-        Ok(())
-    } else {
-        Err(LabError::NotRoot { what })
-    }
+    if rustix::process::geteuid().is_root() { Ok(()) } else { Err(LabError::NotRoot { what }) }
 }
 
 /// Runs a short helper command to completion, killing it after `limit`.
@@ -86,11 +69,7 @@ pub fn require_root(what: &'static str) -> Result<(), LabError> {
 /// Output goes to an anonymous temporary file rather than a pipe, so there
 /// is no pipe to drain and no reader thread: we simply poll `try_wait`.
 /// Returns the combined stdout/stderr on success.
-pub(crate) fn run_bounded<I, S>(
-    program: &Path,
-    args: I,
-    limit: Duration,
-) -> Result<String, LabError>
+pub(crate) fn run_bounded<I, S>(program: &Path, args: I, limit: Duration) -> Result<String, LabError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -101,10 +80,7 @@ where
         .collect::<Vec<_>>()
         .join(" ");
     let mut out = tempfile::tempfile().map_err(|e| LabError::io("creating temp file", e))?;
-    let out_clone = |f: &std::fs::File| {
-        f.try_clone()
-            .map_err(|e| LabError::io("duplicating temp file handle", e))
-    };
+    let out_clone = |f: &std::fs::File| f.try_clone().map_err(|e| LabError::io("duplicating temp file handle", e));
     let mut child = Command::new(program)
         .args(&args)
         .stdin(Stdio::null())
@@ -132,11 +108,7 @@ where
     let _ = out.read_to_string(&mut output);
     match status {
         Some(s) if s.success() => Ok(output),
-        Some(s) => Err(LabError::Command {
-            command: command_line,
-            status: s.to_string(),
-            output: tail(&output, 2000),
-        }),
+        Some(s) => Err(LabError::Command { command: command_line, status: s.to_string(), output: tail(&output, 2000) }),
         None => Err(LabError::Command {
             command: command_line,
             status: format!("timed out after {limit:?}, killed"),

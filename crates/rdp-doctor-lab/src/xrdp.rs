@@ -118,21 +118,13 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
     let xrdp_bin = require("xrdp")?;
     // xrdp's key material in /etc/xrdp is readable by root only.
     require_root("starting xrdp")?;
-    let wrapper = if private_run_dir {
-        Some((require("unshare")?, require("mount")?))
-    } else {
-        None
-    };
+    let wrapper = if private_run_dir { Some((require("unshare")?, require("mount")?)) } else { None };
     let name = variant.name();
     let dir = lab_tempdir(name)?;
 
     let cert = match variant {
         XrdpVariant::Default => {
-            need_file(
-                name,
-                XRDP_DEFAULT_CERT,
-                "xrdp's default certificate (packages xrdp, ssl-cert)",
-            )?;
+            need_file(name, XRDP_DEFAULT_CERT, "xrdp's default certificate (packages xrdp, ssl-cert)")?;
             None
         }
         XrdpVariant::ExpiredCert => Some(certs::expired_localhost(dir.path())?),
@@ -155,12 +147,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
         let port = process::free_loopback_port()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let ini = dir.path().join("xrdp.ini");
-        let text = ini_text(
-            port,
-            security_layer,
-            cert.as_ref(),
-            &dir.path().join("xrdp-file.log"),
-        );
+        let text = ini_text(port, security_layer, cert.as_ref(), &dir.path().join("xrdp-file.log"));
         certs::write_file(&ini, text.as_bytes(), 0o644)?;
 
         let mut cmd = match &wrapper {
@@ -177,10 +164,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
                 c
             }
         };
-        cmd.arg("--nodaemon")
-            .arg("--config")
-            .arg(&ini)
-            .current_dir(dir.path());
+        cmd.arg("--nodaemon").arg("--config").arg(&ini).current_dir(dir.path());
         let log = dir.path().join(format!("xrdp.{attempt}.log"));
         let mut procs = vec![Proc::spawn(name, cmd, log, StopMode::Kill)?];
         match process::wait_for_port(&mut procs, addr, STARTUP_TIMEOUT) {
@@ -189,10 +173,8 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
                     name: name.to_owned(),
                     addr,
                     display: None,
-                    certificate: Some(
-                        cert.map_or_else(|| PathBuf::from(XRDP_DEFAULT_CERT), |c| c.cert),
-                    )
-                    .filter(|_| variant != XrdpVariant::RdpSecurityOnly),
+                    certificate: Some(cert.map_or_else(|| PathBuf::from(XRDP_DEFAULT_CERT), |c| c.cert))
+                        .filter(|_| variant != XrdpVariant::RdpSecurityOnly),
                     startup: started.elapsed(),
                     procs,
                     dir,
@@ -205,20 +187,14 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
             Err(NotReady::TimedOut) => {
                 return Err(LabError::StartFailed {
                     server: name.to_owned(),
-                    reason: format!(
-                        "port {port} not accepting connections after {STARTUP_TIMEOUT:?}"
-                    ),
+                    reason: format!("port {port} not accepting connections after {STARTUP_TIMEOUT:?}"),
                     log_tail: process::logs_tail(&procs),
                 });
             }
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(LabError::StartFailed {
-        server: name.to_owned(),
-        reason: last_reason,
-        log_tail: last_tail,
-    })
+    Err(LabError::StartFailed { server: name.to_owned(), reason: last_reason, log_tail: last_tail })
 }
 
 fn need_file(server: &str, path: &str, what: &str) -> Result<(), LabError> {
@@ -237,9 +213,8 @@ fn need_file(server: &str, path: &str, what: &str) -> Result<(), LabError> {
 /// session section so a client that gets as far as the login screen sees
 /// something sensible.
 fn ini_text(port: u16, security_layer: &str, cert: Option<&CertFiles>, file_log: &Path) -> String {
-    let (cert, key) = cert.map_or((String::new(), String::new()), |c| {
-        (c.cert.display().to_string(), c.key.display().to_string())
-    });
+    let (cert, key) =
+        cert.map_or((String::new(), String::new()), |c| (c.cert.display().to_string(), c.key.display().to_string()));
     format!(
         "\
 [Globals]

@@ -41,7 +41,9 @@ async fn resolve_os(host: &str, timeout: Duration) -> ResolverResult {
             let error = addresses.is_empty().then(|| "no addresses returned".to_owned());
             ResolverResult { resolver, addresses, error, duration_ms: elapsed_ms(start) }
         }
-        Ok(Err(e)) => ResolverResult { resolver, addresses: vec![], error: Some(e.to_string()), duration_ms: elapsed_ms(start) },
+        Ok(Err(e)) => {
+            ResolverResult { resolver, addresses: vec![], error: Some(e.to_string()), duration_ms: elapsed_ms(start) }
+        }
         Err(_) => ResolverResult {
             resolver,
             addresses: vec![],
@@ -92,7 +94,12 @@ async fn resolve_direct(host: &str, timeout: Duration) -> ResolverResult {
             let error = addresses.is_empty().then(|| "no A/AAAA records".to_owned());
             ResolverResult { resolver: resolver_name, addresses, error, duration_ms: elapsed_ms(start) }
         }
-        Ok(Err(e)) => ResolverResult { resolver: resolver_name, addresses: vec![], error: Some(e.to_string()), duration_ms: elapsed_ms(start) },
+        Ok(Err(e)) => ResolverResult {
+            resolver: resolver_name,
+            addresses: vec![],
+            error: Some(e.to_string()),
+            duration_ms: elapsed_ms(start),
+        },
         Err(_) => ResolverResult {
             resolver: resolver_name,
             addresses: vec![],

@@ -66,7 +66,8 @@ pub(crate) fn elapsed_ms(start: Instant) -> f64 {
 /// Runs the layer chain against `target` and returns what was observed. Never fails: every outcome of
 /// the peer is evidence. The whole run is bounded by roughly `timeout` × (layers + addresses tried).
 pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOptions) -> Evidence {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let mut ev = Evidence::new(target.clone(), now);
 
     let addrs = match target.ip {

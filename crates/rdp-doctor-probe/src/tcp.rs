@@ -75,7 +75,9 @@ mod tests {
     async fn first_success_wins() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = l.local_addr().unwrap().port();
-        let (ev, s) = connect_any(&["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()], port, Duration::from_secs(2)).await;
+        let (ev, s) =
+            connect_any(&["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()], port, Duration::from_secs(2))
+                .await;
         assert!(s.is_some());
         assert_eq!(ev.attempts.len(), 1);
     }

@@ -47,12 +47,17 @@ impl ServerCertVerifier for RecordingVerifier {
         let trust = match &self.platform {
             Some(p) => match p.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
                 Ok(_) => TrustVerdict { verifier: VERIFIER.to_owned(), trusted: true, error: None },
-                Err(e) => TrustVerdict { verifier: VERIFIER.to_owned(), trusted: false, error: Some(describe_rustls(&e)) },
+                Err(e) => {
+                    TrustVerdict { verifier: VERIFIER.to_owned(), trusted: false, error: Some(describe_rustls(&e)) }
+                }
             },
             None => TrustVerdict {
                 verifier: VERIFIER.to_owned(),
                 trusted: false,
-                error: Some(format!("no trust store available: {}", self.platform_error.as_deref().unwrap_or("unknown"))),
+                error: Some(format!(
+                    "no trust store available: {}",
+                    self.platform_error.as_deref().unwrap_or("unknown")
+                )),
             },
         };
         if let Ok(mut r) = self.record.lock() {
@@ -92,11 +97,15 @@ fn describe_rustls(e: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(c) => match c {
             C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
             C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".to_owned(),
-            C::UnknownIssuer => "issuer not in the trust store (self-signed or private CA, or a missing intermediate)".to_owned(),
+            C::UnknownIssuer => {
+                "issuer not in the trust store (self-signed or private CA, or a missing intermediate)".to_owned()
+            }
             C::NotValidForName | C::NotValidForNameContext { .. } => "certificate not valid for this name".to_owned(),
             C::Revoked => "certificate revoked".to_owned(),
             C::BadSignature => "bad signature in the chain".to_owned(),
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "certificate not valid for server authentication".to_owned(),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "certificate not valid for server authentication".to_owned()
+            }
             other => format!("invalid certificate ({other:?})"),
         },
         other => other.to_string(),
@@ -111,7 +120,9 @@ fn failure_outcome(e: &std::io::Error) -> TlsOutcome {
                 let code = u8::from(*desc);
                 TlsOutcome::AlertReceived {
                     description: code,
-                    name: rdp_doctor_proto::tls::AlertDescription(code).name().map_or_else(|| format!("{desc:?}"), str::to_owned),
+                    name: rdp_doctor_proto::tls::AlertDescription(code)
+                        .name()
+                        .map_or_else(|| format!("{desc:?}"), str::to_owned),
                 }
             }
             other => TlsOutcome::Failed { error: describe_rustls(other) },
@@ -119,9 +130,9 @@ fn failure_outcome(e: &std::io::Error) -> TlsOutcome {
     }
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => TlsOutcome::Closed,
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe => {
-            TlsOutcome::Reset
-        }
+        std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::ConnectionAborted
+        | std::io::ErrorKind::BrokenPipe => TlsOutcome::Reset,
         _ => TlsOutcome::Failed { error: e.to_string() },
     }
 }
@@ -141,7 +152,8 @@ where
         .as_ref()
         .map(|e| format!("The OS trust store could not be loaded ({e}); certificate trust was not judged."));
     let record = Arc::new(Mutex::new(Recorded::default()));
-    let verifier = Arc::new(RecordingVerifier { platform, platform_error, provider: provider.clone(), record: record.clone() });
+    let verifier =
+        Arc::new(RecordingVerifier { platform, platform_error, provider: provider.clone(), record: record.clone() });
     let mut ev = TlsEvidence {
         stack: STACK.to_owned(),
         outcome: TlsOutcome::TimedOut,
@@ -165,8 +177,9 @@ where
     };
     // A name rustls cannot use for SNI (e.g. with an underscore) is replaced for the handshake only;
     // certificate matching still uses `name`.
-    let server_name = ServerName::try_from(name.to_owned())
-        .unwrap_or_else(|_| ServerName::try_from("invalid.invalid").unwrap_or(ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into())));
+    let server_name = ServerName::try_from(name.to_owned()).unwrap_or_else(|_| {
+        ServerName::try_from("invalid.invalid").unwrap_or(ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()))
+    });
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let start = Instant::now();
     let result = tokio::time::timeout(timeout, connector.connect(server_name, stream)).await;

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use rdp_doctor_core::evidence::{NegotiationResult, X224Evidence, X224Outcome};
 use rdp_doctor_proto::hex::hex_prefix;
 use rdp_doctor_proto::nego::{Negotiation, SecurityProtocol};
-use rdp_doctor_proto::x224::{ConfirmError, ConnectionRequestParams, decode_connection_confirm, encode_connection_request};
+use rdp_doctor_proto::x224::{
+    ConfirmError, ConnectionRequestParams, decode_connection_confirm, encode_connection_request,
+};
 use rdp_doctor_proto::{sniff, tpkt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -26,8 +28,12 @@ fn negotiation_result(n: Option<Negotiation>) -> NegotiationResult {
             flags: flags.0,
             flag_names: flags.names(),
         },
-        Some(Negotiation::Failure { code, .. }) => NegotiationResult::Failure { code: code.0, name: code.display_name() },
-        Some(Negotiation::Unknown { neg_type, value, .. }) => NegotiationResult::Unknown { neg_type: neg_type.0, value },
+        Some(Negotiation::Failure { code, .. }) => {
+            NegotiationResult::Failure { code: code.0, name: code.display_name() }
+        }
+        Some(Negotiation::Unknown { neg_type, value, .. }) => {
+            NegotiationResult::Unknown { neg_type: neg_type.0, value }
+        }
     }
 }
 
@@ -47,7 +53,12 @@ fn interpret(buf: &[u8]) -> Option<X224Outcome> {
 }
 
 /// Sends the Connection Request and reads the answer, bounded by `timeout` and [`MAX_CONFIRM_BYTES`].
-pub async fn exchange<S>(stream: &mut S, requested: SecurityProtocol, cookie: Option<String>, timeout: Duration) -> X224Evidence
+pub async fn exchange<S>(
+    stream: &mut S,
+    requested: SecurityProtocol,
+    cookie: Option<String>,
+    timeout: Duration,
+) -> X224Evidence
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -72,7 +83,8 @@ where
         }
     };
     // The cookie carries a user name: quote the request only when there is none.
-    ev.request_hex = if cookie_sent { "(contains the mstshash cookie; not quoted)".to_owned() } else { hex_prefix(&request, QUOTE) };
+    ev.request_hex =
+        if cookie_sent { "(contains the mstshash cookie; not quoted)".to_owned() } else { hex_prefix(&request, QUOTE) };
     let mut buf = Vec::with_capacity(64);
     let outcome = tokio::time::timeout(timeout, async {
         if let Err(e) = stream.write_all(&request).await {
@@ -190,7 +202,11 @@ mod tests {
         });
         let ev = exchange(&mut client, SecurityProtocol::DEFAULT_REQUEST, None, Duration::from_millis(500)).await;
         peer.abort();
-        assert!(matches!(ev.outcome, X224Outcome::Malformed { .. } | X224Outcome::NoResponse { .. }), "{:?}", ev.outcome);
+        assert!(
+            matches!(ev.outcome, X224Outcome::Malformed { .. } | X224Outcome::NoResponse { .. }),
+            "{:?}",
+            ev.outcome
+        );
     }
 
     #[tokio::test]
@@ -201,7 +217,9 @@ mod tests {
             let n = server.read(&mut b).await.unwrap();
             assert!(String::from_utf8_lossy(&b[..n]).contains("mstshash=alice"));
         });
-        let ev = exchange(&mut client, SecurityProtocol::DEFAULT_REQUEST, Some("alice".into()), Duration::from_millis(200)).await;
+        let ev =
+            exchange(&mut client, SecurityProtocol::DEFAULT_REQUEST, Some("alice".into()), Duration::from_millis(200))
+                .await;
         peer.await.unwrap();
         assert!(!ev.request_hex.contains("61 6c 69 63 65"));
         assert!(ev.cookie_sent);

@@ -1,5 +1,5 @@
 //! The probe chain against IronRDP's acceptor, in process (a real RDP server implementation).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::Duration;
 
@@ -22,7 +22,11 @@ async fn expired_certificate_is_recorded_and_handshake_completes() {
     let target = parse_target(&srv.addr().to_string(), 3389).unwrap();
     let ev = check(target, &opts()).await;
     let x = ev.x224.as_ref().unwrap();
-    assert!(matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol: 1, .. }, .. }), "{:?}", x.outcome);
+    assert!(
+        matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol: 1, .. }, .. }),
+        "{:?}",
+        x.outcome
+    );
     let tls = ev.tls.as_ref().unwrap();
     assert_eq!(tls.outcome, TlsOutcome::Established);
     assert_eq!(tls.chain.len(), 1);

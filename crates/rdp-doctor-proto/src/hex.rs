@@ -22,7 +22,7 @@ pub fn hex_prefix(bytes: &[u8], max: usize) -> String {
 /// whitespace are rejected.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -201,7 +201,9 @@ pub fn decode_negotiation(buf: &[u8]) -> Result<Negotiation, NegError> {
     }
     let value = u32::from_le_bytes([v0, v1, v2, v3]);
     Ok(match NegType(ty) {
-        NegType::TYPE_RDP_NEG_RSP => Negotiation::Response { flags: ResponseFlags(flags), selected: SecurityProtocol(value) },
+        NegType::TYPE_RDP_NEG_RSP => {
+            Negotiation::Response { flags: ResponseFlags(flags), selected: SecurityProtocol(value) }
+        }
         NegType::TYPE_RDP_NEG_FAILURE => Negotiation::Failure { flags, code: FailureCode(value) },
         other => Negotiation::Unknown { neg_type: other, flags, value },
     })

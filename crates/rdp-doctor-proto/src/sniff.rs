@@ -49,9 +49,7 @@ pub fn guess(bytes: &[u8]) -> PeerGuess {
         [ct @ 20..=24, 3, minor @ 0..=4, ..] => {
             PeerGuess::Tls { content_type: *ct, version: u16::from_be_bytes([3, *minor]) }
         }
-        _ if !bytes.is_empty()
-            && bytes.iter().take(64).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
-        {
+        _ if !bytes.is_empty() && bytes.iter().take(64).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) => {
             PeerGuess::TextBanner { line: first_line(bytes) }
         }
         _ => PeerGuess::Binary,

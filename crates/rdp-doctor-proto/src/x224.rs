@@ -257,7 +257,10 @@ mod tests {
     fn decodes_failure() {
         let b = fixture(CONFIRM_FAILURE);
         let (cc, _) = decode_connection_confirm(&b).ok().flatten().unwrap_or_else(|| unreachable!());
-        assert_eq!(cc.negotiation, Some(Negotiation::Failure { flags: 0, code: FailureCode::SSL_NOT_ALLOWED_BY_SERVER }));
+        assert_eq!(
+            cc.negotiation,
+            Some(Negotiation::Failure { flags: 0, code: FailureCode::SSL_NOT_ALLOWED_BY_SERVER })
+        );
     }
 
     #[test]
@@ -320,6 +323,9 @@ mod tests {
         let fail = inego::ConnectionConfirm::Failure { code: inego::FailureCode::HYBRID_REQUIRED_BY_SERVER };
         let bytes = ironrdp_core::encode_vec(&ironrdp_pdu::x224::X224(fail)).unwrap_or_default();
         let (ours, _) = decode_connection_confirm(&bytes).ok().flatten().unwrap_or_else(|| unreachable!());
-        assert_eq!(ours.negotiation, Some(Negotiation::Failure { flags: 0, code: FailureCode::HYBRID_REQUIRED_BY_SERVER }));
+        assert_eq!(
+            ours.negotiation,
+            Some(Negotiation::Failure { flags: 0, code: FailureCode::HYBRID_REQUIRED_BY_SERVER })
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Every decoder must survive any input: property tests over arbitrary bytes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
 use rdp_doctor_proto::{nego, sniff, tls, tpkt, x224};

@@ -8,10 +8,7 @@
 //! the diagnosis code sees the same kind of leaf it meets in the field, with
 //! a validity window chosen by [`CertSpec`].
 
-use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 use time::{Duration, OffsetDateTime};
 
 use crate::{CertSpec, TestServerError};
@@ -47,10 +44,9 @@ pub(crate) fn generate(spec: &CertSpec) -> Result<GeneratedCert, TestServerError
 
     let (names, common_name) = match spec {
         CertSpec::OtherName(name) => (vec![name.clone()], name.clone()),
-        CertSpec::ExpiredYesterday | CertSpec::Valid | CertSpec::NotYetValid => (
-            vec![DEFAULT_DNS_NAME.to_owned(), DEFAULT_IP.to_owned()],
-            DEFAULT_DNS_NAME.to_owned(),
-        ),
+        CertSpec::ExpiredYesterday | CertSpec::Valid | CertSpec::NotYetValid => {
+            (vec![DEFAULT_DNS_NAME.to_owned(), DEFAULT_IP.to_owned()], DEFAULT_DNS_NAME.to_owned())
+        }
     };
 
     // `CertificateParams::new` turns strings that parse as IP addresses into
@@ -76,9 +72,7 @@ pub(crate) fn generate(spec: &CertSpec) -> Result<GeneratedCert, TestServerError
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
 
     let key_pair = KeyPair::generate().map_err(TestServerError::Certificate)?;
-    let cert = params
-        .self_signed(&key_pair)
-        .map_err(TestServerError::Certificate)?;
+    let cert = params.self_signed(&key_pair).map_err(TestServerError::Certificate)?;
 
     Ok(GeneratedCert {
         cert_der: cert.der().to_vec(),

@@ -34,8 +34,8 @@ use ironrdp_connector::{ConnectorError, ConnectorErrorExt as _, ConnectorResult,
 use ironrdp_core::WriteBuf;
 use ironrdp_pdu::nego::SecurityProtocol;
 use ironrdp_pdu::rdp::capability_sets::{
-    Bitmap, BitmapDrawingFlags, CapabilitySet, General, Input, InputFlags, MultifragmentUpdate,
-    Order, OrderFlags, OrderSupportExFlags, Pointer, VirtualChannel, VirtualChannelFlags,
+    Bitmap, BitmapDrawingFlags, CapabilitySet, General, Input, InputFlags, MultifragmentUpdate, Order, OrderFlags,
+    OrderSupportExFlags, Pointer, VirtualChannel, VirtualChannelFlags,
 };
 use ironrdp_pdu::rdp::client_info::Credentials;
 use ironrdp_tokio::{FramedWrite as _, LocalTokioFramed, NetworkClient, single_sequence_step_read};
@@ -55,10 +55,7 @@ const LINGER: Duration = Duration::from_millis(500);
 
 /// Desktop size advertised in the server's Bitmap capability set
 /// (MS-RDPBCGR 2.2.7.1.2). Nothing is ever drawn.
-const DESKTOP_SIZE: DesktopSize = DesktopSize {
-    width: 1024,
-    height: 768,
-};
+const DESKTOP_SIZE: DesktopSize = DesktopSize { width: 1024, height: 768 };
 
 /// Name handed to the CredSSP server as the client's computer name.
 ///
@@ -107,12 +104,7 @@ pub(crate) async fn serve(ctx: Rc<ConnContext>, stream: TcpStream) {
 }
 
 async fn drive(ctx: &ConnContext, stream: TcpStream) -> Result<(), ConnEnd> {
-    let mut acceptor = Acceptor::new(
-        ctx.offered,
-        DESKTOP_SIZE,
-        server_capabilities(),
-        ctx.credentials.clone(),
-    );
+    let mut acceptor = Acceptor::new(ctx.offered, DESKTOP_SIZE, server_capabilities(), ctx.credentials.clone());
 
     let mut framed = LocalTokioFramed::new(stream);
     if let Err(end) = negotiate(&mut framed, &mut acceptor).await {
@@ -175,10 +167,7 @@ async fn drive(ctx: &ConnContext, stream: TcpStream) -> Result<(), ConnEnd> {
 /// seen "never sending RDP_NEG_FAILURE". A Windows host does send it, and
 /// clients turn the code into a specific message, so this driver flushes
 /// whatever the failing step encoded before closing.
-async fn negotiate<S>(
-    framed: &mut LocalTokioFramed<S>,
-    acceptor: &mut Acceptor,
-) -> Result<(), ConnEnd>
+async fn negotiate<S>(framed: &mut LocalTokioFramed<S>, acceptor: &mut Acceptor) -> Result<(), ConnEnd>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -233,10 +222,7 @@ where
 struct NoNetwork;
 
 impl NetworkClient for NoNetwork {
-    fn send(
-        &mut self,
-        _request: &NetworkRequest,
-    ) -> impl Future<Output = ConnectorResult<Vec<u8>>> {
+    fn send(&mut self, _request: &NetworkRequest) -> impl Future<Output = ConnectorResult<Vec<u8>>> {
         core::future::ready(Err(ConnectorError::general(
             "the rdp-doctor test server has no network access for CredSSP",
         )))
@@ -257,16 +243,8 @@ fn server_capabilities() -> Vec<CapabilitySet> {
             desktop_resize_flag: false,
             drawing_flags: BitmapDrawingFlags::empty(),
         }),
-        CapabilitySet::Order(Order::new(
-            OrderFlags::empty(),
-            OrderSupportExFlags::empty(),
-            0,
-            0,
-        )),
-        CapabilitySet::Pointer(Pointer {
-            color_pointer_cache_size: 25,
-            pointer_cache_size: 25,
-        }),
+        CapabilitySet::Order(Order::new(OrderFlags::empty(), OrderSupportExFlags::empty(), 0, 0)),
+        CapabilitySet::Pointer(Pointer { color_pointer_cache_size: 25, pointer_cache_size: 25 }),
         CapabilitySet::Input(Input {
             input_flags: InputFlags::SCANCODES | InputFlags::MOUSEX | InputFlags::UNICODE,
             keyboard_layout: 0,
@@ -275,12 +253,7 @@ fn server_capabilities() -> Vec<CapabilitySet> {
             keyboard_function_key: 0,
             keyboard_ime_filename: String::new(),
         }),
-        CapabilitySet::VirtualChannel(VirtualChannel {
-            flags: VirtualChannelFlags::NO_COMPRESSION,
-            chunk_size: None,
-        }),
-        CapabilitySet::MultiFragmentUpdate(MultifragmentUpdate {
-            max_request_size: 65_535,
-        }),
+        CapabilitySet::VirtualChannel(VirtualChannel { flags: VirtualChannelFlags::NO_COMPRESSION, chunk_size: None }),
+        CapabilitySet::MultiFragmentUpdate(MultifragmentUpdate { max_request_size: 65_535 }),
     ]
 }

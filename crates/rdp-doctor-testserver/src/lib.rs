@@ -118,16 +118,12 @@ impl fmt::Debug for Security {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Tls => f.write_str("Tls"),
-            Self::Hybrid { username, .. } => f
-                .debug_struct("Hybrid")
-                .field("username", username)
-                .field("password", &"<redacted>")
-                .finish(),
-            Self::HybridEx { username, .. } => f
-                .debug_struct("HybridEx")
-                .field("username", username)
-                .field("password", &"<redacted>")
-                .finish(),
+            Self::Hybrid { username, .. } => {
+                f.debug_struct("Hybrid").field("username", username).field("password", &"<redacted>").finish()
+            }
+            Self::HybridEx { username, .. } => {
+                f.debug_struct("HybridEx").field("username", username).field("password", &"<redacted>").finish()
+            }
         }
     }
 }
@@ -146,19 +142,13 @@ impl Security {
     fn credentials(&self) -> Option<Credentials> {
         let (username, password) = match self {
             Self::Tls => return None,
-            Self::Hybrid { username, password } | Self::HybridEx { username, password } => {
-                (username, password)
-            }
+            Self::Hybrid { username, password } | Self::HybridEx { username, password } => (username, password),
         };
         let (domain, username) = match username.split_once('\\') {
             Some((domain, account)) => (Some(domain.to_owned()), account.to_owned()),
             None => (None, username.clone()),
         };
-        Some(Credentials {
-            username,
-            password: password.clone(),
-            domain,
-        })
+        Some(Credentials { username, password: password.clone(), domain })
     }
 }
 
@@ -176,11 +166,7 @@ impl TestServerConfig {
     /// A configuration listening on `127.0.0.1` with an ephemeral port.
     #[must_use]
     pub fn loopback(cert: CertSpec, security: Security) -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            cert,
-            security,
-        }
+        Self { bind: SocketAddr::from(([127, 0, 0, 1], 0)), cert, security }
     }
 }
 
@@ -250,17 +236,10 @@ impl TestServer {
             .build()
             .map_err(TestServerError::Runtime)?;
 
-        let std_listener =
-            std::net::TcpListener::bind(config.bind).map_err(|source| TestServerError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let addr = std_listener
-            .local_addr()
-            .map_err(TestServerError::Runtime)?;
-        std_listener
-            .set_nonblocking(true)
-            .map_err(TestServerError::Runtime)?;
+        let std_listener = std::net::TcpListener::bind(config.bind)
+            .map_err(|source| TestServerError::Bind { addr: config.bind, source })?;
+        let addr = std_listener.local_addr().map_err(TestServerError::Runtime)?;
+        std_listener.set_nonblocking(true).map_err(TestServerError::Runtime)?;
         // Registering with the reactor needs the runtime's context.
         let listener = {
             let _guard = runtime.enter();
@@ -282,12 +261,7 @@ impl TestServer {
             .name(format!("rdp-doctor-testserver {addr}"))
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
-                runtime.block_on(local.run_until(accept_loop(
-                    listener,
-                    Rc::new(ctx),
-                    thread_connections,
-                    shutdown_rx,
-                )));
+                runtime.block_on(local.run_until(accept_loop(listener, Rc::new(ctx), thread_connections, shutdown_rx)));
                 // Drop the connection tasks while their I/O driver still exists.
                 drop(local);
                 drop(runtime);
@@ -350,9 +324,7 @@ impl Drop for TestServer {
 /// authentication, TLS 1.2 and 1.3 (Windows clients still commonly
 /// negotiate TLS 1.2 for RDP), and the `ring` provider passed explicitly so
 /// the result does not depend on a process-wide default provider.
-fn tls_acceptor(
-    generated: &cert::GeneratedCert,
-) -> Result<tokio_rustls::TlsAcceptor, TestServerError> {
+fn tls_acceptor(generated: &cert::GeneratedCert) -> Result<tokio_rustls::TlsAcceptor, TestServerError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cert = CertificateDer::from(generated.cert_der.clone());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.key_pkcs8_der.clone()));

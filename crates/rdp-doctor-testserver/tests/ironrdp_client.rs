@@ -1,20 +1,15 @@
 //! Runs IronRDP's own client connector against the test server through the
 //! whole connection sequence (negotiation, TLS, CredSSP, capabilities,
 //! finalization), for each security mode.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ironrdp_connector::sspi::generator::NetworkRequest;
 use ironrdp_connector::{
-    ClientConnector, Config, ConnectorError, ConnectorErrorExt as _, ConnectorErrorKind,
-    ConnectorResult, Credentials, DesktopSize, ServerName,
+    ClientConnector, Config, ConnectorError, ConnectorErrorExt as _, ConnectorErrorKind, ConnectorResult, Credentials,
+    DesktopSize, ServerName,
 };
 use ironrdp_pdu::gcc;
 use ironrdp_pdu::nego::FailureCode;
@@ -51,12 +46,7 @@ impl ServerCertVerifier for AcceptAnything {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -65,12 +55,7 @@ impl ServerCertVerifier for AcceptAnything {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -81,20 +66,14 @@ impl ServerCertVerifier for AcceptAnything {
 struct NoNetwork;
 
 impl NetworkClient for NoNetwork {
-    fn send(
-        &mut self,
-        _request: &NetworkRequest,
-    ) -> impl Future<Output = ConnectorResult<Vec<u8>>> {
+    fn send(&mut self, _request: &NetworkRequest) -> impl Future<Output = ConnectorResult<Vec<u8>>> {
         core::future::ready(Err(ConnectorError::general("no network in tests")))
     }
 }
 
 fn client_config(username: &str, password: &str, enable_tls: bool, enable_credssp: bool) -> Config {
     Config {
-        desktop_size: DesktopSize {
-            width: 1024,
-            height: 768,
-        },
+        desktop_size: DesktopSize { width: 1024, height: 768 },
         monitor_layout: None,
         desktop_scale_factor: 0,
         desktop_physical_size: None,
@@ -105,10 +84,7 @@ fn client_config(username: &str, password: &str, enable_tls: bool, enable_credss
         enable_tls,
         enable_credssp,
         enable_standard_rdp_security: false,
-        credentials: Credentials::UsernamePassword {
-            username: username.to_owned(),
-            password: password.to_owned(),
-        },
+        credentials: Credentials::UsernamePassword { username: username.to_owned(), password: password.to_owned() },
         domain: None,
         client_build: 0,
         client_name: "rdp-doctor-test".to_owned(),
@@ -159,10 +135,7 @@ async fn connect(server: &TestServer, config: Config) -> ConnectorResult<()> {
         .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
         .with_no_client_auth();
     let tls = tokio_rustls::TlsConnector::from(Arc::new(tls_config))
-        .connect(
-            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
-            tcp,
-        )
+        .connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp)
         .await
         .unwrap();
 
@@ -187,14 +160,9 @@ async fn connect(server: &TestServer, config: Config) -> ConnectorResult<()> {
 }
 
 async fn run(security: Security, config: Config) -> ConnectorResult<()> {
-    let server = TestServer::start(TestServerConfig::loopback(
-        CertSpec::ExpiredYesterday,
-        security,
-    ))
-    .unwrap();
-    let result = tokio::time::timeout(TEST_DEADLINE, connect(&server, config))
-        .await
-        .expect("connection finished in time");
+    let server = TestServer::start(TestServerConfig::loopback(CertSpec::ExpiredYesterday, security)).unwrap();
+    let result =
+        tokio::time::timeout(TEST_DEADLINE, connect(&server, config)).await.expect("connection finished in time");
     assert_eq!(server.connections(), 1);
     result
 }
@@ -205,22 +173,14 @@ fn alice() -> (String, String) {
 
 #[tokio::test]
 async fn tls_full_connection_sequence() {
-    run(
-        Security::Tls,
-        client_config("anyone", "anything", true, false),
-    )
-    .await
-    .expect("TLS connection accepted");
+    run(Security::Tls, client_config("anyone", "anything", true, false)).await.expect("TLS connection accepted");
 }
 
 #[tokio::test]
 async fn hybrid_with_correct_credentials() {
     let (username, password) = alice();
     run(
-        Security::Hybrid {
-            username: username.clone(),
-            password: password.clone(),
-        },
+        Security::Hybrid { username: username.clone(), password: password.clone() },
         client_config(&username, &password, true, true),
     )
     .await
@@ -231,10 +191,7 @@ async fn hybrid_with_correct_credentials() {
 async fn hybrid_ex_with_correct_credentials() {
     let (username, password) = alice();
     run(
-        Security::HybridEx {
-            username: format!("WORKGROUP\\{username}"),
-            password: password.clone(),
-        },
+        Security::HybridEx { username: format!("WORKGROUP\\{username}"), password: password.clone() },
         client_config(&username, &password, false, true),
     )
     .await
@@ -244,41 +201,25 @@ async fn hybrid_ex_with_correct_credentials() {
 #[tokio::test]
 async fn hybrid_with_wrong_password_is_rejected() {
     let (username, password) = alice();
-    let error = run(
-        Security::Hybrid {
-            username: username.clone(),
-            password,
-        },
-        client_config(&username, "wrong", true, true),
-    )
-    .await
-    .expect_err("wrong password must fail");
+    let error =
+        run(Security::Hybrid { username: username.clone(), password }, client_config(&username, "wrong", true, true))
+            .await
+            .expect_err("wrong password must fail");
     let text = format!("{error:?}");
-    assert!(
-        text.to_lowercase().contains("credssp") || text.contains("Logon"),
-        "{text}"
-    );
+    assert!(text.to_lowercase().contains("credssp") || text.contains("Logon"), "{text}");
 }
 
 #[tokio::test]
 async fn hybrid_ex_with_unknown_user_is_rejected() {
     let (username, password) = alice();
-    run(
-        Security::HybridEx {
-            username,
-            password: password.clone(),
-        },
-        client_config("mallory", &password, false, true),
-    )
-    .await
-    .expect_err("unknown user must fail");
+    run(Security::HybridEx { username, password: password.clone() }, client_config("mallory", &password, false, true))
+        .await
+        .expect_err("unknown user must fail");
 }
 
 #[tokio::test]
 async fn nla_only_client_against_tls_only_server_gets_negotiation_failure() {
-    let error = run(Security::Tls, client_config("alice", "x", false, true))
-        .await
-        .expect_err("no common protocol");
+    let error = run(Security::Tls, client_config("alice", "x", false, true)).await.expect_err("no common protocol");
     // IronRDP's client decodes the RDP_NEG_FAILURE the server sends.
     match error.kind() {
         ConnectorErrorKind::Negotiation(failure) => {
@@ -291,10 +232,7 @@ async fn nla_only_client_against_tls_only_server_gets_negotiation_failure() {
 #[tokio::test]
 async fn tls_only_client_against_nla_only_server_gets_negotiation_failure() {
     let error = run(
-        Security::Hybrid {
-            username: "alice".to_owned(),
-            password: "x".to_owned(),
-        },
+        Security::Hybrid { username: "alice".to_owned(), password: "x".to_owned() },
         client_config("alice", "x", true, false),
     )
     .await

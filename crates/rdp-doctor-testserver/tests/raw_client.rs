@@ -1,11 +1,6 @@
 //! Drives the test server with hand-written bytes: X.224 negotiation, a TLS
 //! handshake with an accept-anything rustls client, and misbehaving clients.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -29,10 +24,8 @@ const PROTOCOL_HYBRID: u32 = 0x2;
 const PROTOCOL_HYBRID_EX: u32 = 0x8;
 
 /// The request from the brief, byte for byte: RDP_NEG_REQ for SSL|HYBRID|HYBRID_EX.
-const CR_SSL_HYBRID_HYBRIDEX: [u8; 19] = [
-    0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x0b,
-    0x00, 0x00, 0x00,
-];
+const CR_SSL_HYBRID_HYBRIDEX: [u8; 19] =
+    [0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x0b, 0x00, 0x00, 0x00];
 
 /// Runs `f` on its own thread and fails the test if it takes longer than `limit`.
 fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -52,24 +45,16 @@ fn start(cert: CertSpec, security: Security) -> TestServer {
 }
 
 fn hybrid() -> Security {
-    Security::Hybrid {
-        username: "alice".to_owned(),
-        password: "secret".to_owned(),
-    }
+    Security::Hybrid { username: "alice".to_owned(), password: "secret".to_owned() }
 }
 
 fn hybrid_ex() -> Security {
-    Security::HybridEx {
-        username: "alice".to_owned(),
-        password: "secret".to_owned(),
-    }
+    Security::HybridEx { username: "alice".to_owned(), password: "secret".to_owned() }
 }
 
 /// X.224 Connection Request with an RDP_NEG_REQ (MS-RDPBCGR 2.2.1.1).
 fn connection_request(requested: u32) -> Vec<u8> {
-    let mut bytes = vec![
-        0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00,
-    ];
+    let mut bytes = vec![0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00];
     bytes.extend_from_slice(&[0x01, 0x00, 0x08, 0x00]);
     bytes.extend_from_slice(&requested.to_le_bytes());
     bytes
@@ -129,12 +114,7 @@ impl ServerCertVerifier for AcceptAnything {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -143,12 +123,7 @@ impl ServerCertVerifier for AcceptAnything {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -156,9 +131,7 @@ impl ServerCertVerifier for AcceptAnything {
     }
 }
 
-fn tls_client_config(
-    versions: &[&'static rustls::SupportedProtocolVersion],
-) -> Arc<rustls::ClientConfig> {
+fn tls_client_config(versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(versions)
@@ -185,13 +158,7 @@ fn tls_handshake(
 }
 
 fn unix_now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
 }
 
 /// X.224 + TLS against a fresh server; returns the presented leaf certificate.
@@ -202,21 +169,14 @@ fn presented_certificate(cert: CertSpec) -> Vec<u8> {
         let confirm = negotiate(&mut stream, &CR_SSL_HYBRID_HYBRIDEX);
         assert_eq!(selected_protocol(&confirm), PROTOCOL_SSL);
         let (leaf, _) = tls_handshake(&mut stream, rustls::ALL_VERSIONS);
-        assert_eq!(
-            leaf,
-            server.certificate_der(),
-            "served certificate == certificate_der()"
-        );
+        assert_eq!(leaf, server.certificate_der(), "served certificate == certificate_der()");
         assert_eq!(server.connections(), 1);
         leaf
     })
 }
 
 fn san_names(cert: &X509Certificate<'_>) -> Vec<String> {
-    let san = cert
-        .subject_alternative_name()
-        .unwrap()
-        .expect("SAN extension");
+    let san = cert.subject_alternative_name().unwrap().expect("SAN extension");
     san.value
         .general_names
         .iter()
@@ -236,15 +196,9 @@ fn expired_yesterday_certificate_is_presented() {
     let not_after = cert.validity().not_after.timestamp();
     assert!(not_after < now, "notAfter must be in the past");
     let age = now - not_after;
-    assert!(
-        (86_000..=86_800).contains(&age),
-        "expired about 24 h ago, got {age} s"
-    );
+    assert!((86_000..=86_800).contains(&age), "expired about 24 h ago, got {age} s");
     assert!(cert.validity().not_before.timestamp() < not_after);
-    assert_eq!(
-        san_names(&cert),
-        ["dns:localhost".to_owned(), "ip:[127, 0, 0, 1]".to_owned()]
-    );
+    assert_eq!(san_names(&cert), ["dns:localhost".to_owned(), "ip:[127, 0, 0, 1]".to_owned()]);
 }
 
 #[test]
@@ -255,13 +209,7 @@ fn valid_certificate_is_presented() {
     assert!(cert.validity().not_before.timestamp() < now);
     assert!(cert.validity().not_after.timestamp() > now);
     assert!(cert.validity().is_valid());
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .unwrap()
-        .as_str()
-        .unwrap();
+    let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap();
     assert_eq!(cn, "localhost");
 }
 
@@ -269,10 +217,7 @@ fn valid_certificate_is_presented() {
 fn not_yet_valid_certificate_is_presented() {
     let der = presented_certificate(CertSpec::NotYetValid);
     let (_, cert) = X509Certificate::from_der(&der).unwrap();
-    assert!(
-        cert.validity().not_before.timestamp() > unix_now(),
-        "notBefore must be in the future"
-    );
+    assert!(cert.validity().not_before.timestamp() > unix_now(), "notBefore must be in the future");
 }
 
 #[test]
@@ -281,13 +226,7 @@ fn other_name_certificate_is_presented() {
     let (_, cert) = X509Certificate::from_der(&der).unwrap();
     assert!(cert.validity().is_valid());
     assert_eq!(san_names(&cert), ["dns:rdp.example.test".to_owned()]);
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .unwrap()
-        .as_str()
-        .unwrap();
+    let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap();
     assert_eq!(cn, "rdp.example.test");
 }
 
@@ -296,14 +235,8 @@ fn tls12_and_tls13_are_both_accepted() {
     bounded(TEST_DEADLINE, || {
         let server = start(CertSpec::Valid, Security::Tls);
         for (versions, expected) in [
-            (
-                &[&rustls::version::TLS12][..],
-                rustls::ProtocolVersion::TLSv1_2,
-            ),
-            (
-                &[&rustls::version::TLS13][..],
-                rustls::ProtocolVersion::TLSv1_3,
-            ),
+            (&[&rustls::version::TLS12][..], rustls::ProtocolVersion::TLSv1_2),
+            (&[&rustls::version::TLS13][..], rustls::ProtocolVersion::TLSv1_3),
         ] {
             let mut stream = connect(server.addr());
             negotiate(&mut stream, &CR_SSL_HYBRID_HYBRIDEX);
@@ -320,10 +253,7 @@ fn tls12_and_tls13_are_both_accepted() {
 fn negotiation_matrix() {
     bounded(TEST_DEADLINE, || {
         let requests = [
-            (
-                "SSL|HYBRID|HYBRID_EX",
-                PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX,
-            ),
+            ("SSL|HYBRID|HYBRID_EX", PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX),
             ("SSL", PROTOCOL_SSL),
             ("HYBRID", PROTOCOL_HYBRID),
             ("RDP (0)", PROTOCOL_RDP),
@@ -331,21 +261,9 @@ fn negotiation_matrix() {
         // Expected: Ok(selected protocol) for RDP_NEG_RSP, Err(failure code) for RDP_NEG_FAILURE.
         type Expected = [Result<u32, u32>; 4];
         let cases: [(&str, Security, Expected); 3] = [
-            (
-                "Tls",
-                Security::Tls,
-                [Ok(PROTOCOL_SSL), Ok(PROTOCOL_SSL), Err(1), Err(1)],
-            ),
-            (
-                "Hybrid",
-                hybrid(),
-                [Ok(PROTOCOL_HYBRID), Err(5), Ok(PROTOCOL_HYBRID), Err(5)],
-            ),
-            (
-                "HybridEx",
-                hybrid_ex(),
-                [Ok(PROTOCOL_HYBRID_EX), Err(5), Ok(PROTOCOL_HYBRID), Err(5)],
-            ),
+            ("Tls", Security::Tls, [Ok(PROTOCOL_SSL), Ok(PROTOCOL_SSL), Err(1), Err(1)]),
+            ("Hybrid", hybrid(), [Ok(PROTOCOL_HYBRID), Err(5), Ok(PROTOCOL_HYBRID), Err(5)]),
+            ("HybridEx", hybrid_ex(), [Ok(PROTOCOL_HYBRID_EX), Err(5), Ok(PROTOCOL_HYBRID), Err(5)]),
         ];
         for (server_name, security, expected) in cases {
             let server = start(CertSpec::Valid, security);
@@ -362,15 +280,10 @@ fn negotiation_matrix() {
                     }
                     Err(code) => {
                         assert_eq!(confirm[11], 0x03, "RDP_NEG_FAILURE");
-                        assert_eq!(
-                            u32::from_le_bytes(confirm[15..19].try_into().unwrap()),
-                            code
-                        );
+                        assert_eq!(u32::from_le_bytes(confirm[15..19].try_into().unwrap()), code);
                         // The server closes the connection afterwards.
                         let mut rest = Vec::new();
-                        stream
-                            .read_to_end(&mut rest)
-                            .expect("orderly close, not a reset");
+                        stream.read_to_end(&mut rest).expect("orderly close, not a reset");
                         assert!(rest.is_empty());
                     }
                 }
@@ -385,12 +298,7 @@ fn legacy_request_without_rdp_neg_req_gets_ssl_required() {
         let server = start(CertSpec::Valid, Security::Tls);
         let mut stream = connect(server.addr());
         // X.224 Connection Request with no cookie and no RDP_NEG_REQ.
-        let confirm = negotiate(
-            &mut stream,
-            &[
-                0x03, 0x00, 0x00, 0x0b, 0x06, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00,
-            ],
-        );
+        let confirm = negotiate(&mut stream, &[0x03, 0x00, 0x00, 0x0b, 0x06, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00]);
         println!("legacy request -> {confirm:02x?}");
         assert_eq!(confirm[11], 0x03, "RDP_NEG_FAILURE");
         assert_eq!(confirm[15], 0x01, "SSL_REQUIRED_BY_SERVER");
@@ -437,10 +345,7 @@ fn hybrid_server_completes_tls_after_negotiation() {
         // Then the client gives up without CredSSP: must not disturb the server.
         drop(stream);
         let mut stream = connect(server.addr());
-        assert_eq!(
-            selected_protocol(&negotiate(&mut stream, &CR_SSL_HYBRID_HYBRIDEX)),
-            PROTOCOL_HYBRID_EX
-        );
+        assert_eq!(selected_protocol(&negotiate(&mut stream, &CR_SSL_HYBRID_HYBRIDEX)), PROTOCOL_HYBRID_EX);
     });
 }
 
@@ -464,9 +369,7 @@ fn misbehaving_clients_do_not_break_the_server() {
 
         // 2. Sends garbage that is not a TPKT frame.
         let mut garbage = connect(server.addr());
-        garbage
-            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .unwrap();
+        garbage.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
         let mut sink = Vec::new();
         // The server hangs up (EOF or reset, both fine) rather than answering.
         let _ = garbage.read_to_end(&mut sink);
@@ -523,19 +426,12 @@ fn drop_is_prompt_even_with_stalled_clients() {
 
         let started = Instant::now();
         drop(server);
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "drop took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(2), "drop took {:?}", started.elapsed());
 
         // The listener is gone and the pending connections were closed.
         let mut sink = Vec::new();
         let _ = mid_handshake.read_to_end(&mut sink);
-        assert!(
-            TcpStream::connect_timeout(&addr, IO_TIMEOUT).is_err(),
-            "listener closed"
-        );
+        assert!(TcpStream::connect_timeout(&addr, IO_TIMEOUT).is_err(), "listener closed");
     });
 }
 
@@ -545,19 +441,12 @@ fn stalled_client_is_cut_off_at_the_deadline() {
     bounded(Duration::from_secs(60), || {
         let server = start(CertSpec::Valid, Security::Tls);
         let mut silent = connect(server.addr());
-        silent
-            .set_read_timeout(Some(Duration::from_secs(45)))
-            .unwrap();
+        silent.set_read_timeout(Some(Duration::from_secs(45))).unwrap();
         let started = Instant::now();
         let mut sink = Vec::new();
-        silent
-            .read_to_end(&mut sink)
-            .expect("server closes the connection");
+        silent.read_to_end(&mut sink).expect("server closes the connection");
         let waited = started.elapsed();
-        assert!(
-            (Duration::from_secs(29)..Duration::from_secs(35)).contains(&waited),
-            "closed after {waited:?}"
-        );
+        assert!((Duration::from_secs(29)..Duration::from_secs(35)).contains(&waited), "closed after {waited:?}");
         assert_server_healthy(&server);
     });
 }
@@ -565,21 +454,14 @@ fn stalled_client_is_cut_off_at_the_deadline() {
 #[test]
 fn bind_error_is_reported() {
     let first = start(CertSpec::Valid, Security::Tls);
-    let config = TestServerConfig {
-        bind: first.addr(),
-        cert: CertSpec::Valid,
-        security: Security::Tls,
-    };
+    let config = TestServerConfig { bind: first.addr(), cert: CertSpec::Valid, security: Security::Tls };
     let error = TestServer::start(config).unwrap_err();
     assert!(error.to_string().contains("binding"), "{error}");
 }
 
 #[test]
 fn debug_output_does_not_leak_the_password() {
-    let text = format!(
-        "{:?}",
-        TestServerConfig::loopback(CertSpec::Valid, hybrid())
-    );
+    let text = format!("{:?}", TestServerConfig::loopback(CertSpec::Valid, hybrid()));
     assert!(text.contains("alice"));
     assert!(!text.contains("secret"), "{text}");
 }

@@ -66,9 +66,14 @@ fn main() {
         let disp = format!(":{}", display.display.unwrap_or(0));
         stats.push(time_runs("xfreerdp +auth-only /sec:tls", n, || {
             let mut c = Command::new("xfreerdp");
-            c.env("DISPLAY", &disp)
-                .env("HOME", display.dir())
-                .args([&format!("/v:{target}"), "/u:bench", "/p:bench", "/cert:ignore", "/sec:tls", "+auth-only"]);
+            c.env("DISPLAY", &disp).env("HOME", display.dir()).args([
+                &format!("/v:{target}"),
+                "/u:bench",
+                "/p:bench",
+                "/cert:ignore",
+                "/sec:tls",
+                "+auth-only",
+            ]);
             c
         }));
     }

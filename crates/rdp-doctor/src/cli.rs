@@ -165,7 +165,9 @@ pub fn parse_protocols(s: &str) -> anyhow::Result<SecurityProtocol> {
             "hybrid_ex" | "hybrid-ex" => SecurityProtocol::PROTOCOL_HYBRID_EX.0,
             "rdstls" => SecurityProtocol::PROTOCOL_RDSTLS.0,
             "rdsaad" | "aad" => SecurityProtocol::PROTOCOL_RDSAAD.0,
-            other => bail!("unknown protocol {other:?} in --protocols (use rdp, ssl, hybrid, hybrid_ex, rdstls, rdsaad)"),
+            other => {
+                bail!("unknown protocol {other:?} in --protocols (use rdp, ssl, hybrid, hybrid_ex, rdstls, rdsaad)")
+            }
         };
     }
     Ok(SecurityProtocol(bits))

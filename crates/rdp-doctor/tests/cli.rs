@@ -1,5 +1,5 @@
 //! The binary end to end: demo, exit codes, JSON contract, argument errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::Duration;
 
@@ -60,7 +60,13 @@ fn closed_port_exit_codes() {
 
 #[test]
 fn bad_arguments_exit_2() {
-    for args in [vec!["check"], vec!["check", "bad host"], vec!["check", "h:0"], vec!["check", "h", "--timeout", "x"], vec!["nonsense"]] {
+    for args in [
+        vec!["check"],
+        vec!["check", "bad host"],
+        vec!["check", "h:0"],
+        vec!["check", "h", "--timeout", "x"],
+        vec!["nonsense"],
+    ] {
         let out = bin().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }

@@ -3,7 +3,7 @@
 //!
 //! Needs root and the Debian packages `scripts/test.sh` installs. Every server is stopped by PID when its
 //! guard drops (also on panic); namespaces are deleted the same way.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -37,7 +37,9 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         "xrdp-expired-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert)),
         "xrdp-other-name-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert)),
         "xrdp-rdp-security-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly)),
-        "shadow-nla" => lab(rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() })),
+        "shadow-nla" => {
+            lab(rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }))
+        }
         "shadow-tls" => lab(rdp_doctor_lab::shadow(ShadowVariant::Tls)),
         "ironrdp-expired" => acceptor(CertSpec::ExpiredYesterday, Security::Tls),
         "ironrdp-hybrid" => acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() }),
@@ -69,7 +71,8 @@ fn run(s: &Value) -> Vec<String> {
         Err(e) => return vec![format!("{name}: no JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))],
     };
     let mut bad = Vec::new();
-    let ids: Vec<String> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
     let context = format!("verdict {} findings {ids:?}", report["verdict"]);
     if let Some(v) = s["verdict"].as_str()
         && report["verdict"] != v
@@ -88,7 +91,12 @@ fn run(s: &Value) -> Vec<String> {
     }
     if let Some(layers) = s["layers"].as_object() {
         for (layer, want) in layers {
-            let got = report["layers"].as_array().unwrap().iter().find(|l| l["name"] == layer.as_str()).map(|l| l["status"].clone());
+            let got = report["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["name"] == layer.as_str())
+                .map(|l| l["status"].clone());
             if got.as_ref() != Some(want) {
                 bad.push(format!("{name}: layer {layer} expected {want}, got {got:?} ({context})"));
             }
@@ -106,7 +114,8 @@ fn run(s: &Value) -> Vec<String> {
         }
     }
     let exit = out.status.code();
-    let want_exit = if report["max_severity"] == "fail" || report["max_severity"] == "warn" { Some(1) } else { Some(0) };
+    let want_exit =
+        if report["max_severity"] == "fail" || report["max_severity"] == "warn" { Some(1) } else { Some(0) };
     if exit != want_exit {
         bad.push(format!("{name}: exit code {exit:?}, expected {want_exit:?}"));
     }

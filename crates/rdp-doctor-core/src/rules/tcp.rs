@@ -40,9 +40,13 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
         .find(|o| failed.iter().any(|a| a.outcome == *o));
     let port = ev.target.port;
     let (def, summary) = match worst {
-        Some(TcpOutcome::Refused) => (&TCP_REFUSED, format!("port {port} refuses connections: nothing listens or a firewall rejects")),
+        Some(TcpOutcome::Refused) => {
+            (&TCP_REFUSED, format!("port {port} refuses connections: nothing listens or a firewall rejects"))
+        }
         Some(TcpOutcome::Unreachable) => (&TCP_UNREACHABLE, format!("no route to the server for port {port}")),
-        Some(TcpOutcome::TimedOut) => (&TCP_FILTERED, format!("port {port} does not answer: packets are dropped on the way")),
+        Some(TcpOutcome::TimedOut) => {
+            (&TCP_FILTERED, format!("port {port} does not answer: packets are dropped on the way"))
+        }
         _ => (&TCP_ERROR, "the connection attempt failed locally".to_owned()),
     };
     out.push(Finding::new(def, summary, lines));
@@ -78,7 +82,8 @@ mod tests {
 
     #[test]
     fn partial_failure_is_a_warning_with_all_attempts() {
-        let f = run(vec![attempt("[::1]:3389", TcpOutcome::TimedOut), attempt("127.0.0.1:3389", TcpOutcome::Connected)]);
+        let f =
+            run(vec![attempt("[::1]:3389", TcpOutcome::TimedOut), attempt("127.0.0.1:3389", TcpOutcome::Connected)]);
         assert_eq!(ids(&f), vec!["tcp.some_addresses_failed"]);
         assert_eq!(f[0].evidence.len(), 2);
         assert!(f[0].evidence[0].contains("3000 ms deadline"), "{:?}", f[0].evidence);

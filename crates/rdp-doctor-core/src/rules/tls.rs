@@ -10,7 +10,10 @@ use crate::finding::Finding;
 pub const EXPIRING_SOON_DAYS: i64 = 30;
 
 fn cert_line(c: &CertInfo) -> String {
-    format!("leaf certificate: subject \"{}\", issuer \"{}\", SHA-1 thumbprint {}", c.subject, c.issuer, c.sha1_thumbprint)
+    format!(
+        "leaf certificate: subject \"{}\", issuer \"{}\", SHA-1 thumbprint {}",
+        c.subject, c.issuer, c.sha1_thumbprint
+    )
 }
 
 fn handshake(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
@@ -92,7 +95,10 @@ fn certificates(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             &CERT_SELF_SIGNED,
             "the server presents a self-signed certificate".to_owned(),
-            vec![id.clone(), "subject equals issuer and the signature verifies with the certificate's own key".to_owned()],
+            vec![
+                id.clone(),
+                "subject equals issuer and the signature verifies with the certificate's own key".to_owned(),
+            ],
         ));
     }
     match &tls.trust {
@@ -183,7 +189,11 @@ mod tests {
             duration_ms: 4.0,
             timeout_ms: 3000,
             chain,
-            trust: Some(TrustVerdict { verifier: "os".into(), trusted, error: (!trusted).then(|| "UnknownIssuer".into()) }),
+            trust: Some(TrustVerdict {
+                verifier: "os".into(),
+                trusted,
+                error: (!trusted).then(|| "UnknownIssuer".into()),
+            }),
         });
         crate::rules::evaluate(&ev)
     }
@@ -197,9 +207,18 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        assert_eq!(ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], 1, 300, "s")], false)), vec!["cert.not_yet_valid", "cert.self_signed"]);
-        assert_eq!(ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 29, "s")], false)), vec!["cert.expiring_soon", "cert.self_signed"]);
-        assert_eq!(ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 31, "s")], false)), vec!["cert.self_signed"]);
+        assert_eq!(
+            ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], 1, 300, "s")], false)),
+            vec!["cert.not_yet_valid", "cert.self_signed"]
+        );
+        assert_eq!(
+            ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 29, "s")], false)),
+            vec!["cert.expiring_soon", "cert.self_signed"]
+        );
+        assert_eq!(
+            ids(&run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 31, "s")], false)),
+            vec!["cert.self_signed"]
+        );
     }
 
     #[test]
@@ -210,7 +229,11 @@ mod tests {
         let f = run(TlsOutcome::Established, vec![c.clone()], false);
         assert_eq!(ids(&f), vec!["cert.name_mismatch", "cert.untrusted"]);
         assert!(f[0].evidence[1].contains("DNS:wrong.example.test"));
-        assert!(run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 300, "x")], true).iter().all(|f| f.id == "cert.self_signed"));
+        assert!(
+            run(TlsOutcome::Established, vec![cert(&["127.0.0.1"], -1, 300, "x")], true)
+                .iter()
+                .all(|f| f.id == "cert.self_signed")
+        );
     }
 
     #[test]
@@ -228,7 +251,8 @@ mod tests {
     fn handshake_failures() {
         let alert = TlsOutcome::AlertReceived { description: 70, name: "protocol_version".into() };
         assert_eq!(ids(&run(alert, vec![], true)), vec!["tls.alert"]);
-        for o in [TlsOutcome::Closed, TlsOutcome::Reset, TlsOutcome::TimedOut, TlsOutcome::Failed { error: "x".into() }] {
+        for o in [TlsOutcome::Closed, TlsOutcome::Reset, TlsOutcome::TimedOut, TlsOutcome::Failed { error: "x".into() }]
+        {
             assert_eq!(ids(&run(o, vec![], true)), vec!["tls.handshake_failed"]);
         }
     }

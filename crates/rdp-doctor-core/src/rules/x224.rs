@@ -46,7 +46,8 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
                 NegotiationResult::Selected { protocol, protocol_names, .. } => {
                     let requested = SecurityProtocol(x.requested_protocols);
                     let sel = SecurityProtocol(*protocol);
-                    let unrequested = if sel.0 == 0 { false } else { !requested.contains(sel) || sel.0.count_ones() != 1 };
+                    let unrequested =
+                        if sel.0 == 0 { false } else { !requested.contains(sel) || sel.0.count_ones() != 1 };
                     if sel.0 == 0 && requested.0 != 0 {
                         lines.push("RDP_NEG_RSP selectedProtocol=0x00000000 (PROTOCOL_RDP)".to_owned());
                         out.push(Finding::new(
@@ -55,7 +56,10 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
                             lines,
                         ));
                     } else if unrequested {
-                        lines.push(format!("RDP_NEG_RSP selectedProtocol=0x{protocol:08x} ({})", protocol_names.join(" | ")));
+                        lines.push(format!(
+                            "RDP_NEG_RSP selectedProtocol=0x{protocol:08x} ({})",
+                            protocol_names.join(" | ")
+                        ));
                         out.push(Finding::new(
                             &NEGO_UNREQUESTED_PROTOCOL,
                             format!("the server selected {} which was not offered", protocol_names.join(" | ")),
@@ -78,7 +82,11 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
                 }
                 NegotiationResult::Unknown { neg_type, value } => {
                     lines.push(format!("negotiation structure of type 0x{neg_type:02x} with value 0x{value:08x}"));
-                    out.push(Finding::new(&X224_MALFORMED, "the Connection Confirm carries an unknown negotiation type", lines));
+                    out.push(Finding::new(
+                        &X224_MALFORMED,
+                        "the Connection Confirm carries an unknown negotiation type",
+                        lines,
+                    ));
                 }
             }
         }
@@ -88,19 +96,38 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
         }
         X224Outcome::Reset { received } => {
             lines.push(format!("the server reset the connection (RST) after {after}, having sent {received} bytes"));
-            out.push(Finding::new(&X224_CLOSED, "the server reset the connection on the RDP connection request", lines));
+            out.push(Finding::new(
+                &X224_CLOSED,
+                "the server reset the connection on the RDP connection request",
+                lines,
+            ));
         }
         X224Outcome::NoResponse { received } => {
-            lines.push(format!("no complete answer within the {} ms deadline ({received} bytes received)", x.timeout_ms));
-            out.push(Finding::new(&X224_NO_RESPONSE, "the server accepted TCP but did not answer the RDP connection request", lines));
+            lines.push(format!(
+                "no complete answer within the {} ms deadline ({received} bytes received)",
+                x.timeout_ms
+            ));
+            out.push(Finding::new(
+                &X224_NO_RESPONSE,
+                "the server accepted TCP but did not answer the RDP connection request",
+                lines,
+            ));
         }
         X224Outcome::NotRdp { guess } => {
             lines.push(format!("the answer looks like {guess}"));
-            out.push(Finding::new(&X224_NOT_RDP, format!("port {} is answered by {guess}, not RDP", ev.target.port), lines));
+            out.push(Finding::new(
+                &X224_NOT_RDP,
+                format!("port {} is answered by {guess}, not RDP", ev.target.port),
+                lines,
+            ));
         }
         X224Outcome::Malformed { error } => {
             lines.push(error.clone());
-            out.push(Finding::new(&X224_MALFORMED, format!("the server's answer is not a usable Connection Confirm: {error}"), lines));
+            out.push(Finding::new(
+                &X224_MALFORMED,
+                format!("the server's answer is not a usable Connection Confirm: {error}"),
+                lines,
+            ));
         }
         X224Outcome::IoError { error } => {
             lines.push(format!("I/O error after {after}: {error}"));
@@ -159,17 +186,32 @@ mod tests {
     #[test]
     fn selected_requested_protocol_is_clean() {
         let ok = X224Outcome::Confirm {
-            negotiation: NegotiationResult::Selected { protocol: 2, protocol_names: vec!["PROTOCOL_HYBRID".into()], flags: 0, flag_names: vec![] },
+            negotiation: NegotiationResult::Selected {
+                protocol: 2,
+                protocol_names: vec!["PROTOCOL_HYBRID".into()],
+                flags: 0,
+                flag_names: vec![],
+            },
             anomalies: vec![],
         };
         assert!(run(ok).is_empty());
         let odd = X224Outcome::Confirm {
-            negotiation: NegotiationResult::Selected { protocol: 4, protocol_names: vec!["PROTOCOL_RDSTLS".into()], flags: 0, flag_names: vec![] },
+            negotiation: NegotiationResult::Selected {
+                protocol: 4,
+                protocol_names: vec!["PROTOCOL_RDSTLS".into()],
+                flags: 0,
+                flag_names: vec![],
+            },
             anomalies: vec![],
         };
         assert_eq!(ids(&run(odd)), vec!["nego.unrequested_protocol"]);
         let rdp = X224Outcome::Confirm {
-            negotiation: NegotiationResult::Selected { protocol: 0, protocol_names: vec!["PROTOCOL_RDP".into()], flags: 0, flag_names: vec![] },
+            negotiation: NegotiationResult::Selected {
+                protocol: 0,
+                protocol_names: vec!["PROTOCOL_RDP".into()],
+                flags: 0,
+                flag_names: vec![],
+            },
             anomalies: vec![],
         };
         assert_eq!(ids(&run(rdp)), vec!["nego.rdp_security_selected"]);

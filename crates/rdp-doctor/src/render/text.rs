@@ -54,7 +54,8 @@ pub fn render(r: &Report, verbose: bool) -> String {
             layer.summary,
             paint(DIM, &time)
         );
-        let show_details = verbose || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn) || layer.name.as_str() == "tls";
+        let show_details =
+            verbose || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn) || layer.name.as_str() == "tls";
         if show_details {
             for d in &layer.details {
                 let _ = writeln!(o, "           {} {}", paint(DIM, &format!("{}:", d.label)), d.value);
@@ -64,14 +65,12 @@ pub fn render(r: &Report, verbose: bool) -> String {
     let _ = writeln!(o);
     let verdict_style = r.max_severity.map_or(GREEN, |s| if s == Severity::Info { GREEN } else { severity_style(s) });
     let where_ = r.first_failing_layer.map(|l| format!(" (first failing layer: {})", l.label())).unwrap_or_default();
-    let headline = r
-        .findings
-        .iter()
-        .find(|f| f.id == r.verdict)
-        .map(|f| format!(" — {}", f.summary))
-        .unwrap_or_else(|| match r.verdict.as_str() {
-            "ok" => " — no problem found in the layers checked".to_owned(),
-            _ => " — the run stopped before the last layer".to_owned(),
+    let headline =
+        r.findings.iter().find(|f| f.id == r.verdict).map(|f| format!(" — {}", f.summary)).unwrap_or_else(|| {
+            match r.verdict.as_str() {
+                "ok" => " — no problem found in the layers checked".to_owned(),
+                _ => " — the run stopped before the last layer".to_owned(),
+            }
         });
     let _ = writeln!(o, "{} {}{headline}{where_}", paint(BOLD, "Verdict:"), paint(verdict_style, &r.verdict));
     let _ = writeln!(o, "{}", paint(DIM, &format!("Total time {}", fmt_ms(r.duration_ms))));
