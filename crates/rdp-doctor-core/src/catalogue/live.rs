@@ -1,21 +1,7 @@
-//! Every finding the tool can emit: stable ID, severity, layer, title, meaning and remedies.
-//!
-//! `explain` and the docs read this table; rules build findings from it. IDs are never reused.
+//! Findings of the live layer chain (DNS, TCP, X.224 negotiation, TLS and certificates).
 
+use super::def;
 use crate::finding::{FindingDef, Severity};
-
-macro_rules! def {
-    ($name:ident, $id:literal, $sev:ident, $layer:literal, $title:literal, $expl:literal, [$($rem:literal),* $(,)?]) => {
-        pub const $name: FindingDef = FindingDef {
-            id: $id,
-            severity: Severity::$sev,
-            layer: $layer,
-            title: $title,
-            explanation: $expl,
-            remedies: &[$($rem),*],
-        };
-    };
-}
 
 def!(
     DNS_RESOLUTION_FAILED,
@@ -333,8 +319,8 @@ def!(
     ["server.renew_rdp_certificate"]
 );
 
-/// Every finding definition, in layer order.
-pub static ALL: &[FindingDef] = &[
+/// This file's definitions, in layer order.
+pub static DEFS: &[FindingDef] = &[
     DNS_RESOLUTION_FAILED,
     DNS_DIRECT_QUERY_FAILED,
     DNS_RESOLVERS_DISAGREE,
@@ -371,38 +357,3 @@ pub static ALL: &[FindingDef] = &[
     CERT_WRONG_EKU,
     CERT_UNPARSABLE,
 ];
-
-/// Looks a finding definition up by its stable ID.
-pub fn by_id(id: &str) -> Option<&'static FindingDef> {
-    ALL.iter().find(|d| d.id == id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_unique_and_remedies_resolve() {
-        let mut ids: Vec<_> = ALL.iter().map(|d| d.id).collect();
-        ids.sort_unstable();
-        let n = ids.len();
-        ids.dedup();
-        assert_eq!(ids.len(), n, "duplicate finding id");
-        for d in ALL {
-            assert!(d.id.starts_with(d.layer) || d.id.starts_with("nego.") || d.id.starts_with("cert."), "{}", d.id);
-            for r in d.remedies {
-                assert!(crate::remedies::by_id(r).is_some(), "{} names unknown remedy {r}", d.id);
-            }
-            assert!(!d.remedies.is_empty(), "{} has no remedy", d.id);
-        }
-    }
-
-    #[test]
-    fn every_negotiation_failure_code_has_a_finding() {
-        use rdp_doctor_proto::nego::FailureCode;
-        for code in 1..=6 {
-            let id = format!("nego.{}", FailureCode(code).snake_name());
-            assert!(by_id(&id).is_some(), "{id}");
-        }
-    }
-}

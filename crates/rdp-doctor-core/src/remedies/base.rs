@@ -1,12 +1,9 @@
-//! The remedy catalogue: exact, safe steps with an undo, per audience.
-//!
-//! Registry paths and commands are the documented Windows ones (Remote Desktop Services lives under
-//! `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server`; the RDP listener's settings under
-//! `...\WinStations\RDP-Tcp`). Remedies that weaken security say so in `security_note`.
+//! Remedies for the live layer chain: names, reachability, the RDP listener, security layer, TLS and
+//! certificates.
 
 use crate::finding::{Audience, Remedy};
 
-/// Every remedy, by stable ID.
+/// This file's remedies.
 pub static REMEDIES: &[Remedy] = &[
     Remedy {
         id: "client.check_name",
@@ -279,25 +276,3 @@ pub static REMEDIES: &[Remedy] = &[
         security_note: None,
     },
 ];
-
-/// Looks a remedy up by its stable ID.
-pub fn by_id(id: &str) -> Option<&'static Remedy> {
-    REMEDIES.iter().find(|r| r.id == id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_unique_and_steps_present() {
-        let mut ids: Vec<_> = REMEDIES.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        let n = ids.len();
-        ids.dedup();
-        assert_eq!(ids.len(), n, "duplicate remedy id");
-        for r in REMEDIES {
-            assert!(!r.steps.is_empty(), "{} has no steps", r.id);
-        }
-    }
-}
