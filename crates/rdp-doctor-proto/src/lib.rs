@@ -8,8 +8,11 @@
 //! Wire enums are open: a newtype over the integer with the spec's constants; unknown values are kept and
 //! printed in hex, never rejected.
 
+pub mod credssp;
+pub mod der;
 pub mod hex;
 pub mod nego;
+pub mod ntlm;
 pub mod sniff;
 pub mod tls;
 pub mod tpkt;

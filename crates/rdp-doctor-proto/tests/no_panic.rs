@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rdp_doctor_proto::{nego, sniff, tls, tpkt, x224};
+use rdp_doctor_proto::{credssp, der, nego, ntlm, sniff, tls, tpkt, x224};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -14,6 +14,27 @@ proptest! {
         let _ = nego::decode_negotiation(&bytes);
         let _ = tls::decode_alert_record(&bytes);
         let _ = sniff::guess(&bytes);
+        let _ = credssp::decode(&bytes);
+        let _ = der::read_tlv(&bytes);
+        let _ = ntlm::decode_challenge(&bytes);
+        let _ = ntlm::decode_target_info(&bytes);
+    }
+
+    /// NTLM CHALLENGE with valid header and arbitrary offsets/lengths/payload.
+    #[test]
+    fn challenge_like_inputs(tail in proptest::collection::vec(any::<u8>(), 40..200)) {
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend_from_slice(&2u32.to_le_bytes());
+        m.extend_from_slice(&tail);
+        let _ = ntlm::decode_challenge(&m);
+    }
+
+    /// TSRequest-shaped inputs: a SEQUENCE header over arbitrary contents.
+    #[test]
+    fn ts_request_like_inputs(body in proptest::collection::vec(any::<u8>(), 0..120)) {
+        let mut m = vec![0x30, body.len() as u8];
+        m.extend_from_slice(&body);
+        let _ = credssp::decode(&m);
     }
 
     /// A confirm that starts like TPKT + CC with arbitrary tail: decode or describe, never panic, and a
