@@ -17,6 +17,10 @@ pub struct Evidence {
     pub tcp: Option<TcpEvidence>,
     pub x224: Option<X224Evidence>,
     pub tls: Option<TlsEvidence>,
+    /// Each security protocol offered alone on its own connection (MS-RDPBCGR 2.2.1.1.1).
+    pub security_matrix: Option<Vec<ProtocolProbe>>,
+    /// The first CredSSP round trip on a HYBRID connection (MS-CSSP), without credentials.
+    pub credssp: Option<CredsspEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
 }
@@ -24,7 +28,17 @@ pub struct Evidence {
 impl Evidence {
     /// Empty evidence for a target observed at `observed_at_unix`.
     pub fn new(target: Target, observed_at_unix: i64) -> Self {
-        Self { target, observed_at_unix, dns: None, tcp: None, x224: None, tls: None, limitations: Vec::new() }
+        Self {
+            target,
+            observed_at_unix,
+            dns: None,
+            tcp: None,
+            x224: None,
+            tls: None,
+            security_matrix: None,
+            credssp: None,
+            limitations: Vec::new(),
+        }
     }
 }
 
@@ -197,4 +211,83 @@ pub struct TrustVerdict {
     pub trusted: bool,
     /// The verifier's reason when not trusted.
     pub error: Option<String>,
+}
+
+/// One protocol offered alone in RDP_NEG_REQ on its own connection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProtocolProbe {
+    /// The single protocol value offered (0 = PROTOCOL_RDP).
+    pub protocol: u32,
+    pub name: String,
+    /// True only when the server's RDP_NEG_RSP selects exactly this protocol (a legacy confirm counts for
+    /// PROTOCOL_RDP only).
+    pub accepted: bool,
+    /// What happened, from the same X.224 exchange the main probe uses.
+    pub outcome: ProbeOutcome,
+    pub duration_ms: f64,
+}
+
+/// The result of one matrix probe.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeOutcome {
+    /// The X.224 exchange happened: its outcome.
+    Exchange { outcome: X224Outcome },
+    /// TCP to the same address failed for this probe.
+    Connect { detail: String },
+}
+
+/// The first CredSSP round trip: our TSRequest with an NTLM NEGOTIATE, the server's answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CredsspEvidence {
+    /// The version we announced.
+    pub client_version: u32,
+    pub outcome: CredsspOutcome,
+    /// The server's TSRequest version, when it answered with a TSRequest.
+    pub server_version: Option<u32>,
+    /// errorCode from the server's TSRequest (NTSTATUS / SEC_E).
+    pub error_code: Option<u32>,
+    pub ntlm: Option<NtlmInfo>,
+    /// Local clock (Unix ms) when the request was sent and when the answer arrived.
+    pub sent_unix_ms: i64,
+    pub received_unix_ms: i64,
+    pub duration_ms: f64,
+    /// The answer's first bytes, hex (it is inside TLS, so only we see it).
+    pub response_hex: String,
+}
+
+/// How the CredSSP round trip ended.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CredsspOutcome {
+    /// A TSRequest carrying an NTLM CHALLENGE.
+    Challenge,
+    /// A TSRequest without an NTLM CHALLENGE (an error code, or another mechanism such as Kerberos-only).
+    OtherTsRequest,
+    /// Something that is not a TSRequest.
+    NotCredssp {
+        error: String,
+    },
+    Closed,
+    Reset,
+    TimedOut,
+    Failed {
+        error: String,
+    },
+}
+
+/// What an NTLM CHALLENGE reveals (MS-NLMP 2.2.1.2, 2.2.2.1).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NtlmInfo {
+    pub target_name: Option<String>,
+    pub nb_computer_name: Option<String>,
+    pub nb_domain_name: Option<String>,
+    pub dns_computer_name: Option<String>,
+    pub dns_domain_name: Option<String>,
+    pub dns_tree_name: Option<String>,
+    /// "major.minor.build", from the VERSION structure.
+    pub os_version: Option<String>,
+    pub os_build: Option<u16>,
+    /// The server's clock from MsvAvTimestamp, Unix ms.
+    pub server_time_unix_ms: Option<i64>,
 }

@@ -11,6 +11,7 @@ pub mod finding;
 pub mod remedies;
 pub mod report;
 pub mod rules;
+pub mod windows;
 
 pub use evidence::Evidence;
 pub use finding::{Audience, Finding, Remedy, Severity};

@@ -23,6 +23,7 @@ pub enum LayerName {
     Tcp,
     X224,
     Tls,
+    Credssp,
 }
 
 impl LayerName {
@@ -32,6 +33,7 @@ impl LayerName {
             Self::Tcp => "tcp",
             Self::X224 => "x224",
             Self::Tls => "tls",
+            Self::Credssp => "credssp",
         }
     }
 
@@ -42,6 +44,7 @@ impl LayerName {
             Self::Tcp => "TCP",
             Self::X224 => "X.224",
             Self::Tls => "TLS",
+            Self::Credssp => "CredSSP",
         }
     }
 }
@@ -213,6 +216,13 @@ fn x224_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
     if !x.response_hex.is_empty() {
         details.push(detail("response", x.response_hex.clone()));
     }
+    if let Some(m) = &ev.security_matrix {
+        for p in m {
+            let line = crate::rules::security::probe_line(p);
+            let value = line.split_once(" alone: ").map_or(line.as_str(), |(_, v)| v).to_owned();
+            details.push(detail(&format!("{} alone", p.name), value));
+        }
+    }
     (Some(x.duration_ms), summary, details)
 }
 
@@ -296,6 +306,66 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
     (Some(tls.duration_ms), summary, details, false)
 }
 
+fn credssp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
+    let Some(c) = &ev.credssp else {
+        // Not applicable unless the server selected CredSSP and TLS completed.
+        let nla_selected = matches!(
+            ev.x224.as_ref().map(|x| &x.outcome),
+            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. }) if protocol & 0x0a != 0
+        );
+        let tls_ok = matches!(ev.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
+        return if nla_selected && tls_ok {
+            (None, "not probed".to_owned(), vec![], true)
+        } else if nla_selected || ev.x224.is_none() || !tls_ok && ev.tls.is_some() {
+            (None, "not reached".to_owned(), vec![], false)
+        } else {
+            (None, "not applicable: the server did not select CredSSP".to_owned(), vec![], true)
+        };
+    };
+    let mut details = Vec::new();
+    if let Some(v) = c.server_version {
+        details.push(detail("server CredSSP version", v.to_string()));
+    }
+    if let Some(code) = c.error_code {
+        details.push(detail("errorCode", format!("0x{code:08X}")));
+    }
+    if let Some(n) = &c.ntlm {
+        for (label, v) in [
+            ("NetBIOS computer", &n.nb_computer_name),
+            ("NetBIOS domain", &n.nb_domain_name),
+            ("DNS computer", &n.dns_computer_name),
+            ("DNS domain", &n.dns_domain_name),
+            ("DNS tree", &n.dns_tree_name),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                details.push(detail(label, v.clone()));
+            }
+        }
+        if let Some(v) = &n.os_version {
+            let name = crate::windows::release_name_of(v).map(|r| format!(" ({r})")).unwrap_or_default();
+            details.push(detail("OS version", format!("{v}{name}")));
+        }
+        if let Some(t) = n.server_time_unix_ms {
+            let mid = c.sent_unix_ms + (c.received_unix_ms - c.sent_unix_ms) / 2;
+            details
+                .push(detail("server clock", format!("{:+.3} s relative to this machine", (t - mid) as f64 / 1000.0)));
+        }
+    }
+    let summary = match &c.outcome {
+        crate::evidence::CredsspOutcome::Challenge => format!(
+            "TSRequest version {} with an NTLM CHALLENGE",
+            c.server_version.map_or_else(|| "?".to_owned(), |v| v.to_string())
+        ),
+        crate::evidence::CredsspOutcome::OtherTsRequest => "TSRequest without an NTLM CHALLENGE".to_owned(),
+        crate::evidence::CredsspOutcome::NotCredssp { error } => format!("not a TSRequest: {error}"),
+        crate::evidence::CredsspOutcome::Closed => "server closed the connection".to_owned(),
+        crate::evidence::CredsspOutcome::Reset => "server reset the connection".to_owned(),
+        crate::evidence::CredsspOutcome::TimedOut => "no answer before the deadline".to_owned(),
+        crate::evidence::CredsspOutcome::Failed { error } => format!("failed: {error}"),
+    };
+    (Some(c.duration_ms), summary, details, false)
+}
+
 fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
     if skipped {
         return LayerStatus::Skipped;
@@ -317,6 +387,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     let (tcp_ms, tcp_sum, tcp_det) = tcp_layer(&evidence);
     let (x_ms, x_sum, x_det) = x224_layer(&evidence);
     let (tls_ms, tls_sum, tls_det, tls_skip) = tls_layer(&evidence);
+    let (c_ms, c_sum, c_det, c_skip) = credssp_layer(&evidence);
     let layers = vec![
         Layer {
             name: LayerName::Dns,
@@ -346,6 +417,13 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
             summary: tls_sum,
             details: tls_det,
         },
+        Layer {
+            name: LayerName::Credssp,
+            status: status_for(LayerName::Credssp, &findings, evidence.credssp.is_some(), c_skip),
+            duration_ms: c_ms,
+            summary: c_sum,
+            details: c_det,
+        },
     ];
     debug_assert_eq!(layers.len(), LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
@@ -361,11 +439,11 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     let mut limitations = evidence.limitations.clone();
     let tls_ok = matches!(evidence.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
     if tls_ok {
-        limitations.push(
-            "Checked up to the TLS handshake. CredSSP/NLA, licensing and the session itself were not exercised; \
-             the server may still refuse a logon after this point (for example with ERRINFO 0x7)."
-                .to_owned(),
-        );
+        let upto = if evidence.credssp.is_some() { "the first CredSSP message" } else { "the TLS handshake" };
+        limitations.push(format!(
+            "Checked up to {upto}, without credentials. Authentication, licensing and the session itself were \
+             not exercised; the server may still refuse a logon after this point (for example with ERRINFO 0x7)."
+        ));
     }
     if tls_skip {
         limitations.push(
@@ -412,7 +490,13 @@ mod tests {
         let statuses: Vec<_> = r.layers.iter().map(|l| l.status).collect();
         assert_eq!(
             statuses,
-            vec![LayerStatus::Skipped, LayerStatus::Fail, LayerStatus::NotReached, LayerStatus::NotReached]
+            [
+                LayerStatus::Skipped,
+                LayerStatus::Fail,
+                LayerStatus::NotReached,
+                LayerStatus::NotReached,
+                LayerStatus::NotReached
+            ]
         );
         assert_eq!(r.exit_code(Some(Severity::Warn)), 1);
         assert_eq!(r.exit_code(None), 0);

@@ -5,7 +5,9 @@
 //! rule engine's job, not ours. The X.224 and TLS steps take any `AsyncRead + AsyncWrite` stream, which is
 //! the seam fault tests use.
 
+pub mod credssp;
 pub mod dns;
+pub mod matrix;
 pub mod target;
 pub mod tcp;
 pub mod tls;
@@ -32,6 +34,8 @@ pub struct CheckOptions {
     pub direct_dns: bool,
     /// The name certificates are matched against (defaults to the target host).
     pub tls_name: Option<String>,
+    /// Probe each security protocol alone on its own connection (in parallel with the main chain).
+    pub matrix: bool,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -42,6 +46,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
             .field("direct_dns", &self.direct_dns)
             .field("tls_name", &self.tls_name)
+            .field("matrix", &self.matrix)
             .finish()
     }
 }
@@ -54,6 +59,7 @@ impl Default for CheckOptions {
             cookie: None,
             direct_dns: true,
             tls_name: None,
+            matrix: true,
         }
     }
 }
@@ -84,9 +90,19 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
     }
 
     let (tcp, stream) = tcp::connect_any(&addrs, target.port, opts.timeout).await;
+    let connected = tcp.connected().map(|a| a.addr);
     ev.tcp = Some(tcp);
-    let Some(mut stream) = stream else { return ev };
+    let (Some(stream), Some(addr)) = (stream, connected) else { return ev };
 
+    // The matrix runs on its own connections while the main chain goes on.
+    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout).await) } else { None } };
+    let ((), matrix) = tokio::join!(main_chain(&mut ev, stream, opts), matrix);
+    ev.security_matrix = matrix;
+    ev
+}
+
+/// X.224 → TLS → CredSSP on the main connection.
+async fn main_chain(ev: &mut Evidence, mut stream: tokio::net::TcpStream, opts: &CheckOptions) {
     let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
     let selected = match &x.outcome {
         X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } => {
@@ -95,13 +111,18 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
         _ => None,
     };
     ev.x224 = Some(x);
-    if !selected.is_some_and(SecurityProtocol::starts_tls) {
-        return ev;
-    }
+    let Some(selected) = selected.filter(|p| p.starts_tls()) else { return };
 
-    let name = opts.tls_name.clone().unwrap_or_else(|| target.host.clone());
-    let (tls, limitation) = tls::handshake(stream, &name, opts.timeout).await;
+    let name = opts.tls_name.clone().unwrap_or_else(|| ev.target.host.clone());
+    let (tls, limitation, tls_stream) = tls::handshake(stream, &name, opts.timeout).await;
     ev.tls = Some(tls);
     ev.limitations.extend(limitation);
-    ev
+    let Some(mut tls_stream) = tls_stream else { return };
+    let nla =
+        SecurityProtocol(selected.0 & (SecurityProtocol::PROTOCOL_HYBRID.0 | SecurityProtocol::PROTOCOL_HYBRID_EX.0));
+    if nla.0 != 0 {
+        ev.credssp = Some(credssp::probe(&mut tls_stream, opts.timeout).await);
+    }
+    // Say goodbye politely; the server would otherwise wait for the next CredSSP message until its timeout.
+    let _ = tokio::time::timeout(Duration::from_millis(200), tokio::io::AsyncWriteExt::shutdown(&mut tls_stream)).await;
 }

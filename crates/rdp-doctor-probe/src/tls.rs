@@ -13,7 +13,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::elapsed_ms;
 use crate::tcp::millis;
@@ -137,9 +137,17 @@ fn failure_outcome(e: &std::io::Error) -> TlsOutcome {
     }
 }
 
+/// The established TLS stream, for the steps that follow (CredSSP).
+pub type TlsStream<S> = tokio_rustls::client::TlsStream<S>;
+
 /// Runs a TLS handshake over `stream` (already past the X.224 exchange), judging certificates against
-/// `name`. Returns the evidence and, when the OS trust store could not be consulted, a limitation.
-pub async fn handshake<S>(stream: S, name: &str, timeout: Duration) -> (TlsEvidence, Option<String>)
+/// `name`. Returns the evidence, a limitation when the OS trust store could not be consulted, and the
+/// stream when the handshake completed.
+pub async fn handshake<S>(
+    stream: S,
+    name: &str,
+    timeout: Duration,
+) -> (TlsEvidence, Option<String>, Option<TlsStream<S>>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -172,7 +180,7 @@ where
         Ok(c) => c,
         Err(e) => {
             ev.outcome = TlsOutcome::Failed { error: format!("local TLS configuration: {e}") };
-            return (ev, limitation);
+            return (ev, limitation, None);
         }
     };
     // A name rustls cannot use for SNI (e.g. with an underscore) is replaced for the handshake only;
@@ -184,21 +192,26 @@ where
     let start = Instant::now();
     let result = tokio::time::timeout(timeout, connector.connect(server_name, stream)).await;
     ev.duration_ms = elapsed_ms(start);
-    match result {
-        Ok(Ok(mut tls)) => {
+    let stream = match result {
+        Ok(Ok(tls)) => {
             let (_, conn) = tls.get_ref();
             ev.version = conn.protocol_version().map(|v| rdp_doctor_proto::tls::version_name(u16::from(v)));
             ev.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
             ev.outcome = TlsOutcome::Established;
-            // Say goodbye politely; the server would otherwise wait for CredSSP until its own timeout.
-            let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
+            Some(tls)
         }
-        Ok(Err(e)) => ev.outcome = failure_outcome(&e),
-        Err(_) => ev.outcome = TlsOutcome::TimedOut,
-    }
+        Ok(Err(e)) => {
+            ev.outcome = failure_outcome(&e);
+            None
+        }
+        Err(_) => {
+            ev.outcome = TlsOutcome::TimedOut;
+            None
+        }
+    };
     if let Ok(r) = record.lock() {
         ev.chain = r.chain.iter().map(|der| CertInfo::from_der(der)).collect();
         ev.trust = r.trust.clone();
     }
-    (ev, limitation)
+    (ev, limitation, stream)
 }

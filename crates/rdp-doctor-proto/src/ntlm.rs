@@ -119,7 +119,8 @@ fn field<'a>(msg: &'a [u8], at: usize, name: &'static str) -> Result<&'a [u8], N
 }
 
 fn utf16(bytes: &[u8]) -> String {
-    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let units: Vec<u16> =
+        bytes.chunks_exact(2).filter_map(|c| <[u8; 2]>::try_from(c).ok()).map(u16::from_le_bytes).collect();
     String::from_utf16_lossy(&units)
 }
 
@@ -143,12 +144,12 @@ pub fn decode_challenge(msg: &[u8]) -> Result<Challenge, NtlmError> {
     let info = field(msg, 40, "TargetInfoFields")?;
     // VERSION follows at offset 48 when NEGOTIATE_VERSION is set and the payload starts after it.
     let version = if flags & flags::NTLMSSP_NEGOTIATE_VERSION != 0 {
-        msg.get(48..56).map(|v| Version {
-            major: v[0],
-            minor: v[1],
-            build: u16::from_le_bytes([v[2], v[3]]),
-            ntlm_revision: v[7],
-        })
+        match msg.get(48..56) {
+            Some(&[major, minor, b0, b1, _, _, _, ntlm_revision]) => {
+                Some(Version { major, minor, build: u16::from_le_bytes([b0, b1]), ntlm_revision })
+            }
+            _ => None,
+        }
     } else {
         None
     };

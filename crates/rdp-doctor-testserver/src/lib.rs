@@ -54,6 +54,9 @@
 //!   (a bug there) would still go through the process's panic hook.
 
 mod cert;
+mod scripted;
+
+pub use scripted::{ScriptedNla, ScriptedServer};
 mod connection;
 
 use core::fmt;

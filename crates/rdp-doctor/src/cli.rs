@@ -65,6 +65,9 @@ pub struct ProbeArgs {
     /// Match the certificate against this name instead of the target host.
     #[arg(long, value_name = "NAME")]
     pub tls_name: Option<String>,
+    /// Skip the security-layer matrix (each protocol offered alone on its own connection).
+    #[arg(long)]
+    pub no_matrix: bool,
 }
 
 impl ProbeArgs {
@@ -75,6 +78,7 @@ impl ProbeArgs {
             cookie: self.cookie.clone(),
             direct_dns: !self.no_direct_dns,
             tls_name: self.tls_name.clone(),
+            matrix: !self.no_matrix,
         })
     }
 }

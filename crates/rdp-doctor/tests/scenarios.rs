@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use rdp_doctor_lab::{Firewall, ShadowVariant, XrdpVariant};
-use rdp_doctor_testserver::{CertSpec, Security, TestServer, TestServerConfig};
+use rdp_doctor_testserver::{CertSpec, ScriptedNla, ScriptedServer, Security, TestServer, TestServerConfig};
 use serde_json::Value;
 
 /// Keeps whatever runs the scenario alive until the check is done.
@@ -18,6 +18,7 @@ enum Guard {
     Lab(#[allow(dead_code)] rdp_doctor_lab::LabServer),
     Netns(#[allow(dead_code)] rdp_doctor_lab::NetnsHost),
     Acceptor(#[allow(dead_code)] TestServer),
+    Scripted(#[allow(dead_code)] ScriptedServer),
     None,
 }
 
@@ -43,6 +44,16 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         "shadow-tls" => lab(rdp_doctor_lab::shadow(ShadowVariant::Tls)),
         "ironrdp-expired" => acceptor(CertSpec::ExpiredYesterday, Security::Tls),
         "ironrdp-hybrid" => acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() }),
+        "scripted-ntlm-skew" | "scripted-credssp-v3" => {
+            let script = ScriptedNla {
+                credssp_version: if server == "scripted-credssp-v3" { 3 } else { 6 },
+                clock_offset_ms: if server == "scripted-ntlm-skew" { -10 * 60_000 } else { 0 },
+                dns_computer_name: "scripted.lab.test".into(),
+            };
+            let s = ScriptedServer::start_nla(script).unwrap();
+            let addr = s.addr();
+            (Guard::Scripted(s), addr)
+        }
         "closed-port" => (Guard::None, rdp_doctor_lab::closed_port()),
         "netns-drop" | "netns-reject" => {
             let fw = if server == "netns-drop" { Firewall::Drop } else { Firewall::Reject };
@@ -113,6 +124,14 @@ fn run(s: &Value) -> Vec<String> {
             bad.push(format!("{name}: expected selected protocol {sel}, got {names:?}"));
         }
     }
+    if let Some(pointers) = s["pointers"].as_object() {
+        for (ptr, want) in pointers {
+            let got = report.pointer(ptr);
+            if got != Some(want) {
+                bad.push(format!("{name}: {ptr} expected {want}, got {got:?}"));
+            }
+        }
+    }
     let exit = out.status.code();
     let want_exit =
         if report["max_severity"] == "fail" || report["max_severity"] == "warn" { Some(1) } else { Some(0) };
@@ -129,7 +148,10 @@ fn scenario_matrix() {
     assert!(scenarios.len() >= 12);
     let mut failures = Vec::new();
     for s in scenarios {
-        assert!(s.get("verdict").is_some() || s.get("selected").is_some(), "scenario without an expectation: {s}");
+        assert!(
+            s.get("verdict").is_some() || s.get("selected").is_some() || s.get("findings").is_some(),
+            "scenario without an expectation: {s}"
+        );
         failures.extend(run(s));
     }
     assert!(failures.is_empty(), "scenario mismatches:\n{}", failures.join("\n"));

@@ -320,7 +320,7 @@ def!(
 );
 
 /// This file's definitions, in layer order.
-pub static DEFS: &[FindingDef] = &[
+pub(super) static DEFS: &[FindingDef] = &[
     DNS_RESOLUTION_FAILED,
     DNS_DIRECT_QUERY_FAILED,
     DNS_RESOLVERS_DISAGREE,

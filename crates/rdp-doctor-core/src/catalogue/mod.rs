@@ -5,8 +5,10 @@
 //! one line to [`all`].
 
 mod live;
+mod security;
 
 pub use live::*;
+pub use security::*;
 
 use crate::finding::FindingDef;
 
@@ -27,7 +29,7 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter()
+    live::DEFS.iter().chain(security::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -6,12 +6,13 @@
 //! One file per area, each with its own `REMEDIES`; [`all`] chains them.
 
 mod base;
+mod security;
 
 use crate::finding::Remedy;
 
 /// Every remedy, area by area.
 pub fn all() -> impl Iterator<Item = &'static Remedy> {
-    base::REMEDIES.iter()
+    base::REMEDIES.iter().chain(security::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

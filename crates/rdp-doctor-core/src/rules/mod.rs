@@ -1,6 +1,8 @@
 //! Rules: one unit per layer, each a pure function of the evidence, with its tests beside it.
 
+mod credssp;
 mod dns;
+pub mod security;
 mod tcp;
 mod tls;
 mod x224;
@@ -9,7 +11,7 @@ use crate::evidence::Evidence;
 use crate::finding::Finding;
 
 /// Layer order, for sorting and for "first failing layer".
-pub const LAYER_ORDER: [&str; 4] = ["dns", "tcp", "x224", "tls"];
+pub const LAYER_ORDER: [&str; 5] = ["dns", "tcp", "x224", "tls", "credssp"];
 
 fn layer_rank(layer: &str) -> usize {
     LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
@@ -22,7 +24,9 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     dns::check(evidence, &mut out);
     tcp::check(evidence, &mut out);
     x224::check(evidence, &mut out);
+    security::check(evidence, &mut out);
     tls::check(evidence, &mut out);
+    credssp::check(evidence, &mut out);
     out.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then(layer_rank(a.layer).cmp(&layer_rank(b.layer))).then(a.id.cmp(b.id))
     });

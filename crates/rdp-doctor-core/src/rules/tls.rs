@@ -111,11 +111,30 @@ fn certificates(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
     }
     let m = leaf.matches_name(&tls.server_name);
     if !m.matched {
-        out.push(Finding::new(
-            &CERT_NAME_MISMATCH,
-            format!("the certificate is not valid for \"{}\"", tls.server_name),
-            vec![id.clone(), m.detail],
-        ));
+        let mut evidence = vec![id.clone(), m.detail];
+        // The name the server gives itself in NTLM (MsvAvDnsComputerName) is usually what its
+        // certificate was made for: say whether connecting by that name would match.
+        let announced = ev
+            .credssp
+            .as_ref()
+            .and_then(|c| c.ntlm.as_ref())
+            .and_then(|n| n.dns_computer_name.clone().filter(|s| !s.is_empty()));
+        let mut summary = format!("the certificate is not valid for \"{}\"", tls.server_name);
+        if let Some(name) = announced {
+            let am = leaf.matches_name(&name);
+            if am.matched {
+                evidence.push(format!(
+                    "the server announces its DNS name as {name} (NTLM), which the certificate matches ({})",
+                    am.detail
+                ));
+                summary.push_str(&format!("; connect as \"{name}\", the name the server announces, which it matches"));
+            } else {
+                evidence.push(format!(
+                    "the server announces its DNS name as {name} (NTLM); the certificate does not match that either"
+                ));
+            }
+        }
+        out.push(Finding::new(&CERT_NAME_MISMATCH, summary, evidence));
     }
     if leaf.key_type == "RSA" && leaf.key_bits < 2048 {
         out.push(Finding::new(
@@ -234,6 +253,48 @@ mod tests {
                 .iter()
                 .all(|f| f.id == "cert.self_signed")
         );
+    }
+
+    #[test]
+    fn announced_name_is_suggested() {
+        let mut ev = base();
+        let mut c = cert(&["rds1.corp.example"], -1, 300, "rds1.corp.example");
+        c.self_signed = false;
+        ev.tls = Some(TlsEvidence {
+            stack: "rustls".into(),
+            outcome: TlsOutcome::Established,
+            server_name: "10.0.0.5".into(),
+            version: None,
+            cipher_suite: None,
+            duration_ms: 1.0,
+            timeout_ms: 1000,
+            chain: vec![c],
+            trust: None,
+        });
+        ev.credssp = Some(CredsspEvidence {
+            client_version: 6,
+            outcome: CredsspOutcome::Challenge,
+            server_version: Some(6),
+            error_code: None,
+            ntlm: Some(NtlmInfo {
+                target_name: None,
+                nb_computer_name: None,
+                nb_domain_name: None,
+                dns_computer_name: Some("rds1.corp.example".into()),
+                dns_domain_name: None,
+                dns_tree_name: None,
+                os_version: None,
+                os_build: None,
+                server_time_unix_ms: None,
+            }),
+            sent_unix_ms: 0,
+            received_unix_ms: 0,
+            duration_ms: 0.0,
+            response_hex: String::new(),
+        });
+        let f = crate::rules::evaluate(&ev);
+        let m = f.iter().find(|f| f.id == "cert.name_mismatch").unwrap_or_else(|| unreachable!());
+        assert!(m.summary.contains("connect as \"rds1.corp.example\""), "{}", m.summary);
     }
 
     #[test]

@@ -1,0 +1,130 @@
+//! Findings about what the server offers and requires: the security-layer matrix, CredSSP and what the
+//! NTLM CHALLENGE reveals (MS-RDPBCGR 2.2.1.1.1, MS-CSSP 2.2.1, MS-NLMP 2.2.1.2).
+
+use super::def;
+use crate::finding::{FindingDef, Severity};
+
+def!(
+    NLA_REQUIRED,
+    "nla.required",
+    Info,
+    "x224",
+    "The server requires Network Level Authentication",
+    "Only CredSSP (HYBRID / HYBRID_EX) is accepted: clients must authenticate before a session is created. This is the secure setting; clients without CredSSP (old thin clients, FreeRDP with /sec:tls) cannot connect.",
+    ["client.enable_nla"]
+);
+def!(
+    NLA_NOT_OFFERED,
+    "nla.not_offered",
+    Warn,
+    "x224",
+    "The server does not offer Network Level Authentication",
+    "Neither PROTOCOL_HYBRID nor PROTOCOL_HYBRID_EX is accepted. Every connection reaches the Windows logon screen before authenticating, which exposes the server to resource exhaustion and password guessing, and clients that require NLA fail.",
+    ["server.require_nla"]
+);
+def!(
+    SEC_RDP_SECURITY_ALLOWED,
+    "sec.rdp_security_allowed",
+    Warn,
+    "x224",
+    "Standard RDP Security is still accepted",
+    "The server accepts PROTOCOL_RDP: a client can connect with RC4 encryption and without any server authentication, which a man in the middle can exploit.",
+    ["server.require_nla", "server.allow_tls_security_layer"]
+);
+def!(
+    TLS_NOT_OFFERED,
+    "tls.not_offered",
+    Warn,
+    "x224",
+    "The server offers no TLS-based security at all",
+    "None of PROTOCOL_SSL, PROTOCOL_HYBRID or PROTOCOL_HYBRID_EX is accepted: only Standard RDP Security remains. Clients that insist on TLS or NLA fail; all others connect without server authentication.",
+    ["server.allow_tls_security_layer"]
+);
+def!(
+    CREDSSP_OLD_VERSION,
+    "credssp.old_version",
+    Warn,
+    "credssp",
+    "The server's CredSSP predates the 2018 security update",
+    "The server answered with a CredSSP version below 5. Versions 5 and 6 carry the fix for CVE-2018-0886 (the clientNonce binding). Updated clients with Encryption Oracle Remediation set to \"Force Updated Clients\" or \"Mitigated\" refuse such a server with \"This could be due to CredSSP encryption oracle remediation\". Patch the server.",
+    ["server.install_credssp_update", "client.allow_encryption_oracle_temporarily"]
+);
+def!(
+    CREDSSP_FAILED,
+    "credssp.failed",
+    Fail,
+    "credssp",
+    "The CredSSP (NLA) exchange broke before authentication",
+    "After TLS the server did not answer the first CredSSP message with a TSRequest: it closed, reset, stayed silent or sent something else. Clients fail here before any password is checked; a broken security package, a middlebox or a server overloaded with NLA handshakes are typical causes.",
+    ["server.check_rdp_service_health"]
+);
+def!(
+    CREDSSP_NO_NTLM,
+    "credssp.no_ntlm_challenge",
+    Warn,
+    "credssp",
+    "The server did not offer NTLM in CredSSP",
+    "The server answered the NTLM NEGOTIATE with a TSRequest that carries no NTLM CHALLENGE. NTLM may be restricted by policy (Network security: Restrict NTLM), so only Kerberos works: clients outside the domain, connecting by IP address, or without a reachable KDC fail.",
+    ["client.use_kerberos_name", "server.check_ntlm_policy"]
+);
+def!(
+    CREDSSP_SERVER_ERROR,
+    "credssp.server_error",
+    Warn,
+    "credssp",
+    "The server reported an error in CredSSP",
+    "The server's TSRequest carries an errorCode (an NTSTATUS or SEC_E value, MS-CSSP 2.2.1) in answer to the first message.",
+    ["server.check_rdp_service_health"]
+);
+def!(
+    NTLM_HOST_INFO,
+    "ntlm.host_info",
+    Info,
+    "credssp",
+    "What the server says about itself (NTLM)",
+    "The server's NTLM CHALLENGE names the computer and its domain and gives the OS version and the server's clock, without any credentials.",
+    ["client.use_kerberos_name"]
+);
+def!(
+    TIME_SKEW,
+    "time.skew",
+    Warn,
+    "credssp",
+    "The server's clock differs from this machine's",
+    "The server's clock, from its NTLM CHALLENGE timestamp, is off compared with this machine. Kerberos refuses tickets beyond 5 minutes of skew (KRB_AP_ERR_SKEW), so NLA with Kerberos fails and clients fall back to NTLM or fail; certificate validity is judged against the wrong time too.",
+    ["any.fix_clock"]
+);
+def!(
+    TIME_SKEW_SEVERE,
+    "time.skew_kerberos",
+    Fail,
+    "credssp",
+    "The clocks differ by more than Kerberos tolerates",
+    "The skew is 5 minutes or more: Kerberos authentication fails (KRB_AP_ERR_SKEW / SEC_E_TIME_SKEW); NLA works only where NTLM is allowed.",
+    ["any.fix_clock"]
+);
+def!(
+    TIME_SKEW_MINOR,
+    "time.skew_minor",
+    Info,
+    "credssp",
+    "The server's clock is slightly off",
+    "The clocks differ by more than 30 seconds but well within Kerberos' 5-minute tolerance.",
+    ["any.fix_clock"]
+);
+
+/// This file's definitions.
+pub(super) static DEFS: &[FindingDef] = &[
+    NLA_REQUIRED,
+    NLA_NOT_OFFERED,
+    SEC_RDP_SECURITY_ALLOWED,
+    TLS_NOT_OFFERED,
+    CREDSSP_OLD_VERSION,
+    CREDSSP_FAILED,
+    CREDSSP_NO_NTLM,
+    CREDSSP_SERVER_ERROR,
+    NTLM_HOST_INFO,
+    TIME_SKEW,
+    TIME_SKEW_SEVERE,
+    TIME_SKEW_MINOR,
+];

@@ -1,0 +1,52 @@
+//! `rdp-lab SERVER [SECONDS]`: starts one lab server on loopback, prints its address, and stops it after
+//! SECONDS (default 300) or when standard input closes, whichever comes first. For trying rdp-doctor by
+//! hand against real servers: `cargo run -p rdp-doctor-lab --bin rdp-lab -- xrdp-default`.
+//!
+//! SERVER: xrdp-default | xrdp-expired-cert | xrdp-other-name-cert | xrdp-rdp-security-only | shadow-nla |
+//! shadow-tls. The shadow-nla server accepts user `alice`, password `S3cret-pw`.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rdp_doctor_lab::{ShadowVariant, XrdpVariant};
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_default();
+    let secs: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(300).min(3600);
+    let server = match which.as_str() {
+        "xrdp-default" => rdp_doctor_lab::xrdp(XrdpVariant::Default),
+        "xrdp-expired-cert" => rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert),
+        "xrdp-other-name-cert" => rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert),
+        "xrdp-rdp-security-only" => rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly),
+        "shadow-nla" => {
+            rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() })
+        }
+        "shadow-tls" => rdp_doctor_lab::shadow(ShadowVariant::Tls),
+        _ => {
+            eprintln!(
+                "usage: rdp-lab xrdp-default|xrdp-expired-cert|xrdp-other-name-cert|xrdp-rdp-security-only|shadow-nla|shadow-tls [SECONDS]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rdp-lab: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("{}", server.addr);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+        let _ = tx.send(());
+    });
+    let _ = rx.recv_timeout(Duration::from_secs(secs));
+    drop(server);
+    ExitCode::SUCCESS
+}

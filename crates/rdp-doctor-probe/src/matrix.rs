@@ -1,0 +1,95 @@
+//! The security-layer matrix: each protocol offered alone on its own connection, all in parallel.
+//!
+//! A protocol counts as accepted only when the server's RDP_NEG_RSP selects exactly it (unlike nmap's
+//! rdp-enum-encryption, which reports "SUCCESS" for protocols the server merely did not refuse).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rdp_doctor_core::evidence::{NegotiationResult, ProbeOutcome, ProtocolProbe, X224Outcome};
+use rdp_doctor_proto::nego::SecurityProtocol;
+
+/// The protocols probed, in report order.
+pub const PROTOCOLS: [SecurityProtocol; 6] = [
+    SecurityProtocol::PROTOCOL_RDP,
+    SecurityProtocol::PROTOCOL_SSL,
+    SecurityProtocol::PROTOCOL_HYBRID,
+    SecurityProtocol::PROTOCOL_HYBRID_EX,
+    SecurityProtocol::PROTOCOL_RDSTLS,
+    SecurityProtocol::PROTOCOL_RDSAAD,
+];
+
+/// Whether an X.224 outcome means `offered` was accepted.
+pub fn accepted(offered: SecurityProtocol, outcome: &X224Outcome) -> bool {
+    match outcome {
+        X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } => {
+            *protocol == offered.0
+        }
+        X224Outcome::Confirm { negotiation: NegotiationResult::Legacy, .. } => offered.0 == 0,
+        _ => false,
+    }
+}
+
+async fn probe_one(addr: SocketAddr, protocol: SecurityProtocol, timeout: Duration) -> ProtocolProbe {
+    let name = protocol.names().join(" | ");
+    let (attempt, stream) = crate::tcp::connect_one(addr, timeout).await;
+    let Some(mut stream) = stream else {
+        return ProtocolProbe {
+            protocol: protocol.0,
+            name,
+            accepted: false,
+            outcome: ProbeOutcome::Connect {
+                detail: format!(
+                    "{:?}{}",
+                    attempt.outcome,
+                    attempt.detail.map(|d| format!(": {d}")).unwrap_or_default()
+                ),
+            },
+            duration_ms: attempt.duration_ms,
+        };
+    };
+    let x = crate::x224::exchange(&mut stream, protocol, None, timeout).await;
+    ProtocolProbe {
+        protocol: protocol.0,
+        name,
+        accepted: accepted(protocol, &x.outcome),
+        outcome: ProbeOutcome::Exchange { outcome: x.outcome },
+        duration_ms: attempt.duration_ms + x.duration_ms,
+    }
+}
+
+/// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently.
+pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> Vec<ProtocolProbe> {
+    let futures = PROTOCOLS.map(|p| probe_one(addr, p, timeout));
+    let [a, b, c, d, e, f] = futures;
+    let (a, b, c, d, e, f) = tokio::join!(a, b, c, d, e, f);
+    vec![a, b, c, d, e, f]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selected(p: u32) -> X224Outcome {
+        X224Outcome::Confirm {
+            negotiation: NegotiationResult::Selected {
+                protocol: p,
+                protocol_names: vec![],
+                flags: 0,
+                flag_names: vec![],
+            },
+            anomalies: vec![],
+        }
+    }
+
+    #[test]
+    fn only_an_exact_selection_counts() {
+        assert!(accepted(SecurityProtocol::PROTOCOL_SSL, &selected(1)));
+        assert!(!accepted(SecurityProtocol::PROTOCOL_HYBRID_EX, &selected(2)), "server picked HYBRID, not HYBRID_EX");
+        assert!(accepted(SecurityProtocol::PROTOCOL_RDP, &selected(0)));
+        let legacy = X224Outcome::Confirm { negotiation: NegotiationResult::Legacy, anomalies: vec![] };
+        assert!(accepted(SecurityProtocol::PROTOCOL_RDP, &legacy));
+        assert!(!accepted(SecurityProtocol::PROTOCOL_SSL, &legacy));
+        assert!(!accepted(SecurityProtocol::PROTOCOL_SSL, &X224Outcome::Closed { received: 0 }));
+    }
+}
