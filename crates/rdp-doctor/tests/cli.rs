@@ -35,7 +35,7 @@ fn demo_json_follows_the_contract() {
     assert_eq!(v["verdict"], "cert.expired");
     assert_eq!(v["first_failing_layer"], "tls");
     let layers: Vec<&str> = v["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
-    assert_eq!(layers, ["dns", "tcp", "x224", "tls"]);
+    assert_eq!(layers, ["dns", "tcp", "x224", "tls", "credssp"]);
     for l in v["layers"].as_array().unwrap() {
         assert!(l.get("status").is_some() && l.get("duration_ms").is_some());
     }
