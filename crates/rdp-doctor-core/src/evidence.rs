@@ -21,6 +21,8 @@ pub struct Evidence {
     pub security_matrix: Option<Vec<ProtocolProbe>>,
     /// The first CredSSP round trip on a HYBRID connection (MS-CSSP), without credentials.
     pub credssp: Option<CredsspEvidence>,
+    /// TLS versions and cipher suites the server accepts (`--deep`).
+    pub tls_scan: Option<TlsScan>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
 }
@@ -37,6 +39,7 @@ impl Evidence {
             tls: None,
             security_matrix: None,
             credssp: None,
+            tls_scan: None,
             limitations: Vec::new(),
         }
     }
@@ -179,6 +182,8 @@ pub struct TlsEvidence {
     pub chain: Vec<CertInfo>,
     /// The OS trust store's verdict on the chain and name.
     pub trust: Option<TrustVerdict>,
+    /// When the handshake above was made with the legacy stack: what the modern stack (TLS 1.2/1.3) saw.
+    pub modern_attempt: Option<TlsOutcome>,
 }
 
 /// How the handshake ended.
@@ -290,4 +295,37 @@ pub struct NtlmInfo {
     pub os_build: Option<u16>,
     /// The server's clock from MsvAvTimestamp, Unix ms.
     pub server_time_unix_ms: Option<i64>,
+}
+
+/// TLS version and cipher-suite enumeration, each attempt on its own TCP + X.224 connection.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TlsScan {
+    pub versions: Vec<TlsVersionResult>,
+    /// Connections made for the scan.
+    pub connections: usize,
+    pub duration_ms: u64,
+}
+
+/// One protocol version.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TlsVersionResult {
+    /// e.g. 0x0303.
+    pub version: u16,
+    pub name: String,
+    pub accepted: bool,
+    /// What ended the probe when not accepted (alert name, "answered with TLS 1.2", "closed", …).
+    pub refusal: Option<String>,
+    /// Accepted suites in the order the server picked them (its preference order).
+    pub suites: Vec<TlsSuite>,
+    /// True when the suite loop stopped at its bound before the server refused.
+    pub truncated: bool,
+}
+
+/// One accepted cipher suite.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TlsSuite {
+    pub id: u16,
+    pub name: String,
+    /// Why it is weak, if it is.
+    pub weakness: Option<String>,
 }

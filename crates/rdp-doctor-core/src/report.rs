@@ -112,6 +112,8 @@ pub struct Report {
     pub duration_ms: f64,
     pub layers: Vec<Layer>,
     pub findings: Vec<Finding>,
+    /// Which common clients would fail against this server, and why.
+    pub clients: Vec<crate::rules::compat::ClientCompat>,
     pub limitations: Vec<String>,
     pub evidence: Evidence,
 }
@@ -281,6 +283,28 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
             details.push(detail("SHA-1 thumbprint", c.sha1_thumbprint.clone()));
             details.push(detail("SHA-256", c.sha256.clone()));
         }
+    }
+    if let Some(m) = &tls.modern_attempt {
+        details.push(detail("TLS 1.2/1.3 attempt", format!("{m:?} (then the legacy stack connected)")));
+    }
+    if let Some(scan) = &ev.tls_scan {
+        for v in &scan.versions {
+            let value = if v.accepted {
+                let weak = v.suites.iter().filter(|s| s.weakness.is_some()).count();
+                let names: Vec<&str> = v.suites.iter().map(|s| s.name.as_str()).collect();
+                format!(
+                    "accepted, {} suite(s){}{}: {}",
+                    v.suites.len(),
+                    if weak > 0 { format!(", {weak} weak") } else { String::new() },
+                    if v.truncated { " (list cut at the scan bound)" } else { "" },
+                    names.join(", ")
+                )
+            } else {
+                format!("refused ({})", v.refusal.as_deref().unwrap_or("?"))
+            };
+            details.push(detail(&v.name, value));
+        }
+        details.push(detail("scan", format!("{} connections in {} ms", scan.connections, scan.duration_ms)));
     }
     if let Some(t) = &tls.trust {
         let v = if t.trusted {
@@ -461,6 +485,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         duration_ms,
         layers,
         findings,
+        clients: crate::rules::compat::clients(&evidence),
         limitations,
         evidence,
     }

@@ -82,6 +82,13 @@ pub enum XrdpVariant {
     OtherNameCert,
     /// `security_layer=rdp`: classic RDP security, no TLS at all.
     RdpSecurityOnly,
+    /// Default certificate, `ssl_protocols=TLSv1.2` only.
+    Tls12Only,
+    /// Default certificate, `ssl_protocols=TLSv1.3` only.
+    Tls13Only,
+    /// Default certificate, `ssl_protocols=TLSv1` with `tls_ciphers=DEFAULT:@SECLEVEL=0` (OpenSSL 3 refuses
+    /// TLS 1.0 at its default security level): an old-server stand-in that speaks TLS 1.0 only.
+    Tls10Only,
 }
 
 impl XrdpVariant {
@@ -92,6 +99,9 @@ impl XrdpVariant {
             Self::ExpiredCert => "xrdp-expired-cert",
             Self::OtherNameCert => "xrdp-other-name-cert",
             Self::RdpSecurityOnly => "xrdp-rdp-security-only",
+            Self::Tls12Only => "xrdp-tls12-only",
+            Self::Tls13Only => "xrdp-tls13-only",
+            Self::Tls10Only => "xrdp-tls10-only",
         }
     }
 }
@@ -123,7 +133,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
     let dir = lab_tempdir(name)?;
 
     let cert = match variant {
-        XrdpVariant::Default => {
+        XrdpVariant::Default | XrdpVariant::Tls12Only | XrdpVariant::Tls13Only | XrdpVariant::Tls10Only => {
             need_file(name, XRDP_DEFAULT_CERT, "xrdp's default certificate (packages xrdp, ssl-cert)")?;
             None
         }
@@ -138,6 +148,13 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
         XrdpVariant::RdpSecurityOnly => "rdp",
         _ => "negotiate",
     };
+    let (protocols, ciphers) = match variant {
+        XrdpVariant::Tls12Only => ("TLSv1.2", ""),
+        XrdpVariant::Tls13Only => ("TLSv1.3", ""),
+        XrdpVariant::Tls10Only => ("TLSv1", "DEFAULT:@SECLEVEL=0"),
+        _ => ("TLSv1.2, TLSv1.3", ""),
+    };
+    let tls = TlsSettings { protocols, ciphers };
     let run_dir = dir.path().join("run");
     std::fs::create_dir(&run_dir).map_err(|e| LabError::io("creating run dir", e))?;
 
@@ -147,7 +164,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
         let port = process::free_loopback_port()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let ini = dir.path().join("xrdp.ini");
-        let text = ini_text(port, security_layer, cert.as_ref(), &dir.path().join("xrdp-file.log"));
+        let text = ini_text(port, security_layer, &tls, cert.as_ref(), &dir.path().join("xrdp-file.log"));
         certs::write_file(&ini, text.as_bytes(), 0o644)?;
 
         let mut cmd = match &wrapper {
@@ -212,7 +229,15 @@ fn need_file(server: &str, path: &str, what: &str) -> Result<(), LabError> {
 /// The xrdp.ini for one instance. Only what X.224/TLS need, plus one
 /// session section so a client that gets as far as the login screen sees
 /// something sensible.
-fn ini_text(port: u16, security_layer: &str, cert: Option<&CertFiles>, file_log: &Path) -> String {
+/// `ssl_protocols` and `tls_ciphers` of one instance.
+struct TlsSettings {
+    protocols: &'static str,
+    ciphers: &'static str,
+}
+
+fn ini_text(port: u16, security_layer: &str, tls: &TlsSettings, cert: Option<&CertFiles>, file_log: &Path) -> String {
+    let protocols = tls.protocols;
+    let ciphers = tls.ciphers;
     let (cert, key) =
         cert.map_or((String::new(), String::new()), |c| (c.cert.display().to_string(), c.key.display().to_string()));
     format!(
@@ -227,7 +252,8 @@ security_layer={security_layer}
 crypt_level=high
 certificate={cert}
 key_file={key}
-ssl_protocols=TLSv1.2, TLSv1.3
+ssl_protocols={protocols}
+tls_ciphers={ciphers}
 autorun=
 allow_channels=true
 max_bpp=32

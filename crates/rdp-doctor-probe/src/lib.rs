@@ -11,6 +11,9 @@ pub mod matrix;
 pub mod target;
 pub mod tcp;
 pub mod tls;
+#[cfg(feature = "legacy-tls")]
+pub mod tls_legacy;
+pub mod tlsscan;
 pub mod x224;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,6 +39,8 @@ pub struct CheckOptions {
     pub tls_name: Option<String>,
     /// Probe each security protocol alone on its own connection (in parallel with the main chain).
     pub matrix: bool,
+    /// Enumerate TLS versions and cipher suites (many connections, in parallel).
+    pub deep: bool,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("direct_dns", &self.direct_dns)
             .field("tls_name", &self.tls_name)
             .field("matrix", &self.matrix)
+            .field("deep", &self.deep)
             .finish()
     }
 }
@@ -60,6 +66,7 @@ impl Default for CheckOptions {
             direct_dns: true,
             tls_name: None,
             matrix: true,
+            deep: false,
         }
     }
 }
@@ -96,13 +103,27 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
 
     // The matrix runs on its own connections while the main chain goes on.
     let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout).await) } else { None } };
-    let ((), matrix) = tokio::join!(main_chain(&mut ev, stream, opts), matrix);
+    let sni = opts.tls_name.clone().unwrap_or_else(|| target.host.clone());
+    let scan = async {
+        if opts.deep {
+            Some(tlsscan::scan(addr, opts.requested, Some(&sni), opts.timeout, opts.timeout * 4).await)
+        } else {
+            None
+        }
+    };
+    let ((), matrix, scan) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan);
     ev.security_matrix = matrix;
+    ev.tls_scan = scan;
     ev
 }
 
 /// X.224 → TLS → CredSSP on the main connection.
-async fn main_chain(ev: &mut Evidence, mut stream: tokio::net::TcpStream, opts: &CheckOptions) {
+async fn main_chain(
+    ev: &mut Evidence,
+    mut stream: tokio::net::TcpStream,
+    addr: std::net::SocketAddr,
+    opts: &CheckOptions,
+) {
     let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
     let selected = match &x.outcome {
         X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } => {
@@ -117,12 +138,54 @@ async fn main_chain(ev: &mut Evidence, mut stream: tokio::net::TcpStream, opts: 
     let (tls, limitation, tls_stream) = tls::handshake(stream, &name, opts.timeout).await;
     ev.tls = Some(tls);
     ev.limitations.extend(limitation);
-    let Some(mut tls_stream) = tls_stream else { return };
-    let nla =
-        SecurityProtocol(selected.0 & (SecurityProtocol::PROTOCOL_HYBRID.0 | SecurityProtocol::PROTOCOL_HYBRID_EX.0));
-    if nla.0 != 0 {
-        ev.credssp = Some(credssp::probe(&mut tls_stream, opts.timeout).await);
+    let nla = selected.0 & (SecurityProtocol::PROTOCOL_HYBRID.0 | SecurityProtocol::PROTOCOL_HYBRID_EX.0) != 0;
+    match tls_stream {
+        Some(mut tls_stream) => {
+            if nla {
+                ev.credssp = Some(credssp::probe(&mut tls_stream, opts.timeout).await);
+            }
+            // Say goodbye politely; the server would otherwise wait for the next CredSSP message.
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), tokio::io::AsyncWriteExt::shutdown(&mut tls_stream))
+                    .await;
+        }
+        #[cfg(feature = "legacy-tls")]
+        None => legacy_chain(ev, addr, &name, nla, opts).await,
+        #[cfg(not(feature = "legacy-tls"))]
+        None => {
+            let _ = addr;
+        }
     }
-    // Say goodbye politely; the server would otherwise wait for the next CredSSP message until its timeout.
-    let _ = tokio::time::timeout(Duration::from_millis(200), tokio::io::AsyncWriteExt::shutdown(&mut tls_stream)).await;
+}
+
+/// When rustls could not finish the handshake (an alert, a reset, a protocol error, not a timeout), try
+/// again on a new connection with OpenSSL's legacy settings, so old servers still get their certificate
+/// and CredSSP checked. The rustls outcome is kept in `modern_attempt`.
+#[cfg(feature = "legacy-tls")]
+async fn legacy_chain(ev: &mut Evidence, addr: std::net::SocketAddr, name: &str, nla: bool, opts: &CheckOptions) {
+    use rdp_doctor_core::evidence::TlsOutcome;
+    let Some(modern) = ev.tls.as_ref().map(|t| t.outcome.clone()) else { return };
+    if matches!(modern, TlsOutcome::Established | TlsOutcome::TimedOut) {
+        return;
+    }
+    let (_, stream) = tcp::connect_one(addr, opts.timeout).await;
+    let Some(mut stream) = stream else { return };
+    let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
+    if !matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0)
+    {
+        return;
+    }
+    let (legacy, stream) = tls_legacy::handshake(stream, name, opts.timeout, modern).await;
+    let Some(mut stream) = stream else {
+        ev.limitations.push(format!(
+            "A second handshake with OpenSSL's legacy settings (TLS 1.0-1.2, all suites) failed too: {:?}",
+            legacy.outcome
+        ));
+        return;
+    };
+    ev.tls = Some(legacy);
+    if nla {
+        ev.credssp = Some(credssp::probe(&mut stream, opts.timeout).await);
+    }
+    let _ = tokio::time::timeout(Duration::from_millis(200), tokio::io::AsyncWriteExt::shutdown(&mut stream)).await;
 }

@@ -90,6 +90,27 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
+/// The OS trust store's verdict on a chain (leaf first) for `name`, outside a handshake (used for chains
+/// the legacy stack received).
+pub fn trust_verdict(chain: &[Vec<u8>], name: &str) -> TrustVerdict {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verdict = |trusted: bool, error: Option<String>| TrustVerdict { verifier: VERIFIER.to_owned(), trusted, error };
+    let verifier = match rustls_platform_verifier::Verifier::new(provider) {
+        Ok(v) => v,
+        Err(e) => return verdict(false, Some(format!("no trust store available: {e}"))),
+    };
+    let Some((leaf, rest)) = chain.split_first() else { return verdict(false, Some("no certificate".to_owned())) };
+    let Ok(server_name) = ServerName::try_from(name.to_owned()) else {
+        return verdict(false, Some(format!("{name} is not a name TLS can verify")));
+    };
+    let leaf = CertificateDer::from(leaf.clone());
+    let rest: Vec<CertificateDer<'static>> = rest.iter().map(|c| CertificateDer::from(c.clone())).collect();
+    match verifier.verify_server_cert(&leaf, &rest, &server_name, &[], UnixTime::now()) {
+        Ok(_) => verdict(true, None),
+        Err(e) => verdict(false, Some(describe_rustls(&e))),
+    }
+}
+
 /// A rustls error in words a human reads (certificate errors by their meaning).
 fn describe_rustls(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
@@ -172,6 +193,7 @@ where
         timeout_ms: millis(timeout),
         chain: vec![],
         trust: None,
+        modern_attempt: None,
     };
     let config = match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

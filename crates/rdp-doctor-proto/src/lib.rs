@@ -15,5 +15,6 @@ pub mod nego;
 pub mod ntlm;
 pub mod sniff;
 pub mod tls;
+pub mod tls_hello;
 pub mod tpkt;
 pub mod x224;

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rdp_doctor_proto::{credssp, der, nego, ntlm, sniff, tls, tpkt, x224};
+use rdp_doctor_proto::{credssp, der, nego, ntlm, sniff, tls, tls_hello, tpkt, x224};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -18,6 +18,7 @@ proptest! {
         let _ = der::read_tlv(&bytes);
         let _ = ntlm::decode_challenge(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
+        let _ = tls_hello::decode_server_answer(&bytes);
     }
 
     /// NTLM CHALLENGE with valid header and arbitrary offsets/lengths/payload.
@@ -27,6 +28,15 @@ proptest! {
         m.extend_from_slice(&2u32.to_le_bytes());
         m.extend_from_slice(&tail);
         let _ = ntlm::decode_challenge(&m);
+    }
+
+    /// TLS-record-shaped inputs: a handshake record header over arbitrary contents.
+    #[test]
+    fn server_answer_like_inputs(body in proptest::collection::vec(any::<u8>(), 0..200), ct in 20u8..25) {
+        let mut m = vec![ct, 3, 3];
+        m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        m.extend_from_slice(&body);
+        let _ = tls_hello::decode_server_answer(&m);
     }
 
     /// TSRequest-shaped inputs: a SEQUENCE header over arbitrary contents.

@@ -68,6 +68,9 @@ pub struct ProbeArgs {
     /// Skip the security-layer matrix (each protocol offered alone on its own connection).
     #[arg(long)]
     pub no_matrix: bool,
+    /// Also enumerate TLS 1.0-1.3 and every accepted cipher suite (dozens of connections, in parallel).
+    #[arg(long)]
+    pub deep: bool,
 }
 
 impl ProbeArgs {
@@ -79,6 +82,7 @@ impl ProbeArgs {
             direct_dns: !self.no_direct_dns,
             tls_name: self.tls_name.clone(),
             matrix: !self.no_matrix,
+            deep: self.deep,
         })
     }
 }

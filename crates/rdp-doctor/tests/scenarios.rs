@@ -38,6 +38,9 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         "xrdp-expired-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert)),
         "xrdp-other-name-cert" => lab(rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert)),
         "xrdp-rdp-security-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly)),
+        "xrdp-tls10-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::Tls10Only)),
+        "xrdp-tls12-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::Tls12Only)),
+        "xrdp-tls13-only" => lab(rdp_doctor_lab::xrdp(XrdpVariant::Tls13Only)),
         "shadow-nla" => {
             lab(rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }))
         }
@@ -146,13 +149,23 @@ fn scenario_matrix() {
     let data: Value = serde_json::from_str(include_str!("scenarios.json")).unwrap();
     let scenarios = data["scenarios"].as_array().unwrap();
     assert!(scenarios.len() >= 12);
-    let mut failures = Vec::new();
     for s in scenarios {
         assert!(
             s.get("verdict").is_some() || s.get("selected").is_some() || s.get("findings").is_some(),
             "scenario without an expectation: {s}"
         );
-        failures.extend(run(s));
+    }
+    // Four scenarios at a time: each has its own server, port and namespace.
+    let mut failures = Vec::new();
+    for batch in scenarios.chunks(4) {
+        let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch.iter().map(|s| scope.spawn(move || run(s))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| vec!["a scenario thread panicked".into()]))
+                .collect()
+        });
+        failures.extend(results.into_iter().flatten());
     }
     assert!(failures.is_empty(), "scenario mismatches:\n{}", failures.join("\n"));
 }

@@ -113,6 +113,52 @@ def!(
     ["any.fix_clock"]
 );
 
+def!(
+    TLS_LEGACY_ONLY,
+    "tls.legacy_only",
+    Warn,
+    "tls",
+    "The server speaks only TLS 1.0/1.1",
+    "No TLS 1.2 or 1.3 handshake succeeds; only the legacy versions do. Clients that disabled TLS 1.0/1.1 (FreeRDP on OpenSSL 3, rustls-based clients, hardened Windows) cannot connect, and the old versions have known weaknesses. Typical of Windows Server 2008 R2 / Windows 7 without KB3080079, or an Schannel registry that disabled TLS 1.2.",
+    ["server.enable_tls12"]
+);
+def!(
+    TLS_WEAK_CIPHERS,
+    "tls.weak_ciphers",
+    Warn,
+    "tls",
+    "The server accepts broken cipher suites",
+    "At least one accepted suite uses RC4, 3DES, DES, NULL or export-grade encryption, anonymous key exchange or an MD5 MAC. Attackers who can force or wait for such a suite can read or tamper with the session.",
+    ["server.disable_weak_ciphers"]
+);
+def!(
+    TLS_NO_FORWARD_SECRECY,
+    "tls.no_forward_secrecy",
+    Info,
+    "tls",
+    "Some accepted suites lack forward secrecy",
+    "Suites with RSA key exchange are accepted: whoever obtains the server's private key later can decrypt recorded sessions that used them. Clients normally prefer ECDHE suites, so this matters mostly for old clients.",
+    ["server.disable_weak_ciphers"]
+);
+def!(
+    TLS_NO_TLS13,
+    "tls.no_tls13",
+    Info,
+    "tls",
+    "TLS 1.3 is not offered",
+    "The server refused a TLS 1.3 ClientHello. Nothing fails today because of it, but TLS 1.3 is faster and has no legacy suites; Windows Server 2022 and later, and xrdp with OpenSSL 1.1.1+, can offer it.",
+    ["server.enable_tls13"]
+);
+def!(
+    TLS_ONLY_TLS13,
+    "tls.only_tls13",
+    Warn,
+    "tls",
+    "The server speaks only TLS 1.3",
+    "TLS 1.0-1.2 are refused. Clients without TLS 1.3 — mstsc on Windows 10 and older, FreeRDP built against OpenSSL 1.1.0 or older — cannot connect.",
+    ["server.enable_tls12"]
+);
+
 /// This file's definitions.
 pub(super) static DEFS: &[FindingDef] = &[
     NLA_REQUIRED,
@@ -127,4 +173,9 @@ pub(super) static DEFS: &[FindingDef] = &[
     TIME_SKEW,
     TIME_SKEW_SEVERE,
     TIME_SKEW_MINOR,
+    TLS_LEGACY_ONLY,
+    TLS_WEAK_CIPHERS,
+    TLS_NO_FORWARD_SECRECY,
+    TLS_NO_TLS13,
+    TLS_ONLY_TLS13,
 ];

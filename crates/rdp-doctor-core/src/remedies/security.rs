@@ -77,4 +77,33 @@ pub static REMEDIES: &[Remedy] = &[
             "Restricting NTLM is a deliberate hardening; lift it only with the security owner's agreement.",
         ),
     },
+    Remedy {
+        id: "server.disable_weak_ciphers",
+        audience: Audience::ServerAdmin,
+        title: "Remove broken and non-forward-secret cipher suites",
+        platform: "Windows Server / xrdp",
+        steps: &[
+            "Windows: Get-TlsCipherSuite | Format-Table Name   # what Schannel offers",
+            "Windows: Disable-TlsCipherSuite -Name 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'   # repeat per weak suite named in the evidence",
+            "Windows (GPO): Computer Configuration > Administrative Templates > Network > SSL Configuration Settings > SSL Cipher Suite Order",
+            "xrdp: tls_ciphers=HIGH:!aNULL:!eNULL:!3DES:!RC4:!kRSA in /etc/xrdp/xrdp.ini, then systemctl restart xrdp",
+        ],
+        undo: Some(
+            "Windows: Enable-TlsCipherSuite -Name '<suite>' (or reset the GPO); xrdp: restore the previous tls_ciphers line",
+        ),
+        security_note: None,
+    },
+    Remedy {
+        id: "server.enable_tls13",
+        audience: Audience::ServerAdmin,
+        title: "Offer TLS 1.3 where the platform supports it",
+        platform: "Windows Server 2022+ / xrdp",
+        steps: &[
+            "Windows Server 2022 and later: TLS 1.3 is on unless disabled: Get-ItemProperty 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.3\\Server' (Enabled should be 1 or absent)",
+            "Windows Server 2019 and older cannot offer TLS 1.3",
+            "xrdp: ssl_protocols=TLSv1.2, TLSv1.3 in /etc/xrdp/xrdp.ini, then systemctl restart xrdp",
+        ],
+        undo: Some("Restore the previous registry value or ssl_protocols line"),
+        security_note: None,
+    },
 ];

@@ -1,10 +1,12 @@
 //! Rules: one unit per layer, each a pure function of the evidence, with its tests beside it.
 
+pub mod compat;
 mod credssp;
 mod dns;
 pub mod security;
 mod tcp;
 mod tls;
+pub mod tls_versions;
 mod x224;
 
 use crate::evidence::Evidence;
@@ -26,6 +28,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     x224::check(evidence, &mut out);
     security::check(evidence, &mut out);
     tls::check(evidence, &mut out);
+    tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
     out.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then(layer_rank(a.layer).cmp(&layer_rank(b.layer))).then(a.id.cmp(b.id))

@@ -213,6 +213,7 @@ mod tests {
                 trusted,
                 error: (!trusted).then(|| "UnknownIssuer".into()),
             }),
+            modern_attempt: None,
         });
         crate::rules::evaluate(&ev)
     }
@@ -270,6 +271,7 @@ mod tests {
             timeout_ms: 1000,
             chain: vec![c],
             trust: None,
+            modern_attempt: None,
         });
         ev.credssp = Some(CredsspEvidence {
             client_version: 6,

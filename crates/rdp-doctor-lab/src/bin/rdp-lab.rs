@@ -21,13 +21,16 @@ fn main() -> ExitCode {
         "xrdp-expired-cert" => rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert),
         "xrdp-other-name-cert" => rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert),
         "xrdp-rdp-security-only" => rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly),
+        "xrdp-tls12-only" => rdp_doctor_lab::xrdp(XrdpVariant::Tls12Only),
+        "xrdp-tls13-only" => rdp_doctor_lab::xrdp(XrdpVariant::Tls13Only),
+        "xrdp-tls10-only" => rdp_doctor_lab::xrdp(XrdpVariant::Tls10Only),
         "shadow-nla" => {
             rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() })
         }
         "shadow-tls" => rdp_doctor_lab::shadow(ShadowVariant::Tls),
         _ => {
             eprintln!(
-                "usage: rdp-lab xrdp-default|xrdp-expired-cert|xrdp-other-name-cert|xrdp-rdp-security-only|shadow-nla|shadow-tls [SECONDS]"
+                "usage: rdp-lab xrdp-default|xrdp-expired-cert|xrdp-other-name-cert|xrdp-rdp-security-only|xrdp-tls12-only|xrdp-tls13-only|xrdp-tls10-only|shadow-nla|shadow-tls [SECONDS]"
             );
             return ExitCode::from(2);
         }

@@ -110,6 +110,18 @@ pub fn render(r: &Report, verbose: bool) -> String {
     if hidden > 0 {
         let _ = writeln!(o, "\n  {}", paint(DIM, &format!("{hidden} info finding(s) not shown: use -v")));
     }
+    if !r.clients.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Clients"));
+        for c in &r.clients {
+            let style = match c.verdict {
+                "ok" => GREEN,
+                "fails" => RED,
+                _ => DIM,
+            };
+            let _ =
+                writeln!(o, "  {} {}  {}", paint(style, &format!("{:<8}", c.verdict)), c.client, paint(DIM, &c.reason));
+        }
+    }
     if !r.limitations.is_empty() {
         let _ = writeln!(o, "\n{}", paint(BOLD, "Limitations"));
         for l in &r.limitations {

@@ -1,0 +1,206 @@
+//! TLS version and cipher-suite enumeration (`--deep`): for each of TLS 1.0–1.3, offer every suite, note
+//! the one the server picks, remove it, repeat until the server refuses. Each attempt is its own TCP +
+//! X.224 + ClientHello; the four versions run in parallel. Bounded by rounds and by an overall deadline.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rdp_doctor_core::evidence::{NegotiationResult, TlsScan, TlsSuite, TlsVersionResult, X224Outcome};
+use rdp_doctor_proto::nego::SecurityProtocol;
+use rdp_doctor_proto::tls::{AlertDescription, version_name};
+use rdp_doctor_proto::tls_hello::{self, HelloParams, ServerAnswer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// At most this many suites are enumerated per version.
+pub const MAX_ROUNDS: usize = 48;
+/// The versions probed.
+pub const VERSIONS: [u16; 4] = [0x0301, 0x0302, 0x0303, 0x0304];
+
+/// 32 unpredictable-enough bytes for ClientHello randoms (not key material: nothing is ever encrypted).
+fn random32() -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    out
+}
+
+enum Attempt {
+    Answer(ServerAnswer),
+    Other(String),
+}
+
+/// What every attempt of one scan shares.
+struct Ctx<'a> {
+    addr: SocketAddr,
+    requested: SecurityProtocol,
+    sni: Option<&'a str>,
+    timeout: Duration,
+    deadline: Instant,
+    connections: AtomicUsize,
+}
+
+async fn attempt(ctx: &Ctx<'_>, version: u16, suites: &[u16], timeout: Duration) -> Attempt {
+    let (addr, requested, sni) = (ctx.addr, ctx.requested, ctx.sni);
+    ctx.connections.fetch_add(1, Ordering::Relaxed);
+    let (tcp, stream) = crate::tcp::connect_one(addr, timeout).await;
+    let Some(mut stream) = stream else { return Attempt::Other(format!("TCP {:?}", tcp.outcome)) };
+    let x = crate::x224::exchange(&mut stream, requested, None, timeout).await;
+    match &x.outcome {
+        X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0 => {}
+        other => return Attempt::Other(format!("no TLS-based protocol selected ({other:?})")),
+    }
+    let hello = tls_hello::encode_client_hello(&HelloParams {
+        version,
+        suites,
+        random: random32(),
+        key_share: random32(),
+        sni,
+    });
+    let result = tokio::time::timeout(timeout, async {
+        stream.write_all(&hello).await?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<Attempt, std::io::Error>(Attempt::Other("connection closed".to_owned()));
+            }
+            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            match tls_hello::decode_server_answer(&buf) {
+                Ok(Some(a)) => return Ok(Attempt::Answer(a)),
+                Ok(None) if buf.len() < tls_hello::MAX_ANSWER_LEN => {}
+                Ok(None) => return Ok(Attempt::Other("oversized answer".to_owned())),
+                Err(e) => return Ok(Attempt::Other(e.to_string())),
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => Attempt::Other("connection reset".to_owned()),
+        Ok(Err(e)) => Attempt::Other(e.to_string()),
+        Err(_) => Attempt::Other("no answer before the deadline".to_owned()),
+    }
+}
+
+/// How one enumeration loop ended.
+struct LoopResult {
+    found: Vec<u16>,
+    refusal: Option<String>,
+    truncated: bool,
+}
+
+/// Offers `offered`, records the pick, removes it, repeats until a refusal, the round bound or the deadline.
+async fn enumerate(ctx: &Ctx<'_>, version: u16, mut offered: Vec<u16>, max_rounds: usize) -> LoopResult {
+    let mut r = LoopResult { found: Vec::new(), refusal: None, truncated: false };
+    for round in 0..=max_rounds {
+        let left = ctx.deadline.saturating_duration_since(Instant::now());
+        if offered.is_empty() {
+            break;
+        }
+        if round == max_rounds || left.is_zero() {
+            r.truncated = true;
+            break;
+        }
+        let refusal = match attempt(ctx, version, &offered, ctx.timeout.min(left)).await {
+            Attempt::Answer(ServerAnswer::Hello { version: v, cipher, .. }) if v == version => {
+                if offered.contains(&cipher) {
+                    offered.retain(|c| *c != cipher);
+                    r.found.push(cipher);
+                    continue;
+                }
+                format!("the server picked suite 0x{cipher:04x}, which was not offered")
+            }
+            Attempt::Answer(ServerAnswer::Hello { version: v, .. }) => format!("answered with {}", version_name(v)),
+            Attempt::Answer(ServerAnswer::Alert { description, .. }) => {
+                format!("alert {}", AlertDescription(description).display_name())
+            }
+            Attempt::Other(what) => what,
+        };
+        r.refusal = Some(refusal);
+        break;
+    }
+    r
+}
+
+/// Parallel loops over this many slices of the suite list once a version is known to be accepted.
+const SLICES: usize = 6;
+
+async fn scan_version(ctx: &Ctx<'_>, version: u16) -> TlsVersionResult {
+    let all: Vec<u16> = if version >= 0x0304 { tls_hello::TLS13_SUITES.to_vec() } else { tls_hello::legacy_suites() };
+    // First offer everything: the answer says whether the version is accepted at all, and names the
+    // server's most preferred suite.
+    let first = enumerate(ctx, version, all.clone(), 1).await;
+    let mut found = first.found.clone();
+    let mut truncated = false;
+    if !found.is_empty() {
+        // Then the rest in parallel slices; each slice loop finds the accepted suites within it.
+        let rest: Vec<u16> = all.into_iter().filter(|s| !found.contains(s)).collect();
+        let per = rest.len().div_ceil(SLICES).max(1);
+        let loops: Vec<_> = rest.chunks(per).map(|chunk| enumerate(ctx, version, chunk.to_vec(), MAX_ROUNDS)).collect();
+        let done = join_all(loops).await;
+        for d in done {
+            truncated |= d.truncated;
+            found.extend(d.found);
+        }
+    }
+    TlsVersionResult {
+        version,
+        name: version_name(version),
+        accepted: !found.is_empty(),
+        refusal: if found.is_empty() { first.refusal } else { None },
+        suites: found
+            .into_iter()
+            .map(|id| TlsSuite {
+                id,
+                name: tls_hello::suite_name(id),
+                weakness: tls_hello::weakness(id).map(str::to_owned),
+            })
+            .collect(),
+        truncated,
+    }
+}
+
+/// Polls futures concurrently on the current task (no spawning: they borrow from the caller).
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// Scans every version in [`VERSIONS`] in parallel. The whole scan ends within `budget`.
+pub async fn scan(
+    addr: SocketAddr,
+    requested: SecurityProtocol,
+    sni: Option<&str>,
+    timeout: Duration,
+    budget: Duration,
+) -> TlsScan {
+    let start = Instant::now();
+    let ctx = Ctx { addr, requested, sni, timeout, deadline: start + budget, connections: AtomicUsize::new(0) };
+    let [a, b, d, e] = VERSIONS.map(|v| scan_version(&ctx, v));
+    let (a, b, d, e) = tokio::join!(a, b, d, e);
+    TlsScan {
+        versions: vec![a, b, d, e],
+        connections: ctx.connections.load(Ordering::Relaxed),
+        duration_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
