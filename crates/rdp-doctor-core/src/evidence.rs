@@ -23,6 +23,8 @@ pub struct Evidence {
     pub credssp: Option<CredsspEvidence>,
     /// TLS versions and cipher suites the server accepts (`--deep`).
     pub tls_scan: Option<TlsScan>,
+    /// Standard RDP Security: the server's GCC security data from the MCS Connect Response.
+    pub rdp_security: Option<RdpSecurityEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
 }
@@ -40,6 +42,7 @@ impl Evidence {
             security_matrix: None,
             credssp: None,
             tls_scan: None,
+            rdp_security: None,
             limitations: Vec::new(),
         }
     }
@@ -328,4 +331,51 @@ pub struct TlsSuite {
     pub name: String,
     /// Why it is weak, if it is.
     pub weakness: Option<String>,
+}
+
+/// The MCS Connect Initial / Response exchange on a Standard RDP Security connection (MS-RDPBCGR 2.2.1.3-4).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RdpSecurityEvidence {
+    pub outcome: RdpSecurityOutcome,
+    pub duration_ms: f64,
+    pub response_hex: String,
+}
+
+/// What the server's Connect Response says.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RdpSecurityOutcome {
+    Response {
+        encryption_method: u32,
+        method_names: Vec<String>,
+        encryption_level: u32,
+        level_name: String,
+        server_random_len: usize,
+        certificate: Option<ServerCertEvidence>,
+    },
+    Failed {
+        error: String,
+    },
+    Closed,
+    TimedOut,
+}
+
+/// The server certificate of Standard RDP Security (MS-RDPBCGR 2.2.1.4.3.1).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServerCertEvidence {
+    /// A proprietary certificate: an RSA key signed with the well-known Terminal Services key.
+    Proprietary {
+        rsa_bits: u32,
+        temporary: bool,
+    },
+    /// An X.509 chain as sent.
+    X509 {
+        chain: Vec<CertInfo>,
+        temporary: bool,
+    },
+    Unparsed {
+        version: u32,
+        reason: String,
+    },
 }

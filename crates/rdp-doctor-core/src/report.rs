@@ -218,6 +218,27 @@ fn x224_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
     if !x.response_hex.is_empty() {
         details.push(detail("response", x.response_hex.clone()));
     }
+    if let Some(r) = &ev.rdp_security {
+        let v = match &r.outcome {
+            crate::evidence::RdpSecurityOutcome::Response { method_names, level_name, certificate, .. } => {
+                let cert = match certificate {
+                    Some(crate::evidence::ServerCertEvidence::Proprietary { rsa_bits, .. }) => {
+                        format!("proprietary certificate, {rsa_bits}-bit RSA")
+                    }
+                    Some(crate::evidence::ServerCertEvidence::X509 { chain, .. }) => {
+                        format!("X.509 chain of {} ({})", chain.len(), chain.first().map_or("", |c| c.subject.as_str()))
+                    }
+                    Some(crate::evidence::ServerCertEvidence::Unparsed { reason, .. }) => {
+                        format!("certificate: {reason}")
+                    }
+                    None => "no certificate".to_owned(),
+                };
+                format!("{}, {level_name}, {cert}", method_names.join(" | "))
+            }
+            other => format!("{other:?}"),
+        };
+        details.push(detail("RDP security data", v));
+    }
     if let Some(m) = &ev.security_matrix {
         for p in m {
             let line = crate::rules::security::probe_line(p);

@@ -8,6 +8,7 @@
 pub mod credssp;
 pub mod dns;
 pub mod matrix;
+pub mod mcs;
 pub mod target;
 pub mod tcp;
 pub mod tls;
@@ -112,7 +113,12 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
         }
     };
     let ((), matrix, scan) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan);
-    ev.security_matrix = matrix;
+    if let Some((matrix, rdp_security)) = matrix {
+        ev.security_matrix = Some(matrix);
+        if ev.rdp_security.is_none() {
+            ev.rdp_security = rdp_security;
+        }
+    }
     ev.tls_scan = scan;
     ev
 }
@@ -131,7 +137,13 @@ async fn main_chain(
         }
         _ => None,
     };
+    let legacy = matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Legacy, .. });
     ev.x224 = Some(x);
+    if legacy || selected.is_some_and(|p| p.0 == 0) {
+        // Standard RDP Security: the server's security data comes in the MCS Connect Response.
+        ev.rdp_security = Some(mcs::exchange(&mut stream, 0, opts.timeout).await);
+        return;
+    }
     let Some(selected) = selected.filter(|p| p.starts_tls()) else { return };
 
     let name = opts.tls_name.clone().unwrap_or_else(|| ev.target.host.clone());

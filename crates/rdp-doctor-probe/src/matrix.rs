@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rdp_doctor_core::evidence::{NegotiationResult, ProbeOutcome, ProtocolProbe, X224Outcome};
+use rdp_doctor_core::evidence::{NegotiationResult, ProbeOutcome, ProtocolProbe, RdpSecurityEvidence, X224Outcome};
 use rdp_doctor_proto::nego::SecurityProtocol;
 
 /// The protocols probed, in report order.
@@ -30,11 +30,15 @@ pub fn accepted(offered: SecurityProtocol, outcome: &X224Outcome) -> bool {
     }
 }
 
-async fn probe_one(addr: SocketAddr, protocol: SecurityProtocol, timeout: Duration) -> ProtocolProbe {
+async fn probe_one(
+    addr: SocketAddr,
+    protocol: SecurityProtocol,
+    timeout: Duration,
+) -> (ProtocolProbe, Option<RdpSecurityEvidence>) {
     let name = protocol.names().join(" | ");
     let (attempt, stream) = crate::tcp::connect_one(addr, timeout).await;
     let Some(mut stream) = stream else {
-        return ProtocolProbe {
+        let probe = ProtocolProbe {
             protocol: protocol.0,
             name,
             accepted: false,
@@ -47,23 +51,31 @@ async fn probe_one(addr: SocketAddr, protocol: SecurityProtocol, timeout: Durati
             },
             duration_ms: attempt.duration_ms,
         };
+        return (probe, None);
     };
     let x = crate::x224::exchange(&mut stream, protocol, None, timeout).await;
-    ProtocolProbe {
+    let accepted = accepted(protocol, &x.outcome);
+    // Standard RDP Security accepted: read the server's security data on the same connection.
+    let rdp_security =
+        if accepted && protocol.0 == 0 { Some(crate::mcs::exchange(&mut stream, 0, timeout).await) } else { None };
+    let probe = ProtocolProbe {
         protocol: protocol.0,
         name,
-        accepted: accepted(protocol, &x.outcome),
+        accepted,
         outcome: ProbeOutcome::Exchange { outcome: x.outcome },
         duration_ms: attempt.duration_ms + x.duration_ms,
-    }
+    };
+    (probe, rdp_security)
 }
 
-/// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently.
-pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> Vec<ProtocolProbe> {
+/// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently; also returns the server's
+/// Standard RDP Security data when PROTOCOL_RDP was accepted.
+pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
     let futures = PROTOCOLS.map(|p| probe_one(addr, p, timeout));
     let [a, b, c, d, e, f] = futures;
     let (a, b, c, d, e, f) = tokio::join!(a, b, c, d, e, f);
-    vec![a, b, c, d, e, f]
+    let rdp_security = a.1.clone();
+    (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
 }
 
 #[cfg(test)]

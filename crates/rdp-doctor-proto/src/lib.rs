@@ -11,6 +11,7 @@
 pub mod credssp;
 pub mod der;
 pub mod hex;
+pub mod mcs;
 pub mod nego;
 pub mod ntlm;
 pub mod sniff;

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rdp_doctor_proto::{credssp, der, nego, ntlm, sniff, tls, tls_hello, tpkt, x224};
+use rdp_doctor_proto::{credssp, der, mcs, nego, ntlm, sniff, tls, tls_hello, tpkt, x224};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -19,6 +19,8 @@ proptest! {
         let _ = ntlm::decode_challenge(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
         let _ = tls_hello::decode_server_answer(&bytes);
+        let _ = mcs::decode_connect_response(&bytes);
+        let _ = mcs::decode_server_certificate(&bytes);
     }
 
     /// NTLM CHALLENGE with valid header and arbitrary offsets/lengths/payload.

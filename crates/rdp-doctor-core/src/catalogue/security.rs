@@ -159,6 +159,25 @@ def!(
     ["server.enable_tls12"]
 );
 
+def!(
+    SEC_RDP_WEAK_ENCRYPTION,
+    "sec.rdp_weak_encryption",
+    Warn,
+    "x224",
+    "Standard RDP Security with weak or no encryption",
+    "The server's Standard RDP Security data (MS-RDPBCGR 2.2.1.4.3) allows 40- or 56-bit RC4, or an encryption level of NONE or LOW (only client-to-server traffic encrypted). Sessions can be read by anyone on the path.",
+    ["server.allow_tls_security_layer", "server.require_nla"]
+);
+def!(
+    SEC_RDP_PROPRIETARY_CERTIFICATE,
+    "sec.rdp_proprietary_certificate",
+    Warn,
+    "x224",
+    "Standard RDP Security authenticates the server with a proprietary certificate",
+    "With Standard RDP Security the server proves nothing about its identity: its proprietary certificate is signed with the Terminal Services key whose private half has been public for years, so any man in the middle can impersonate the server and read the password typed at the logon screen.",
+    ["server.require_nla", "server.allow_tls_security_layer"]
+);
+
 /// This file's definitions.
 pub(super) static DEFS: &[FindingDef] = &[
     NLA_REQUIRED,
@@ -178,4 +197,6 @@ pub(super) static DEFS: &[FindingDef] = &[
     TLS_NO_FORWARD_SECRECY,
     TLS_NO_TLS13,
     TLS_ONLY_TLS13,
+    SEC_RDP_WEAK_ENCRYPTION,
+    SEC_RDP_PROPRIETARY_CERTIFICATE,
 ];

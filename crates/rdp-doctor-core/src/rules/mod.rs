@@ -3,6 +3,7 @@
 pub mod compat;
 mod credssp;
 mod dns;
+mod rdp_security;
 pub mod security;
 mod tcp;
 mod tls;
@@ -27,6 +28,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     tcp::check(evidence, &mut out);
     x224::check(evidence, &mut out);
     security::check(evidence, &mut out);
+    rdp_security::check(evidence, &mut out);
     tls::check(evidence, &mut out);
     tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
