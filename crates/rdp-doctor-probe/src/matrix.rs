@@ -71,9 +71,17 @@ async fn probe_one(
 /// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently; also returns the server's
 /// Standard RDP Security data when PROTOCOL_RDP was accepted.
 pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
-    let futures = PROTOCOLS.map(|p| probe_one(addr, p, timeout));
-    let [a, b, c, d, e, f] = futures;
-    let (a, b, c, d, e, f) = tokio::join!(a, b, c, d, e, f);
+    // Two waves of three: small servers (xrdp) stall connections beyond a handful arriving at once.
+    let (a, b, c) = tokio::join!(
+        probe_one(addr, PROTOCOLS[0], timeout),
+        probe_one(addr, PROTOCOLS[1], timeout),
+        probe_one(addr, PROTOCOLS[2], timeout)
+    );
+    let (d, e, f) = tokio::join!(
+        probe_one(addr, PROTOCOLS[3], timeout),
+        probe_one(addr, PROTOCOLS[4], timeout),
+        probe_one(addr, PROTOCOLS[5], timeout)
+    );
     let rdp_security = a.1.clone();
     (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
 }
