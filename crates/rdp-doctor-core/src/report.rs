@@ -353,18 +353,24 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
 
 fn credssp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
     let Some(c) = &ev.credssp else {
-        // Not applicable unless the server selected CredSSP and TLS completed.
-        let nla_selected = matches!(
-            ev.x224.as_ref().map(|x| &x.outcome),
-            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. }) if protocol & 0x0a != 0
-        );
-        let tls_ok = matches!(ev.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
-        return if nla_selected && tls_ok {
-            (None, "not probed".to_owned(), vec![], true)
-        } else if nla_selected || ev.x224.is_none() || !tls_ok && ev.tls.is_some() {
-            (None, "not reached".to_owned(), vec![], false)
-        } else {
-            (None, "not applicable: the server did not select CredSSP".to_owned(), vec![], true)
+        // Not applicable when the server selected a protocol without CredSSP; not reached when an earlier
+        // layer stopped the run.
+        let selected = match ev.x224.as_ref().map(|x| &x.outcome) {
+            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. }) => {
+                Some(*protocol)
+            }
+            Some(X224Outcome::Confirm { negotiation: NegotiationResult::Legacy, .. }) => Some(0),
+            _ => None,
+        };
+        let tls_failed = ev.tls.as_ref().is_some_and(|t| t.outcome != TlsOutcome::Established);
+        return match selected {
+            Some(p) if p & 0x0a == 0 && !tls_failed => {
+                (None, "not applicable: the server did not select CredSSP".to_owned(), vec![], true)
+            }
+            Some(p) if p & 0x0a != 0 && !tls_failed && ev.tls.is_some() => {
+                (None, "not probed".to_owned(), vec![], true)
+            }
+            _ => (None, "not reached".to_owned(), vec![], false),
         };
     };
     let mut details = Vec::new();

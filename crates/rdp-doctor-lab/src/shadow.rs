@@ -27,6 +27,7 @@
 //!   hash (unused by NTLMv2). The NT hash is MD4 over the UTF-16LE
 //!   password.
 //! * `Tls`: `/sec:tls -auth`: TLS only, no authentication at all.
+//! * `Rdp`: `/sec:rdp -auth`: Standard RDP Security only.
 //!
 //! Replies to [`crate::X224_PROBE`] observed with FreeRDP 2.10 (Debian 12):
 //!
@@ -70,6 +71,8 @@ pub enum ShadowVariant {
     },
     /// TLS only, no authentication.
     Tls,
+    /// Standard RDP Security only (`/sec:rdp`), no authentication.
+    Rdp,
 }
 
 impl ShadowVariant {
@@ -78,6 +81,7 @@ impl ShadowVariant {
         match self {
             Self::Nla { .. } => "shadow-nla",
             Self::Tls => "shadow-tls",
+            Self::Rdp => "shadow-rdp",
         }
     }
 }
@@ -102,6 +106,7 @@ pub fn shadow(variant: ShadowVariant) -> Result<LabServer, LabError> {
             sec_args.extend(["/sec:nla".into(), "+auth".into(), format!("/sam-file:{}", sam.display())]);
         }
         ShadowVariant::Tls => sec_args.extend(["/sec:tls".into(), "-auth".into()]),
+        ShadowVariant::Rdp => sec_args.extend(["/sec:rdp".into(), "-auth".into()]),
     }
 
     let (xvfb, display) = start_xvfb(&xvfb_bin, dir.path(), name)?;

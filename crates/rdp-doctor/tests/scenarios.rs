@@ -45,6 +45,7 @@ fn start(server: &str) -> (Guard, SocketAddr) {
             lab(rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }))
         }
         "shadow-tls" => lab(rdp_doctor_lab::shadow(ShadowVariant::Tls)),
+        "shadow-rdp" => lab(rdp_doctor_lab::shadow(ShadowVariant::Rdp)),
         "ironrdp-expired" => acceptor(CertSpec::ExpiredYesterday, Security::Tls),
         "ironrdp-hybrid" => acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() }),
         "scripted-ntlm-skew" | "scripted-credssp-v3" => {

@@ -28,9 +28,10 @@ fn main() -> ExitCode {
             rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() })
         }
         "shadow-tls" => rdp_doctor_lab::shadow(ShadowVariant::Tls),
+        "shadow-rdp" => rdp_doctor_lab::shadow(ShadowVariant::Rdp),
         _ => {
             eprintln!(
-                "usage: rdp-lab xrdp-default|xrdp-expired-cert|xrdp-other-name-cert|xrdp-rdp-security-only|xrdp-tls12-only|xrdp-tls13-only|xrdp-tls10-only|shadow-nla|shadow-tls [SECONDS]"
+                "usage: rdp-lab xrdp-default|xrdp-expired-cert|xrdp-other-name-cert|xrdp-rdp-security-only|xrdp-tls12-only|xrdp-tls13-only|xrdp-tls10-only|shadow-nla|shadow-tls|shadow-rdp [SECONDS]"
             );
             return ExitCode::from(2);
         }
