@@ -110,3 +110,57 @@ pub fn clients(ev: &Evidence) -> Vec<ClientCompat> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::*;
+    use crate::rules::testkit::base;
+
+    fn tls(version: &str, modern_failed: bool) -> TlsEvidence {
+        TlsEvidence {
+            stack: "x".into(),
+            outcome: TlsOutcome::Established,
+            server_name: "h".into(),
+            version: Some(version.into()),
+            cipher_suite: None,
+            duration_ms: 1.0,
+            timeout_ms: 1,
+            chain: vec![],
+            trust: None,
+            modern_attempt: modern_failed
+                .then(|| TlsOutcome::AlertReceived { description: 70, name: "protocol_version".into() }),
+        }
+    }
+
+    fn verdict<'a>(rows: &'a [ClientCompat], client: &str) -> &'a str {
+        rows.iter().find(|r| r.client.starts_with(client)).map_or("missing", |r| r.verdict)
+    }
+
+    #[test]
+    fn tls10_only_server() {
+        let mut ev = base();
+        ev.tls = Some(tls("TLS 1.0", true));
+        let rows = clients(&ev);
+        assert_eq!(verdict(&rows, "FreeRDP"), "fails");
+        assert_eq!(verdict(&rows, "IronRDP"), "fails");
+        assert_eq!(verdict(&rows, "mstsc on Windows 7"), "ok");
+        assert_eq!(verdict(&rows, "mstsc on Windows 10"), "ok");
+    }
+
+    #[test]
+    fn modern_server_without_scan() {
+        let mut ev = base();
+        ev.tls = Some(tls("TLS 1.3", false));
+        let rows = clients(&ev);
+        assert_eq!(verdict(&rows, "IronRDP"), "ok");
+        assert_eq!(verdict(&rows, "FreeRDP"), "ok");
+        assert_eq!(verdict(&rows, "mstsc on Windows 10"), "unknown", "TLS 1.2 not confirmed without --deep");
+        assert_eq!(verdict(&rows, "mstsc on Windows 7"), "unknown");
+    }
+
+    #[test]
+    fn no_tls_no_table() {
+        assert!(clients(&base()).is_empty());
+    }
+}
