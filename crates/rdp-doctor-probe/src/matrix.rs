@@ -71,17 +71,12 @@ async fn probe_one(
 /// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently; also returns the server's
 /// Standard RDP Security data when PROTOCOL_RDP was accepted.
 pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
-    // Two waves of three: small servers (xrdp) stall connections beyond a handful arriving at once.
-    let (a, b, c) = tokio::join!(
-        probe_one(addr, PROTOCOLS[0], timeout),
-        probe_one(addr, PROTOCOLS[1], timeout),
-        probe_one(addr, PROTOCOLS[2], timeout)
-    );
-    let (d, e, f) = tokio::join!(
-        probe_one(addr, PROTOCOLS[3], timeout),
-        probe_one(addr, PROTOCOLS[4], timeout),
-        probe_one(addr, PROTOCOLS[5], timeout)
-    );
+    // Three waves of two: with the main connection that makes at most three at once. Small servers listen
+    // with a tiny backlog (xrdp: a burst beyond three connections loses SYNs, retransmitted a second later).
+    let p = |i: usize| probe_one(addr, PROTOCOLS[i], timeout);
+    let (a, b) = tokio::join!(p(0), p(1));
+    let (c, d) = tokio::join!(p(2), p(3));
+    let (e, f) = tokio::join!(p(4), p(5));
     let rdp_security = a.1.clone();
     (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
 }

@@ -42,10 +42,16 @@ struct Ctx<'a> {
     timeout: Duration,
     deadline: Instant,
     connections: AtomicUsize,
+    /// Connections open at once, across all versions and slices (small servers have tiny listen backlogs).
+    gate: tokio::sync::Semaphore,
 }
+
+/// At most this many scan connections are open at once.
+pub const CONCURRENCY: usize = 3;
 
 async fn attempt(ctx: &Ctx<'_>, version: u16, suites: &[u16], timeout: Duration) -> Attempt {
     let (addr, requested, sni) = (ctx.addr, ctx.requested, ctx.sni);
+    let Ok(_permit) = ctx.gate.acquire().await else { return Attempt::Other("scan stopped".to_owned()) };
     ctx.connections.fetch_add(1, Ordering::Relaxed);
     let (tcp, stream) = crate::tcp::connect_one(addr, timeout).await;
     let Some(mut stream) = stream else { return Attempt::Other(format!("TCP {:?}", tcp.outcome)) };
@@ -195,7 +201,15 @@ pub async fn scan(
     budget: Duration,
 ) -> TlsScan {
     let start = Instant::now();
-    let ctx = Ctx { addr, requested, sni, timeout, deadline: start + budget, connections: AtomicUsize::new(0) };
+    let ctx = Ctx {
+        addr,
+        requested,
+        sni,
+        timeout,
+        deadline: start + budget,
+        connections: AtomicUsize::new(0),
+        gate: tokio::sync::Semaphore::new(CONCURRENCY),
+    };
     let [a, b, d, e] = VERSIONS.map(|v| scan_version(&ctx, v));
     let (a, b, d, e) = tokio::join!(a, b, d, e);
     TlsScan {
