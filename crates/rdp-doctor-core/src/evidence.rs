@@ -189,6 +189,25 @@ pub struct TlsEvidence {
     pub modern_attempt: Option<TlsOutcome>,
 }
 
+impl TlsEvidence {
+    /// Evidence for a handshake about to start: nothing observed yet (outcome `TimedOut` until the driver
+    /// records what happened).
+    pub fn pending(stack: &str, server_name: &str, timeout_ms: u64) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            outcome: TlsOutcome::TimedOut,
+            server_name: server_name.to_owned(),
+            version: None,
+            cipher_suite: None,
+            duration_ms: 0.0,
+            timeout_ms,
+            chain: vec![],
+            trust: None,
+            modern_attempt: None,
+        }
+    }
+}
+
 /// How the handshake ended.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]

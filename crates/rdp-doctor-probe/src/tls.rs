@@ -183,18 +183,7 @@ where
     let record = Arc::new(Mutex::new(Recorded::default()));
     let verifier =
         Arc::new(RecordingVerifier { platform, platform_error, provider: provider.clone(), record: record.clone() });
-    let mut ev = TlsEvidence {
-        stack: STACK.to_owned(),
-        outcome: TlsOutcome::TimedOut,
-        server_name: name.to_owned(),
-        version: None,
-        cipher_suite: None,
-        duration_ms: 0.0,
-        timeout_ms: millis(timeout),
-        chain: vec![],
-        trust: None,
-        modern_attempt: None,
-    };
+    let mut ev = TlsEvidence::pending(STACK, name, millis(timeout));
     let config = match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map(|b| b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())

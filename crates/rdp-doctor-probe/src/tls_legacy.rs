@@ -37,18 +37,7 @@ pub async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut ev = TlsEvidence {
-        stack: STACK.to_owned(),
-        outcome: TlsOutcome::TimedOut,
-        server_name: name.to_owned(),
-        version: None,
-        cipher_suite: None,
-        duration_ms: 0.0,
-        timeout_ms: millis(timeout),
-        chain: vec![],
-        trust: None,
-        modern_attempt: Some(modern),
-    };
+    let mut ev = TlsEvidence { modern_attempt: Some(modern), ..TlsEvidence::pending(STACK, name, millis(timeout)) };
     let ssl = connector().and_then(|c| {
         let mut cfg = c.configure()?;
         cfg.set_verify_hostname(false);
