@@ -73,10 +73,11 @@ async fn probe_one(
 pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
     // Three waves of two: with the main connection that makes at most three at once. Small servers listen
     // with a tiny backlog (xrdp: a burst beyond three connections loses SYNs, retransmitted a second later).
-    let p = |i: usize| probe_one(addr, PROTOCOLS[i], timeout);
-    let (a, b) = tokio::join!(p(0), p(1));
-    let (c, d) = tokio::join!(p(2), p(3));
-    let (e, f) = tokio::join!(p(4), p(5));
+    let [p0, p1, p2, p3, p4, p5] = PROTOCOLS;
+    let p = |protocol| probe_one(addr, protocol, timeout);
+    let (a, b) = tokio::join!(p(p0), p(p1));
+    let (c, d) = tokio::join!(p(p2), p(p3));
+    let (e, f) = tokio::join!(p(p4), p(p5));
     let rdp_security = a.1.clone();
     (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
 }
