@@ -87,6 +87,7 @@ pub static SOCKET_CLOSED: Advice = Advice {
         "server.install_credssp_update",
         "server.connection_limits",
         "client.tcp_only",
+        "server.tcp_only",
         "network.fix_mtu",
         "client.clean_rdp_file",
     ],
@@ -366,7 +367,7 @@ pub static DELEGATION_POLICY: Advice = Advice {
     checks: &[
         "gpresult /h rsop.html   # Computer Configuration > Administrative Templates > System > Credentials Delegation",
     ],
-    remedies: &["client.use_certificate_name", "server.check_spn", "client.allow_credential_delegation"],
+    remedies: &["client.use_kerberos_name", "server.check_spn", "client.allow_credential_delegation"],
     note: "",
 };
 
@@ -433,7 +434,7 @@ pub static UNSUPPORTED_FUNCTION: Advice = Advice {
         "No common TLS version or cipher suite.",
     ],
     checks: &[NEXT_CHECK, "winver / Get-HotFix on both sides: are both patched since May 2018?"],
-    remedies: &["server.install_credssp_update", "server.enable_tls12", "client.credssp_oracle_bridge"],
+    remedies: &["server.install_credssp_update", "server.enable_tls12", "client.allow_encryption_oracle_temporarily"],
     note: "",
 };
 
@@ -443,7 +444,7 @@ pub static TARGET_NAME: Advice = Advice {
         "A missing or duplicate TERMSRV/ service principal name in the domain.",
     ],
     checks: &["setspn -Q TERMSRV/HOST", "setspn -X   # duplicate SPNs in the domain"],
-    remedies: &["client.use_certificate_name", "server.check_spn", "network.fix_dns_record"],
+    remedies: &["client.use_kerberos_name", "server.check_spn", "network.fix_dns_record"],
     note: "",
 };
 

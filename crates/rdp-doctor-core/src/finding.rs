@@ -50,6 +50,29 @@ impl Audience {
     }
 }
 
+/// What carrying out a remedy does to the systems involved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    /// Only reads state or runs a test; nothing stays changed.
+    Inspect,
+    /// Changes configuration or state, but no security control. Has an undo.
+    Change,
+    /// Changes a security control (firewall, authentication, certificates, credential policy, accounts).
+    /// Has an undo and a risk line; says so plainly in `security_note` when it weakens security.
+    SecurityChange,
+}
+
+impl Impact {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inspect => "inspect",
+            Self::Change => "change",
+            Self::SecurityChange => "security_change",
+        }
+    }
+}
+
 /// A concrete, safe fix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remedy {
@@ -59,10 +82,16 @@ pub struct Remedy {
     pub title: &'static str,
     /// Where the steps apply ("Windows Server", "xrdp", "any").
     pub platform: &'static str,
+    /// What applying it changes.
+    pub impact: Impact,
+    /// What must be true (or checked) before applying it.
+    pub preconditions: &'static [&'static str],
     /// Exact steps: commands, registry paths, GPO paths.
     pub steps: &'static [&'static str],
     /// How to take the change back, when it changes anything.
     pub undo: Option<&'static str>,
+    /// What can go wrong or what else it affects (service restarts, exposure, lost keys).
+    pub risk: Option<&'static str>,
     /// Said plainly when the remedy weakens security.
     pub security_note: Option<&'static str>,
 }

@@ -14,5 +14,5 @@ pub mod rules;
 pub mod windows;
 
 pub use evidence::Evidence;
-pub use finding::{Audience, Finding, Remedy, Severity};
+pub use finding::{Audience, Finding, Impact, Remedy, Severity};
 pub use report::{Layer, LayerName, LayerStatus, Report};

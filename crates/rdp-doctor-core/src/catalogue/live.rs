@@ -10,7 +10,7 @@ def!(
     "dns",
     "The host name does not resolve",
     "The operating system's resolver, which mstsc and every other client use, returned no address for the name. No connection can start.",
-    ["client.check_name", "network.fix_dns_record"]
+    ["client.check_name", "client.connect_by_ip", "network.fix_dns_record"]
 );
 def!(
     DNS_DIRECT_QUERY_FAILED,
@@ -37,7 +37,7 @@ def!(
     "tcp",
     "Connection refused (TCP RST)",
     "The host answered the connection attempt with a reset: nothing listens on the port, RDP is disabled, it listens on another port, or a firewall rejects the connection actively.",
-    ["server.enable_rdp_listener", "server.xrdp_listener", "network.allow_rdp_port"]
+    ["server.enable_rdp_listener", "server.xrdp_listener", "server.firewall_rdp_rules", "network.allow_rdp_port"]
 );
 def!(
     TCP_FILTERED,
@@ -46,7 +46,13 @@ def!(
     "tcp",
     "No answer to the connection attempt (filtered)",
     "The connection attempt got no answer at all before the deadline. A firewall on the path or on the host drops the packets, or the host is down or not at that address. mstsc reports this as error 0x204.",
-    ["network.allow_rdp_port", "cloud.allow_rdp_nsg", "server.enable_rdp_listener"]
+    [
+        "server.firewall_rdp_rules",
+        "network.allow_rdp_port",
+        "cloud.allow_rdp_nsg",
+        "client.firewall_outbound",
+        "server.enable_rdp_listener"
+    ]
 );
 def!(
     TCP_UNREACHABLE,
@@ -55,7 +61,7 @@ def!(
     "tcp",
     "Host or network unreachable",
     "An ICMP unreachable message or a missing route ended the attempt: the path to the server is broken (VPN down, wrong subnet, router without a route) or a firewall rejects with ICMP.",
-    ["network.check_route", "network.allow_rdp_port"]
+    ["network.check_route", "network.allow_rdp_port", "client.firewall_outbound"]
 );
 def!(
     TCP_ERROR,
@@ -82,7 +88,12 @@ def!(
     "x224",
     "The server closed the connection instead of answering the RDP connection request",
     "TCP connected, but the server hung up on the X.224 Connection Request. Typical causes: a connection limit or IP block, the RDP service in a bad state, a load balancer or proxy in front without a healthy backend, or a service that is not RDP. mstsc shows error 0x904 here.",
-    ["server.check_rdp_service_health", "server.find_port_owner"]
+    [
+        "server.check_rdp_service_health",
+        "server.connection_limits",
+        "server.restart_termservice",
+        "server.find_port_owner"
+    ]
 );
 def!(
     X224_NO_RESPONSE,
@@ -91,7 +102,7 @@ def!(
     "x224",
     "The server accepted TCP but never answered the RDP connection request",
     "The port accepts connections but sends nothing back: a hung RDP service, a filter that lets the handshake through but drops data, an MTU problem, or a service that waits for the client to speak another protocol first.",
-    ["server.check_rdp_service_health", "server.find_port_owner"]
+    ["server.check_rdp_service_health", "server.restart_termservice", "server.find_port_owner"]
 );
 def!(
     X224_NOT_RDP,
@@ -154,7 +165,7 @@ def!(
     "x224",
     "The server has no usable TLS certificate",
     "RDP_NEG_FAILURE SSL_CERT_NOT_ON_SERVER: TLS is enabled but the server cannot load a certificate (deleted, expired and not renewed, or its private key is unreadable).",
-    ["server.repair_certificate_key", "server.renew_rdp_certificate"]
+    ["server.repair_certificate_key", "server.renew_rdp_certificate", "cloud.azure_reset_machinekeys"]
 );
 def!(
     NEGO_INCONSISTENT_FLAGS,
@@ -172,7 +183,7 @@ def!(
     "x224",
     "The server requires Network Level Authentication (CredSSP)",
     "RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server only accepts CredSSP (NLA) and the client did not offer it.",
-    ["client.enable_nla"]
+    ["client.enable_nla", "client.update_client", "server.security_layer_diagnosis"]
 );
 def!(
     NEGO_SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER,
@@ -226,7 +237,12 @@ def!(
     "tls",
     "The TLS handshake failed",
     "The TLS handshake on the RDP connection did not complete: the server closed or reset the connection, stopped answering, or broke the protocol. A reset right after the ClientHello often means the server cannot use its certificate's private key.",
-    ["server.repair_certificate_key", "server.enable_tls12", "server.check_rdp_service_health"]
+    [
+        "server.repair_certificate_key",
+        "cloud.azure_reset_machinekeys",
+        "server.enable_tls12",
+        "server.check_rdp_service_health"
+    ]
 );
 def!(
     CERT_EXPIRED,
@@ -235,7 +251,7 @@ def!(
     "tls",
     "The server's certificate has expired",
     "The certificate the RDP listener presents is past its notAfter date. mstsc warns or refuses (depending on the authentication level), and policy-enforced or non-interactive clients fail.",
-    ["server.renew_rdp_certificate", "server.renew_xrdp_certificate"]
+    ["server.renew_rdp_certificate", "server.bind_ca_rdp_certificate", "server.renew_xrdp_certificate"]
 );
 def!(
     CERT_NOT_YET_VALID,
@@ -262,7 +278,7 @@ def!(
     "tls",
     "The server uses a self-signed certificate",
     "Clients cannot verify a self-signed certificate, so every user sees an identity warning and learns to click through it, which is what a man-in-the-middle attack relies on.",
-    ["server.renew_rdp_certificate", "client.trust_server_certificate"]
+    ["server.bind_ca_rdp_certificate", "client.trust_server_certificate"]
 );
 def!(
     CERT_UNTRUSTED,
@@ -271,7 +287,7 @@ def!(
     "tls",
     "The certificate chain is not trusted by this machine",
     "The operating system's trust store does not accept the chain (unknown issuer, missing intermediate, revoked or otherwise invalid).",
-    ["server.renew_rdp_certificate", "client.trust_server_certificate"]
+    ["server.bind_ca_rdp_certificate", "client.trust_server_certificate", "client.proxy_bypass"]
 );
 def!(
     CERT_NAME_MISMATCH,
@@ -280,7 +296,7 @@ def!(
     "tls",
     "The certificate does not carry the name you connect to",
     "The name typed in the client is not in the certificate's subjectAltName (or CN when it has none). mstsc shows an identity warning; strict clients refuse.",
-    ["client.use_certificate_name", "server.renew_rdp_certificate"]
+    ["client.use_certificate_name", "server.bind_ca_rdp_certificate"]
 );
 def!(
     CERT_WEAK_KEY,
@@ -307,7 +323,7 @@ def!(
     "tls",
     "The certificate is not meant for server authentication",
     "Its Extended Key Usage has neither Server Authentication (1.3.6.1.5.5.7.3.1) nor Remote Desktop Authentication (1.3.6.1.4.1.311.54.1.2); Windows will not use it for the RDP listener and strict clients refuse it.",
-    ["server.renew_rdp_certificate"]
+    ["server.bind_ca_rdp_certificate", "server.renew_rdp_certificate"]
 );
 def!(
     CERT_UNPARSABLE,

@@ -1,7 +1,7 @@
 //! Remedies for the live layer chain: names, reachability, the RDP listener, security layer, TLS and
 //! certificates.
 
-use crate::finding::{Audience, Remedy};
+use crate::finding::{Audience, Impact, Remedy};
 
 /// This file's remedies.
 pub static REMEDIES: &[Remedy] = &[
@@ -10,6 +10,8 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ClientUser,
         title: "Check the host name and how it resolves",
         platform: "Windows client",
+        impact: Impact::Inspect,
+        preconditions: &[],
         steps: &[
             "Resolve-DnsName <host>            # what DNS answers",
             "Resolve-DnsName <host> -NoHostsFile -DnsOnly",
@@ -18,6 +20,7 @@ pub static REMEDIES: &[Remedy] = &[
             "Use the fully qualified name (rds1.corp.example), not a short name, when off the corporate network or VPN",
         ],
         undo: None,
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -25,11 +28,16 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::NetworkAdmin,
         title: "Publish or correct the server's DNS record",
         platform: "any",
+        impact: Impact::Change,
+        preconditions: &["Know the server's current address (on the server: Get-NetIPAddress -AddressFamily IPv4)"],
         steps: &[
             "Add-DnsServerResourceRecordA -ZoneName <zone> -Name <host> -IPv4Address <server IP>   # Windows DNS",
             "Check that split-horizon DNS gives VPN/remote clients an address they can reach",
         ],
         undo: Some("Remove-DnsServerResourceRecord -ZoneName <zone> -RRType A -Name <host>"),
+        risk: Some(
+            "A wrong record sends every client to the wrong machine; lower the record's TTL before moving a server.",
+        ),
         security_note: None,
     },
     Remedy {
@@ -37,6 +45,10 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Make sure Remote Desktop is enabled and listening on the expected port",
         platform: "Windows Server",
+        impact: Impact::SecurityChange,
+        preconditions: &[
+            "Administrator access to the server by another path (console, hypervisor, cloud serial console or Run Command)",
+        ],
         steps: &[
             "Get-Service TermService           # must be Running",
             "Get-NetTCPConnection -LocalPort 3389 -State Listen",
@@ -48,6 +60,9 @@ pub static REMEDIES: &[Remedy] = &[
         undo: Some(
             r"Set-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server' -Name fDenyTSConnections -Value 1; Disable-NetFirewallRule -DisplayGroup 'Remote Desktop'",
         ),
+        risk: Some(
+            "The 'Remote Desktop' rule group opens TCP and UDP 3389 on the profiles it covers; the logon screen becomes reachable from every source those rules allow.",
+        ),
         security_note: Some(
             "Enabling RDP exposes a logon surface: allow it only from the networks that need it, with NLA on.",
         ),
@@ -57,6 +72,8 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Make sure xrdp is running and listening on the expected port",
         platform: "xrdp (Linux)",
+        impact: Impact::SecurityChange,
+        preconditions: &[],
         steps: &[
             "systemctl status xrdp xrdp-sesman",
             "ss -ltnp | grep -E ':3389\\b'",
@@ -64,6 +81,7 @@ pub static REMEDIES: &[Remedy] = &[
             "sudo systemctl enable --now xrdp",
         ],
         undo: Some("sudo systemctl disable --now xrdp"),
+        risk: Some("Starting xrdp exposes a logon on its port to everyone who can reach it."),
         security_note: None,
     },
     Remedy {
@@ -71,12 +89,17 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::NetworkAdmin,
         title: "Allow TCP 3389 from the client's network through every firewall on the path",
         platform: "any",
+        impact: Impact::SecurityChange,
+        preconditions: &["Know the client networks that need RDP"],
         steps: &[
             "On the server: Get-NetFirewallRule -DisplayGroup 'Remote Desktop' | Format-Table DisplayName,Enabled,Profile",
             "On the server: New-NetFirewallRule -DisplayName 'RDP from admin LAN' -Direction Inbound -Protocol TCP -LocalPort 3389 -RemoteAddress <client subnet> -Action Allow",
             "On network firewalls/VPN concentrators: permit TCP 3389 from the client subnet to the server; look for a deny/drop counter that rises while you run this check",
         ],
         undo: Some("Remove-NetFirewallRule -DisplayName 'RDP from admin LAN'"),
+        risk: Some(
+            "Every allowed source can reach the logon screen; a rule broader than needed invites password spraying.",
+        ),
         security_note: Some(
             "Never open 3389 to the whole Internet: restrict the source, or publish RDP through an RD Gateway or VPN.",
         ),
@@ -86,6 +109,8 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::CloudAdmin,
         title: "Allow RDP in the cloud network security rules, from your address only",
         platform: "Azure / AWS",
+        impact: Impact::SecurityChange,
+        preconditions: &["Know your public address (curl https://ifconfig.me) and the VM's resource group and NSG"],
         steps: &[
             "az network nsg rule create -g <rg> --nsg-name <nsg> -n Allow-RDP-Admin --priority 300 --access Allow --protocol Tcp --direction Inbound --destination-port-ranges 3389 --source-address-prefixes <your public IP>/32",
             "aws ec2 authorize-security-group-ingress --group-id <sg-id> --protocol tcp --port 3389 --cidr <your public IP>/32",
@@ -94,6 +119,7 @@ pub static REMEDIES: &[Remedy] = &[
         undo: Some(
             "az network nsg rule delete -g <rg> --nsg-name <nsg> -n Allow-RDP-Admin; aws ec2 revoke-security-group-ingress --group-id <sg-id> --protocol tcp --port 3389 --cidr <your public IP>/32",
         ),
+        risk: Some("An address change (home, mobile) locks you out again; a wider prefix exposes the VM."),
         security_note: Some("A rule with source Any/0.0.0.0/0 exposes RDP to the Internet's password-spraying bots."),
     },
     Remedy {
@@ -101,12 +127,15 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::NetworkAdmin,
         title: "Fix the route to the server",
         platform: "any",
+        impact: Impact::Inspect,
+        preconditions: &[],
         steps: &[
             "Test-NetConnection <host> -Port 3389 -TraceRoute   # where does the path stop?",
             "Check the VPN is connected and pushes a route for the server's subnet (route print / ip route get <addr>)",
             "Check that the router that sent ICMP unreachable knows the server's network",
         ],
         undo: None,
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -114,12 +143,15 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Find which program owns the port, and move RDP or that program",
         platform: "Windows Server",
+        impact: Impact::Inspect,
+        preconditions: &[],
         steps: &[
             "Get-NetTCPConnection -LocalPort 3389 -State Listen | ForEach-Object { Get-Process -Id $_.OwningProcess }",
             "If a port-forward or load balancer sends 3389 to another service, fix its backend port",
             "Connect to the port RDP really listens on: (Get-ItemProperty 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp').PortNumber",
         ],
         undo: None,
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -127,6 +159,8 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Check why the RDP service drops or ignores new connections",
         platform: "Windows Server",
+        impact: Impact::Change,
+        preconditions: &[],
         steps: &[
             "Get-WinEvent -LogName 'Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational' -MaxEvents 50 | Format-List TimeCreated,Id,Message",
             "Get-WinEvent -LogName System -MaxEvents 200 | Where-Object ProviderName -match 'TermDD|TermService|Schannel'",
@@ -134,7 +168,8 @@ pub static REMEDIES: &[Remedy] = &[
             "Check for an IP-blocking tool (RdpGuard, fail2ban-like agents) that lists the client address",
             "Restart-Service TermService -Force   # last resort: disconnects every RDP session on the server",
         ],
-        undo: None,
+        undo: Some("Nothing to undo: a restart changes no setting"),
+        risk: Some("The last step, restarting TermService, disconnects every RDP session on the server."),
         security_note: None,
     },
     Remedy {
@@ -142,11 +177,16 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ClientUser,
         title: "Let the client use Network Level Authentication (CredSSP)",
         platform: "mstsc / FreeRDP",
+        impact: Impact::SecurityChange,
+        preconditions: &[],
         steps: &[
             "In the .rdp file: enablecredsspsupport:i:1 (remove a line setting it to 0)",
             "Use an up-to-date client: mstsc on a supported Windows release, or FreeRDP 2.x/3.x with /sec:nla",
         ],
         undo: Some("enablecredsspsupport:i:0 in the .rdp file"),
+        risk: Some(
+            "None for security (NLA is the safer setting); a client without CredSSP support cannot connect while it is required.",
+        ),
         security_note: None,
     },
     Remedy {
@@ -154,11 +194,14 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ClientUser,
         title: "Update the RDP client, and bypass any RDP proxy to compare",
         platform: "any",
+        impact: Impact::Change,
+        preconditions: &[],
         steps: &[
             "Install the current Remote Desktop client (mstsc with Windows Update, or FreeRDP 3.x)",
             "If an RDP proxy, load balancer or session broker sits in front of the server, connect to the server directly once to see which side is wrong",
         ],
-        undo: None,
+        undo: Some("Reinstall the previous client version if the new one misbehaves"),
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -166,6 +209,8 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Let the server negotiate TLS instead of Standard RDP Security",
         platform: "Windows Server / xrdp",
+        impact: Impact::SecurityChange,
+        preconditions: &["Console or out-of-band access, in case no client can connect afterwards"],
         steps: &[
             "Windows (GPO): Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Security > Require use of specific security layer for remote (RDP) connections = SSL",
             "Windows (registry, where no GPO applies): Set-ItemProperty 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp' -Name SecurityLayer -Value 2   # 0 = RDP, 1 = Negotiate, 2 = SSL",
@@ -174,6 +219,9 @@ pub static REMEDIES: &[Remedy] = &[
         undo: Some(
             "Set SecurityLayer back to its previous value (Get-ItemProperty before changing), or security_layer=rdp in xrdp.ini",
         ),
+        risk: Some(
+            "Clients that can only do Standard RDP Security (very old clients, some thin clients) can no longer connect.",
+        ),
         security_note: None,
     },
     Remedy {
@@ -181,6 +229,10 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Give the RDP listener a certificate whose private key it can use",
         platform: "Windows Server",
+        impact: Impact::SecurityChange,
+        preconditions: &[
+            "The listener's certificate is the self-signed one (issuer = subject); a CA certificate is re-bound with server.bind_ca_rdp_certificate instead",
+        ],
         steps: &[
             "Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Format-List Subject,NotAfter,Thumbprint,HasPrivateKey",
             "icacls C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys   # NETWORK SERVICE needs read on the key file",
@@ -189,20 +241,32 @@ pub static REMEDIES: &[Remedy] = &[
         undo: Some(
             "A removed self-signed RDP certificate cannot be restored, but the service generates a fresh one at restart",
         ),
+        risk: Some(
+            "Restarting TermService disconnects every session; clients that stored the old certificate show an identity prompt once.",
+        ),
         security_note: None,
     },
     Remedy {
         id: "server.renew_rdp_certificate",
         audience: Audience::ServerAdmin,
-        title: "Replace the RDP listener's certificate",
+        title: "Renew the RDP listener's self-signed certificate",
         platform: "Windows Server",
+        impact: Impact::SecurityChange,
+        preconditions: &[
+            "The listener uses the self-signed certificate (issuer = subject); to use a CA certificate see server.bind_ca_rdp_certificate",
+        ],
         steps: &[
-            "Self-signed certificate: Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Where-Object NotAfter -lt (Get-Date).AddDays(30) | Remove-Item; Restart-Service TermService -Force   # the service creates a new one (disconnects sessions)",
-            "CA certificate: enrol one with the server's FQDN in the SAN and the Server Authentication EKU (or set the GPO Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Security > Server authentication certificate template)",
-            "Bind it: $ts = Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TSGeneralSetting -Filter \"TerminalName='RDP-tcp'\"; Set-CimInstance -InputObject $ts -Property @{SSLCertificateSHA1Hash='<THUMBPRINT>'}",
+            "Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Format-List Subject,NotAfter,Thumbprint,HasPrivateKey",
+            "Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Remove-Item   # the expired or broken self-signed certificate",
+            "Restart-Service TermService -Force   # Remote Desktop Services creates a new self-signed certificate at start (disconnects sessions)",
+            "Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Format-List Subject,NotAfter,Thumbprint   # a new one, valid from today",
+            "If no new certificate appears and the System log shows Schannel 36870 or TermService certificate errors, the machine key store is damaged: see server.repair_certificate_key and cloud.azure_reset_machinekeys",
         ],
         undo: Some(
-            "Set SSLCertificateSHA1Hash back to the previous thumbprint (read it first with Get-CimInstance ... | Select SSLCertificateSHA1Hash)",
+            "A deleted self-signed certificate cannot be restored; the service makes a new one at every start when none is present",
+        ),
+        risk: Some(
+            "Restarting TermService disconnects every session; clients that stored the old certificate show an identity prompt once.",
         ),
         security_note: None,
     },
@@ -211,12 +275,17 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Replace xrdp's certificate",
         platform: "xrdp (Linux)",
+        impact: Impact::SecurityChange,
+        preconditions: &["Root access on the xrdp host"],
         steps: &[
             "grep -E '^(certificate|key_file)=' /etc/xrdp/xrdp.ini",
             "sudo openssl req -x509 -newkey rsa:3072 -nodes -days 825 -subj '/CN=<fqdn>' -addext 'subjectAltName=DNS:<fqdn>' -addext 'extendedKeyUsage=serverAuth' -keyout /etc/xrdp/key.pem -out /etc/xrdp/cert.pem   # or a CA-issued pair",
             "sudo chown root:xrdp /etc/xrdp/key.pem && sudo chmod 640 /etc/xrdp/key.pem && sudo systemctl restart xrdp",
         ],
         undo: Some("Keep a copy of the old cert.pem/key.pem and put them back, then systemctl restart xrdp"),
+        risk: Some(
+            "Restarting xrdp ends the sessions it carries; clients that stored the old certificate show an identity prompt.",
+        ),
         security_note: None,
     },
     Remedy {
@@ -224,12 +293,17 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ClientUser,
         title: "Verify the certificate's thumbprint out of band before trusting it",
         platform: "Windows client",
+        impact: Impact::SecurityChange,
+        preconditions: &["The thumbprint was obtained from the server admin by another channel"],
         steps: &[
             "Ask the server admin for the thumbprint: Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop' | Select Thumbprint (on the server)",
             "Compare it with the SHA-1 thumbprint in this report's evidence; only then accept the certificate in mstsc",
             "Better: have the server use a certificate from your enterprise CA, which clients already trust",
         ],
-        undo: None,
+        undo: Some(
+            "mstsc keeps an accepted certificate per server: reg delete \"HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\<host>\" /v CertHash /f",
+        ),
+        risk: Some("Trusting the wrong certificate lets an interceptor read the session and capture the password."),
         security_note: Some(
             "Clicking through a certificate warning without checking the thumbprint lets a man in the middle take your password.",
         ),
@@ -239,11 +313,14 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ClientUser,
         title: "Connect with a name the certificate carries",
         platform: "any",
+        impact: Impact::Inspect,
+        preconditions: &[],
         steps: &[
             "Use one of the names listed in the evidence (usually the server's FQDN) instead of an IP address or alias",
             "Or ask the server admin to reissue the certificate with the name you use in its subjectAltName",
         ],
         undo: None,
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -251,12 +328,15 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Check the clocks of server and client",
         platform: "Windows",
+        impact: Impact::Change,
+        preconditions: &[],
         steps: &[
             "w32tm /query /status",
             "w32tm /resync /force",
             "A certificate that is not yet valid usually means one side's clock is wrong",
         ],
-        undo: None,
+        undo: Some("Nothing to undo: a resync sets the clock from its configured time source"),
+        risk: None,
         security_note: None,
     },
     Remedy {
@@ -264,6 +344,10 @@ pub static REMEDIES: &[Remedy] = &[
         audience: Audience::ServerAdmin,
         title: "Let the server speak TLS 1.2 with current cipher suites",
         platform: "Windows Server",
+        impact: Impact::SecurityChange,
+        preconditions: &[
+            "The server's Windows release supports TLS 1.2 for RDP (2012 and later; 2008 R2 with the update named below)",
+        ],
         steps: &[
             "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server\" /v Enabled /t REG_DWORD /d 1 /f",
             "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server\" /v DisabledByDefault /t REG_DWORD /d 0 /f",
@@ -272,6 +356,9 @@ pub static REMEDIES: &[Remedy] = &[
         ],
         undo: Some(
             "reg delete \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server\" /f; reboot",
+        ),
+        risk: Some(
+            "Needs a reboot; check that other applications on the server do not depend on the SCHANNEL settings you change.",
         ),
         security_note: None,
     },

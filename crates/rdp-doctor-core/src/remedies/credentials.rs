@@ -1,0 +1,137 @@
+//! Remedies for accounts and credentials: the account's state, how the user name is typed, saved and
+//! fresh credentials, password changes, the domain trust, service principal names and smart cards.
+
+use crate::finding::{Audience, Impact, Remedy};
+
+/// This file's remedies.
+pub static REMEDIES: &[Remedy] = &[
+    Remedy {
+        id: "server.account_state",
+        audience: Audience::ServerAdmin,
+        title: "Check and correct the account's state (locked, disabled, expired, restricted)",
+        platform: "Active Directory / local accounts",
+        impact: Impact::SecurityChange,
+        preconditions: &["Find out why the account is in that state before changing it (a leaver, an attack)"],
+        steps: &[
+            "Get-ADUser <name> -Properties Enabled,LockedOut,AccountExpirationDate,PasswordExpired,PasswordLastSet,LogonWorkstations,LogonHours,BadLogonCount",
+            "Locked out: Unlock-ADAccount <name>; Security log event 4740 on the PDC emulator names the computer that keeps sending a wrong password",
+            "Disabled: Enable-ADAccount <name>",
+            "Expired: Set-ADAccountExpiration <name> -DateTime <new date> (or Clear-ADAccountExpiration <name>)",
+            "Restricted to other computers: Set-ADUser <name> -LogonWorkstations '<list including this server>'",
+            "Local account on the server: net user <name>   # Account active, expires, password expires; net user <name> /active:yes",
+        ],
+        undo: Some(
+            "Disable-ADAccount <name>, Set-ADAccountExpiration <name> -DateTime <previous date>, Set-ADUser <name> -LogonWorkstations '<previous list>' (record the values from Get-ADUser first)",
+        ),
+        risk: Some(
+            "Re-enabling or unlocking an account that was disabled or locked on purpose reopens it to its holder or an attacker.",
+        ),
+        security_note: None,
+    },
+    Remedy {
+        id: "client.check_credentials",
+        audience: Audience::ClientUser,
+        title: "Type the user name in a form the server understands, and drop outdated saved credentials",
+        platform: "Windows client",
+        impact: Impact::Change,
+        preconditions: &[],
+        steps: &[
+            "Domain account: DOMAIN\\user or user@domain.example; local account on the server: SERVERNAME\\user; Entra ID-joined server: AzureAD\\user@domain.example",
+            "cmdkey /list | findstr /i TERMSRV   # saved credentials",
+            "cmdkey /delete:TERMSRV/<host>   # remove outdated ones, then connect and type the password",
+            "Check Caps Lock and the keyboard layout; test the password by signing in to another service",
+        ],
+        undo: Some("Credentials are saved again when 'Remember me' is ticked at the next connection"),
+        risk: None,
+        security_note: None,
+    },
+    Remedy {
+        id: "client.change_password",
+        audience: Audience::ClientUser,
+        title: "Change the expired password somewhere that allows it, then connect",
+        platform: "any",
+        impact: Impact::Change,
+        preconditions: &[
+            "The password expired or must be changed at first logon (with NLA it cannot be changed during the RDP logon)",
+        ],
+        steps: &[
+            "On a domain-joined PC: Ctrl+Alt+Del > Change a password; inside another RDP session: Ctrl+Alt+End > Change a password",
+            "Or the organisation's self-service password portal, or RD Web Access's password-change page when enabled",
+            "Then connect with the new password; update saved credentials: cmdkey /delete:TERMSRV/<host>",
+            "An administrator can reset it instead: Set-ADAccountPassword <name> -Reset; Set-ADUser <name> -ChangePasswordAtLogon $false only if policy allows",
+        ],
+        undo: Some("Not reversible: a changed password stays changed"),
+        risk: None,
+        security_note: None,
+    },
+    Remedy {
+        id: "client.fresh_credentials",
+        audience: Audience::ClientUser,
+        title: "Type the password for this server instead of using saved credentials",
+        platform: "Windows client",
+        impact: Impact::Change,
+        preconditions: &[],
+        steps: &[
+            "cmdkey /delete:TERMSRV/<host>   # forget saved credentials for this server",
+            "In the .rdp file: prompt for credentials:i:1, and remove any 'password 51:b:' line",
+            "Connect and type the password when asked",
+            "The server's policy behind this: Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Security > Always prompt for password upon connection",
+        ],
+        undo: Some("Tick 'Remember me' at the next connection to save them again (the server still asks)"),
+        risk: None,
+        security_note: None,
+    },
+    Remedy {
+        id: "server.domain_secure_channel",
+        audience: Audience::ServerAdmin,
+        title: "Check that the server finds a domain controller and trusts its domain",
+        platform: "Windows Server (domain member)",
+        impact: Impact::Change,
+        preconditions: &["Sign in on the console: a broken trust also stops domain logons over RDP"],
+        steps: &[
+            "nltest /dsgetdc:<domain>   # does the server find a domain controller?",
+            "Get-DnsClientServerAddress   # must point to the domain's DNS servers",
+            "nltest /sc_verify:<domain>; Test-ComputerSecureChannel -Verbose",
+            "Test-ComputerSecureChannel -Repair -Credential <DOMAIN\\admin>   # resets the computer account password when the trust is broken",
+        ],
+        undo: Some("Nothing to undo: the repair only re-synchronises the computer account password"),
+        risk: Some("The repair needs a domain administrator's credential."),
+        security_note: None,
+    },
+    Remedy {
+        id: "server.check_spn",
+        audience: Audience::ServerAdmin,
+        title: "Check the server's TERMSRV service principal name",
+        platform: "Active Directory",
+        impact: Impact::Change,
+        preconditions: &[],
+        steps: &[
+            "setspn -Q TERMSRV/<fqdn>   # must belong to the server's computer account",
+            "setspn -X   # duplicate SPNs in the domain",
+            "setspn -L <computer name>",
+            "Remove a duplicate from the wrong account: setspn -D TERMSRV/<fqdn> <wrong account>",
+            "Clients connect with the FQDN the SPN names, not an IP address or an alias",
+        ],
+        undo: Some("setspn -S TERMSRV/<fqdn> <account> puts a removed SPN back"),
+        risk: Some(
+            "Removing the SPN from the wrong account breaks Kerberos to whatever used it; check with setspn -Q first.",
+        ),
+        security_note: None,
+    },
+    Remedy {
+        id: "client.smartcard",
+        audience: Audience::ClientUser,
+        title: "Check the smart card, its PIN and its redirection",
+        platform: "Windows client",
+        impact: Impact::Inspect,
+        preconditions: &[],
+        steps: &[
+            "certutil -scinfo   # the reader, the card and its certificate",
+            "Wrong PIN or blocked card: unblock it with its PUK or through the helpdesk's card management tool",
+            "Account that requires smart-card logon: sign in with the card, redirected into the session (mstsc: Local Resources > More > Smart cards; .rdp: redirectsmartcards:i:1)",
+        ],
+        undo: None,
+        risk: None,
+        security_note: None,
+    },
+];
