@@ -457,17 +457,28 @@ pub static BAD_BINDINGS: Advice = Advice {
     note: "",
 };
 
-pub static GATEWAY_POLICY: Advice = Advice {
+pub static GATEWAY_CAP: Advice = Advice {
     causes: &[
-        "The RD Gateway's connection authorization policy (CAP) does not admit the user or the client device.",
-        "The resource authorization policy (RAP) does not list the target computer under the name the client used (FQDN vs short name vs IP).",
+        "The RD Gateway's connection authorization policy (CAP) does not admit the user, or the client computer when the CAP names computer groups.",
+        "A health (NAP/quarantine) or authentication-method requirement of the CAP is not met.",
     ],
-    checks: &[
-        "On the gateway: Get-WinEvent -LogName 'Microsoft-Windows-TerminalServices-Gateway/Operational' -MaxEvents 50",
-    ],
+    checks: &[GATEWAY_LOG],
     remedies: &["gateway.policies"],
     note: "",
 };
+
+pub static GATEWAY_RAP: Advice = Advice {
+    causes: &[
+        "The RD Gateway's resource authorization policy (RAP) does not list the target computer under the name the client used (FQDN, short name and IP address are different entries).",
+        "The user is not in a group the RAP allows for that target.",
+    ],
+    checks: &[GATEWAY_LOG],
+    remedies: &["gateway.policies"],
+    note: "",
+};
+
+const GATEWAY_LOG: &str =
+    "On the gateway: Get-WinEvent -LogName 'Microsoft-Windows-TerminalServices-Gateway/Operational' -MaxEvents 50";
 
 pub static GATEWAY_TARGET: Advice = Advice {
     causes: &[

@@ -17,7 +17,7 @@ pub static FAMILY: Family = Family {
     title: "Client disconnect reason",
     seen_as: "\"Error code\" in the Remote Desktop Connection (mstsc) dialog; discReason of the ActiveX client's OnDisconnected event",
     about: "A number the Windows Remote Desktop client sets when it loses or ends a connection. It describes what the client itself saw (a DNS failure, a socket closed, a logon refused), so it often says how the link ended rather than why. When the server gave a reason, it is in the extended error code.",
-    not_to_confuse: "These are not Win32 error codes: looking the number up in the system error list (GetLastError values) gives an unrelated message.",
+    not_to_confuse: "The error code is a client disconnect reason, not a Win32 error code: looking it up in the system error list (GetLastError values) gives an unrelated message.",
     sources: &[
         "Microsoft Learn, IMsTscAxEvents::OnDisconnected: https://learn.microsoft.com/en-us/windows/win32/termserv/imstscaxevents-ondisconnected",
         "Microsoft Learn (previous versions), Windows CE discReason list: https://learn.microsoft.com/en-us/previous-versions/aa911976(v=msdn.10)",
@@ -185,10 +185,10 @@ static CODES: &[Code] = &[
         .advice(&GATEWAY_PROTOCOL),
     Code::new(0x300_001B, "GATEWAY_NOT_PERMITTED", "RD Gateway path: the gateway does not permit this connection.")
         .status(WILD, "not in Microsoft's table; name from rdpgw protocol/errors.go (origin not checked)")
-        .advice(&GATEWAY_POLICY),
+        .advice(&GATEWAY_CAP),
     Code::new(0x300_001C, "GATEWAY_UNAUTHORIZED", "RD Gateway path: the user is not authorized on the gateway.")
         .status(WILD, "not in Microsoft's table; name from rdpgw protocol/errors.go (origin not checked)")
-        .advice(&GATEWAY_POLICY),
+        .advice(&GATEWAY_CAP),
     Code::new(0x300_002A, "GATEWAY_INVALID_CERTIFICATE", "RD Gateway path: the gateway's certificate is not valid.")
         .status(WILD, "not in Microsoft's table; name from rdpgw protocol/errors.go (origin not checked)")
         .advice(&CERT_UNTRUSTED),

@@ -19,8 +19,8 @@ pub static FAMILY: Family = Family {
     id: "extended",
     title: "Extended disconnect reason",
     seen_as: "\"Extended error code\" in the Remote Desktop Connection (mstsc) dialog; the ExtendedDisconnectReason property of the ActiveX client",
-    about: "A second number the Windows Remote Desktop client keeps when a connection ends. For reasons the server gives, it is the errorInfo value of the server's Set Error Info PDU (same numbers, same meanings), sent just before the server disconnects; 0 means the server gave no reason.",
-    not_to_confuse: "This is its own numbering (ExtendedDisconnectReasonCode, mirroring the server's ERRINFO codes), not a Win32 error code from GetLastError: looking it up in the system error list gives an unrelated message.",
+    about: "A second number the Windows Remote Desktop client keeps when a connection ends. Its values and meanings are those of the errorInfo a server sends in its Set Error Info PDU just before it disconnects, and for reasons the server gives it is that value (inferred from the identical tables; no Microsoft page says so in one sentence). 0 means no reason was given.",
+    not_to_confuse: "The extended error code is its own numbering (ExtendedDisconnectReasonCode, mirroring the server's ERRINFO codes), not a Win32 error code from GetLastError: looking it up in the system error list gives an unrelated message.",
     sources: &[
         "Microsoft Learn, ExtendedDisconnectReasonCode enumeration: https://learn.microsoft.com/en-us/windows/win32/termserv/extendeddisconnectreasoncode",
         "Microsoft Learn, IMsRdpClient::ExtendedDisconnectReason: https://learn.microsoft.com/en-us/windows/win32/termserv/imsrdpclient-extendeddisconnectreason",

@@ -44,13 +44,13 @@ static CODES: &[Code] = &[
         "E_PROXY_RAP_ACCESSDENIED",
         "The gateway's resource authorization policy (RAP) does not allow this user to reach this target computer.",
     )
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_RAP),
     Code::new(
         0x8007_59DB,
         "E_PROXY_NAP_ACCESSDENIED",
         "The gateway's connection authorization policy (CAP, with NAP health checks) does not admit this client.",
     )
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_CAP),
     Code::new(
         0x8007_59DD,
         "E_PROXY_TS_CONNECTFAILED",
@@ -89,7 +89,7 @@ static CODES: &[Code] = &[
         "E_PROXY_QUARANTINE_ACCESSDENIED",
         "The gateway's quarantine (client health) policy rejected the client.",
     )
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_CAP),
     Code::new(0x8007_59EE, "E_PROXY_NOCERTAVAILABLE", "The gateway has no certificate registered for TLS (SCHANNEL).")
         .advice(&GATEWAY_CERT),
     Code::new(
@@ -110,7 +110,7 @@ static CODES: &[Code] = &[
         "E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED",
         "Pluggable authentication rejected the user: not allowed through the gateway.",
     )
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_CAP),
     Code::new(
         0x8007_59F9,
         "E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD",
@@ -130,14 +130,14 @@ static CODES: &[Code] = &[
         "Re-authentication failed: the connection policy (CAP) no longer admits the user.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_CAP_FAILED) = 0x59FB")
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_CAP),
     Code::new(
         0x8007_59FC,
         "E_PROXY_REAUTH_RAP_FAILED",
         "Re-authentication failed: the resource policy (RAP) no longer allows the target.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_RAP_FAILED) = 0x59FC")
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_RAP),
     Code::new(
         0x8007_59FD,
         "E_PROXY_SDR_NOT_SUPPORTED_BY_TS",
@@ -151,7 +151,7 @@ static CODES: &[Code] = &[
         "Re-authentication failed: the client's health no longer meets the policy.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_NAP_FAILED) = 0x5A00")
-    .advice(&GATEWAY_POLICY),
+    .advice(&GATEWAY_CAP),
     Code::new(
         0x8007_04D4,
         "E_PROXY_CONNECTIONABORTED",
@@ -162,7 +162,7 @@ static CODES: &[Code] = &[
     // Win32 values MS-TSGU methods also return (full form = HRESULT_FROM_WIN32).
     Code::new(0x8007_0005, "ERROR_ACCESS_DENIED", "MS-TSGU: the gateway refused the call (access denied).")
         .note("a plain Win32 value in MS-TSGU return tables")
-        .advice(&GATEWAY_POLICY),
+        .advice(&GATEWAY_CAP),
     Code::new(0x8007_0057, "ERROR_INVALID_PARAMETER", "MS-TSGU: a call to the gateway had an invalid parameter.")
         .note("a plain Win32 value in MS-TSGU return tables")
         .advice(&GATEWAY_PROTOCOL),

@@ -98,21 +98,22 @@ impl Family {
         if let Some(code) = self.code(value) {
             return hit(Reading::Code { code, form: Form::Exact });
         }
-        if self.shape == Shape::Hresult && value <= 0xFFFF {
-            if let Some(code) = self.codes.iter().find(|c| c.value & 0xFFFF == value && c.value >> 16 == 0x8007) {
-                return hit(Reading::Code { code, form: Form::Low16 });
-            }
+        if self.shape == Shape::Hresult
+            && value <= 0xFFFF
+            && let Some(code) = self.codes.iter().find(|c| c.value & 0xFFFF == value && c.value >> 16 == 0x8007)
+        {
+            return hit(Reading::Code { code, form: Form::Low16 });
         }
-        if let Some(class) = self.freerdp_class {
-            if value >> 16 == class {
-                let form = Form::FreerdpComposite { class };
-                let low = value & 0xFFFF;
-                if let Some(code) = self.code(low) {
-                    return hit(Reading::Code { code, form });
-                }
-                if let Some(group) = self.group(low) {
-                    return hit(Reading::Group { group, form });
-                }
+        if let Some(class) = self.freerdp_class
+            && value >> 16 == class
+        {
+            let form = Form::FreerdpComposite { class };
+            let low = value & 0xFFFF;
+            if let Some(code) = self.code(low) {
+                return hit(Reading::Code { code, form });
+            }
+            if let Some(group) = self.group(low) {
+                return hit(Reading::Group { group, form });
             }
         }
         self.group(value).and_then(|group| hit(Reading::Group { group, form: Form::Exact }))

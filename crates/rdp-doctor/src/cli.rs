@@ -25,6 +25,39 @@ pub enum Command {
     Check(CheckArgs),
     /// Start a built-in RDP server on loopback (certificate expired yesterday) and diagnose it.
     Demo(DemoArgs),
+    /// Explain an error code (or the dialog's two codes), a finding or a remedy, with causes and fixes.
+    Explain(ExplainArgs),
+}
+
+/// `rdp-doctor explain 0x904 0x7`, `explain 0xC000006D`, `explain cert.expired`, `explain --list`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// What to explain: CODE [EXTENDED] as the Windows dialog shows them (hex 0x904 or decimal 2308), one
+    /// code of any family (0xC000006D, 0x800759DA, 0x0002000D), a code name, a finding ID (cert.expired),
+    /// a remedy ID, or a family (errinfo) for its whole table.
+    #[arg(required_unless_present_any = ["list", "markdown"])]
+    pub query: Vec<String>,
+    /// Read the number in one family only (see --list): disconnect, extended, errinfo, ntstatus, sspi,
+    /// gateway, freerdp, neg-failure, authz, rdstls, neg-protocol, neg-flags.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<rdp_doctor_codes::Kind>,
+    /// List every code family, finding and remedy.
+    #[arg(long, conflicts_with = "markdown")]
+    pub list: bool,
+    /// Print JSON (schema_version 1, documented in README.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Print a Markdown reference generated from the tables: codes (docs/codes.md) or findings
+    /// (docs/findings.md).
+    #[arg(long, value_name = "DOC", value_parser = ["codes", "findings"], conflicts_with = "json")]
+    pub markdown: Option<String>,
+}
+
+fn parse_kind(s: &str) -> Result<rdp_doctor_codes::Kind, String> {
+    rdp_doctor_codes::family_by_id(s).map(|f| f.kind).ok_or_else(|| {
+        let ids: Vec<&str> = rdp_doctor_codes::families().iter().map(|f| f.id).collect();
+        format!("unknown family {s:?}: use one of {}", ids.join(", "))
+    })
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 mod cli;
 mod demo;
+mod explain;
 mod render;
 
 use std::process::ExitCode;
@@ -52,5 +53,6 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(render::emit(&report, &args.output))
         }
         Command::Demo(args) => demo::run(&args).await,
+        Command::Explain(args) => explain::run(&args),
     }
 }

@@ -4,16 +4,16 @@
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use rdp_doctor_core::{LayerStatus, Report, Severity};
+use rdp_doctor_core::{LayerStatus, Remedy, Report, Severity};
 
-const BOLD: Style = Style::new().bold();
-const DIM: Style = Style::new().dimmed();
-const RED: Style = AnsiColor::Red.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const CYAN: Style = AnsiColor::Cyan.on_default();
+pub(crate) const BOLD: Style = Style::new().bold();
+pub(crate) const DIM: Style = Style::new().dimmed();
+pub(crate) const RED: Style = AnsiColor::Red.on_default().bold();
+pub(crate) const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+pub(crate) const GREEN: Style = AnsiColor::Green.on_default().bold();
+pub(crate) const CYAN: Style = AnsiColor::Cyan.on_default();
 
-fn paint(style: Style, text: &str) -> String {
+pub(crate) fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
@@ -26,7 +26,7 @@ fn status_style(s: LayerStatus) -> Style {
     }
 }
 
-fn severity_style(s: Severity) -> Style {
+pub(crate) fn severity_style(s: Severity) -> Style {
     match s {
         Severity::Fail => RED,
         Severity::Warn => YELLOW,
@@ -36,6 +36,35 @@ fn severity_style(s: Severity) -> Style {
 
 fn fmt_ms(v: f64) -> String {
     if v < 10.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+}
+
+/// Writes one remedy: title with audience and platform, preconditions, steps, undo, risk and security note.
+/// Shared by the check report and `explain`.
+pub(crate) fn write_remedy(o: &mut String, rem: &Remedy, indent: usize) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(
+        o,
+        "{pad}{} {} {}  {}",
+        paint(CYAN, "fix"),
+        paint(DIM, &format!("[{} · {}]", rem.audience.label(), rem.platform)),
+        rem.title,
+        paint(DIM, rem.id)
+    );
+    for p in rem.preconditions {
+        let _ = writeln!(o, "{pad}    {} {p}", paint(DIM, "before:"));
+    }
+    for step in rem.steps {
+        let _ = writeln!(o, "{pad}    {step}");
+    }
+    if let Some(u) = rem.undo {
+        let _ = writeln!(o, "{pad}    {} {u}", paint(DIM, "undo:"));
+    }
+    if let Some(r) = rem.risk {
+        let _ = writeln!(o, "{pad}    {} {r}", paint(DIM, "risk:"));
+    }
+    if let Some(n) = rem.security_note {
+        let _ = writeln!(o, "{pad}    {} {n}", paint(YELLOW, "security:"));
+    }
 }
 
 /// Renders the report for a terminal. `verbose` adds info findings' full text and all layer details.
@@ -89,22 +118,7 @@ pub fn render(r: &Report, verbose: bool) -> String {
         }
         let _ = writeln!(o, "       {} {}", paint(DIM, "why:"), f.explanation);
         for rem in &f.remedies {
-            let _ = writeln!(
-                o,
-                "       {} {} {}",
-                paint(CYAN, "fix"),
-                paint(DIM, &format!("[{} · {}]", rem.audience.label(), rem.platform)),
-                rem.title
-            );
-            for step in rem.steps {
-                let _ = writeln!(o, "           {step}");
-            }
-            if let Some(u) = rem.undo {
-                let _ = writeln!(o, "           {} {u}", paint(DIM, "undo:"));
-            }
-            if let Some(n) = rem.security_note {
-                let _ = writeln!(o, "           {} {n}", paint(YELLOW, "security:"));
-            }
+            write_remedy(&mut o, rem, 7);
         }
     }
     if hidden > 0 {
