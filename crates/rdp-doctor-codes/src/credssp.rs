@@ -90,6 +90,7 @@ static CODES: &[Code] = &[
     )
     .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
     .advice(&TIME_SKEW)
+    .findings(&["time.skew_kerberos"])
     .see(&[(Kind::Sspi, 0x8009_0324)]),
     Code::new(
         0xC000_018D,

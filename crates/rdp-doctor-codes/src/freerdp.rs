@@ -71,7 +71,7 @@ static CODES: &[Code] = &[
     Code::new(0x8, "ERRCONNECT_TLS_CONNECT_FAILED", "The TLS handshake with the server failed.")
         .status(IMPL, "")
         .advice(&SECURITY_LAYER_ERROR)
-        .findings(&["tls.handshake_failed", "tls.alert", "nego.ssl_cert_not_on_server"]),
+        .findings(&["tls.handshake_failed", "tls.alert", "tls.legacy_only", "nego.ssl_cert_not_on_server"]),
     Code::new(
         0x9,
         "ERRCONNECT_AUTHENTICATION_FAILED",

@@ -26,6 +26,7 @@ pub static FAMILY: Family = Family {
 static CODES: &[Code] = &[
     Code::new(0x8009_0302, "SEC_E_UNSUPPORTED_FUNCTION", "The function requested is not supported.")
         .advice(&UNSUPPORTED_FUNCTION)
+        .findings(&["credssp.old_version"])
         .note("that the CredSSP \"encryption oracle remediation\" message carries this status is inferred from its text, not documented"),
     Code::new(0x8009_0303, "SEC_E_TARGET_UNKNOWN", "The target (service principal) is not recognized.").advice(&TARGET_NAME),
     Code::new(0x8009_0304, "SEC_E_INTERNAL_ERROR", "An error that does not map to an SSPI code occurred.").advice(&SECURITY_LAYER_ERROR),
@@ -39,7 +40,9 @@ static CODES: &[Code] = &[
     Code::new(0x8009_0317, "SEC_E_CONTEXT_EXPIRED", "The security context has already been closed.").advice(&SECURITY_LAYER_ERROR),
     Code::new(0x8009_0322, "SEC_E_WRONG_PRINCIPAL", "The target principal name is wrong: the server is not who the name says.")
         .advice(&TARGET_NAME),
-    Code::new(0x8009_0324, "SEC_E_TIME_SKEW", "The client's and server's clocks differ too much.").advice(&TIME_SKEW),
+    Code::new(0x8009_0324, "SEC_E_TIME_SKEW", "The client's and server's clocks differ too much.")
+        .advice(&TIME_SKEW)
+        .findings(&["time.skew_kerberos"]),
     Code::new(0x8009_0325, "SEC_E_UNTRUSTED_ROOT", "The certificate chain ends in a root that is not trusted.")
         .advice(&CERT_UNTRUSTED)
         .findings(&["cert.untrusted", "cert.self_signed"]),
@@ -53,7 +56,7 @@ static CODES: &[Code] = &[
         .see(&[(Kind::Disconnect, 0x1B07)]),
     Code::new(0x8009_0331, "SEC_E_ALGORITHM_MISMATCH", "Client and server support no common algorithm (TLS version or cipher suite).")
         .advice(&SECURITY_LAYER_ERROR)
-        .findings(&["tls.alert"]),
+        .findings(&["tls.alert", "tls.legacy_only"]),
     Code::new(0x8009_033E, "SEC_E_SMARTCARD_LOGON_REQUIRED", "The account requires a smart card to log on.").advice(&SMARTCARD),
     Code::new(0x8009_0346, "SEC_E_BAD_BINDINGS", "The channel bindings of the authentication do not match the TLS channel.")
         .advice(&BAD_BINDINGS),

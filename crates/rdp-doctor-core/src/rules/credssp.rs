@@ -4,6 +4,7 @@ use crate::catalogue::*;
 use crate::evidence::{CredsspOutcome, Evidence};
 use crate::finding::Finding;
 use crate::windows::release_name_of;
+use rdp_doctor_codes::Kind;
 
 /// Skew thresholds, milliseconds.
 pub const SKEW_INFO_MS: i64 = 30_000;
@@ -56,7 +57,13 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     }
     if let Some(code) = c.error_code {
         let mut e = base.clone();
-        e.push(format!("errorCode 0x{code:08X}"));
+        // The name and meaning come from the one code table (NTSTATUS first, then SEC_E).
+        let named = [Kind::Ntstatus, Kind::Sspi]
+            .into_iter()
+            .find_map(|k| rdp_doctor_codes::family(k).code(code))
+            .map(|c| format!(" ({}: {})", c.name, c.meaning.trim_end_matches('.')))
+            .unwrap_or_default();
+        e.push(format!("errorCode 0x{code:08X}{named}"));
         out.push(Finding::new(&CREDSSP_SERVER_ERROR, format!("the server answered with errorCode 0x{code:08X}"), e));
     }
     let Some(n) = &c.ntlm else {
@@ -183,5 +190,20 @@ mod tests {
         c.ntlm = None;
         c.server_version = None;
         assert_eq!(ids(&run(c)), vec!["credssp.failed"]);
+    }
+
+    /// The server's errorCode is named from the code tables, unknown values stay in hex.
+    #[test]
+    fn server_error_code_is_named() {
+        let mut c = credssp(6, 0);
+        c.error_code = Some(0xC000_006D);
+        c.ntlm = None;
+        let f = run(c.clone());
+        let e = &f.iter().find(|f| f.id == "credssp.server_error").unwrap().evidence;
+        assert!(e.iter().any(|l| l.starts_with("errorCode 0xC000006D (STATUS_LOGON_FAILURE:")), "{e:?}");
+        c.error_code = Some(0x1234_5678);
+        let f = run(c);
+        let e = &f.iter().find(|f| f.id == "credssp.server_error").unwrap().evidence;
+        assert!(e.iter().any(|l| l == "errorCode 0x12345678"), "{e:?}");
     }
 }
