@@ -39,9 +39,26 @@ impl std::fmt::Debug for ScriptedServer {
 /// X.224 Connection Confirm with RDP_NEG_RSP selecting PROTOCOL_HYBRID (MS-RDPBCGR 2.2.1.2.1).
 const CONFIRM_HYBRID: [u8; 19] = [3, 0, 0, 19, 14, 0xd0, 0, 0, 0, 0, 0, 2, 1, 8, 0, 2, 0, 0, 0];
 
+/// What the scripted server answers to the client's first TSRequest.
+#[derive(Debug, Clone)]
+enum Reply {
+    Challenge(ScriptedNla),
+    Raw(Vec<u8>),
+}
+
 impl ScriptedServer {
     /// Starts the scripted NLA endpoint on 127.0.0.1 with a valid self-signed certificate.
     pub fn start_nla(script: ScriptedNla) -> Result<Self, TestServerError> {
+        Self::start(Reply::Challenge(script))
+    }
+
+    /// Like [`ScriptedServer::start_nla`], but answers the first TSRequest with `bytes` verbatim (hostile
+    /// peers: oversized lengths, garbage).
+    pub fn start_tsrequest_reply(bytes: Vec<u8>) -> Result<Self, TestServerError> {
+        Self::start(Reply::Raw(bytes))
+    }
+
+    fn start(script: Reply) -> Result<Self, TestServerError> {
         let generated = crate::cert::generate(&CertSpec::Valid)?;
         let acceptor = crate::tls_acceptor(&generated)?;
         let runtime =
@@ -98,7 +115,7 @@ impl Drop for ScriptedServer {
 async fn serve(
     mut stream: tokio::net::TcpStream,
     acceptor: tokio_rustls::TlsAcceptor,
-    script: &ScriptedNla,
+    reply: &Reply,
 ) -> std::io::Result<()> {
     // Read one TPKT (the Connection Request), whatever protocols it asks for.
     let mut buf = Vec::new();
@@ -130,6 +147,15 @@ async fn serve(
             _ => return Ok(()),
         }
     }
+    let script = match reply {
+        Reply::Challenge(s) => s,
+        Reply::Raw(bytes) => {
+            tls.write_all(bytes).await?;
+            tls.flush().await?;
+            let _ = tls.read(&mut chunk).await;
+            return Ok(());
+        }
+    };
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
     let info = ntlm::TargetInfo {
         nb_computer_name: Some("SCRIPTED".into()),
