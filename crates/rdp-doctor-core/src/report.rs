@@ -3,8 +3,8 @@
 //! JSON contract (`schema_version` 1): `schema_version`, `tool`, `target`, `verdict` (the top finding's ID,
 //! or `ok`), `max_severity`, `first_failing_layer`, `duration_ms`, `layers[]` (`name`, `status`,
 //! `duration_ms`, `summary`, `details[]`), `findings[]` (`id`, `severity`, `layer`, `title`, `summary`,
-//! `evidence[]`, `explanation`, `remedies[]`), `limitations[]`, and the raw `evidence`. Fields are only
-//! ever added within a schema version.
+//! `evidence[]`, `explanation`, `remedies[]`), `limitations[]`, the raw `evidence`, and `source_file` when
+//! the target came from an .rdp file. Fields are only ever added within a schema version.
 
 use serde::Serialize;
 
@@ -116,9 +116,34 @@ pub struct Report {
     pub clients: Vec<crate::rules::compat::ClientCompat>,
     pub limitations: Vec<String>,
     pub evidence: Evidence,
+    /// The .rdp file the target was read from (`check FILE.rdp`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_file: Option<SourceFile>,
+}
+
+/// An .rdp file as read: where, in which encoding, how big. Its findings have layer `rdpfile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceFile {
+    pub path: String,
+    /// `utf-16le-bom`, `utf-16le`, `utf-16be-bom`, `utf-8-bom`, `utf-8` or `windows-1252`.
+    pub encoding: String,
+    /// `crlf`, `lf`, `cr`, `mixed` or `none` (a single line).
+    pub line_ending: String,
+    pub bytes: usize,
+    pub lines: usize,
+    pub settings: usize,
 }
 
 impl Report {
+    /// Adds findings from outside the layer rules (the lint of an .rdp file) and recomputes the order,
+    /// `max_severity` and `verdict`. Layer statuses only cover the network layers and do not change.
+    pub fn add_findings(&mut self, extra: Vec<Finding>) {
+        self.findings.extend(extra);
+        rules::sort(&mut self.findings);
+        self.max_severity = self.findings.iter().map(|f| f.severity).max();
+        self.verdict = verdict(&self.findings, &self.layers);
+    }
+
     /// Exit status: 0 when no finding is at or above `fail_on` (`None`: never fail), 1 otherwise.
     pub fn exit_code(&self, fail_on: Option<Severity>) -> i32 {
         match (fail_on, self.max_severity) {
@@ -479,14 +504,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     debug_assert_eq!(layers.len(), LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
     let max_severity = findings.iter().map(|f| f.severity).max();
-    // "ok" only when the last applicable layer was really reached: never report success on a run that
-    // stopped early without a finding to say why.
-    let complete = layers.iter().all(|l| l.status != LayerStatus::NotReached);
-    let verdict = match findings.iter().find(|f| f.severity >= Severity::Warn) {
-        Some(f) => f.id.to_owned(),
-        None if complete => "ok".to_owned(),
-        None => "incomplete".to_owned(),
-    };
+    let verdict = verdict(&findings, &layers);
     let mut limitations = evidence.limitations.clone();
     let tls_ok = matches!(evidence.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
     if tls_ok {
@@ -515,6 +533,18 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         clients: crate::rules::compat::clients(&evidence),
         limitations,
         evidence,
+        source_file: None,
+    }
+}
+
+/// The most severe warn/fail finding's ID; `ok` only when the last applicable layer was really reached:
+/// never report success on a run that stopped early without a finding to say why.
+fn verdict(findings: &[Finding], layers: &[Layer]) -> String {
+    let complete = layers.iter().all(|l| l.status != LayerStatus::NotReached);
+    match findings.iter().find(|f| f.severity >= Severity::Warn) {
+        Some(f) => f.id.to_owned(),
+        None if complete => "ok".to_owned(),
+        None => "incomplete".to_owned(),
     }
 }
 
@@ -557,6 +587,24 @@ mod tests {
         assert_eq!(json["findings"][0]["id"], "tcp.refused");
         assert_eq!(json["layers"][1]["status"], "fail");
         assert!(json["findings"][0]["remedies"][0]["steps"].is_array());
+    }
+
+    #[test]
+    fn added_findings_set_the_verdict_but_not_the_layers() {
+        let mut r = build(base(), 0.0);
+        let info = Finding::new(&crate::catalogue::rdpfile::RDPFILE_UNKNOWN_SETTING, "unknown", vec![]);
+        r.add_findings(vec![info]);
+        assert_eq!(r.verdict, "incomplete", "an info finding does not make a verdict");
+        let warn = Finding::new(&crate::catalogue::rdpfile::RDPFILE_SAVED_PASSWORD, "saved password", vec![]);
+        r.add_findings(vec![warn]);
+        assert_eq!(r.verdict, "rdpfile.saved_password");
+        assert_eq!(r.max_severity, Some(Severity::Warn));
+        assert_eq!(r.findings[0].id, "rdpfile.saved_password", "most severe first");
+        assert_eq!(r.first_failing_layer, None);
+        assert!(r.layers.iter().skip(1).all(|l| l.status == LayerStatus::NotReached));
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert!(json.get("source_file").is_none(), "absent unless the target came from a file");
+        assert_eq!(json["findings"][0]["layer"], "rdpfile");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! one line to [`all`].
 
 mod live;
+pub mod rdpfile;
 mod security;
 
 pub use live::*;
@@ -29,7 +30,7 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter().chain(security::DEFS)
+    live::DEFS.iter().chain(security::DEFS).chain(rdpfile::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -13,6 +13,7 @@ pub static REMEDIES: &[Remedy] = &[
         impact: Impact::Change,
         preconditions: &[],
         steps: &[
+            "rdp-doctor rdpfile clean <file>.rdp -o <file>-clean.rdp   # writes one from the old file (UTF-16LE, as mstsc) and lists what it dropped; --in-place keeps <file>.rdp.bak",
             "Keep a copy of the old .rdp file; write a new one with only these lines:",
             "full address:s:<host>[:<port>]",
             "username:s:<DOMAIN\\user>",

@@ -14,6 +14,7 @@ mod gateway;
 mod licensing;
 mod network;
 mod nla;
+mod rdpfile;
 mod security;
 
 use crate::finding::Remedy;
@@ -31,6 +32,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(nla::REMEDIES)
         .chain(gateway::REMEDIES)
         .chain(client::REMEDIES)
+        .chain(rdpfile::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

@@ -32,10 +32,16 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     tls::check(evidence, &mut out);
     tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
-    out.sort_by(|a, b| {
+    sort(&mut out);
+    out
+}
+
+/// The stable finding order: most severe first, then layer order (findings of other areas, such as
+/// `rdpfile`, after the network layers), then ID.
+pub(crate) fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then(layer_rank(a.layer).cmp(&layer_rank(b.layer))).then(a.id.cmp(b.id))
     });
-    out
 }
 
 /// Milliseconds for evidence lines.
