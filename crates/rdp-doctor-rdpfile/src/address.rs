@@ -23,12 +23,13 @@ impl Address {
 }
 
 impl fmt::Display for Address {
-    /// The canonical written form: brackets around IPv6 when a port follows.
+    /// The canonical written form: IPv6 always in brackets, so a port can never be mistaken for part of it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.port {
-            Some(p) if self.host.contains(':') => write!(f, "[{}]:{p}", self.host),
-            Some(p) => write!(f, "{}:{p}", self.host),
-            None => f.write_str(&self.host),
+        match (self.port, self.host.contains(':')) {
+            (Some(p), true) => write!(f, "[{}]:{p}", self.host),
+            (Some(p), false) => write!(f, "{}:{p}", self.host),
+            (None, true) => write!(f, "[{}]", self.host),
+            (None, false) => f.write_str(&self.host),
         }
     }
 }
@@ -117,7 +118,7 @@ mod tests {
 
     #[test]
     fn display_is_canonical() {
-        for s in ["h", "h:3390", "[::1]:3390", "::1"] {
+        for s in ["h", "h:3390", "[::1]:3390", "[::1]"] {
             assert_eq!(parse_address(s).map(|a| a.to_string()).unwrap_or_default(), s);
         }
     }

@@ -10,11 +10,15 @@
 //! tokens) are redacted in every `Debug` and evidence string.
 
 pub mod address;
+pub mod check;
+pub mod clean;
 pub mod cp1252;
 pub mod decode;
 pub mod lint;
 pub mod parse;
+pub mod report;
 pub mod settings;
+pub mod write;
 
 pub use decode::Encoding;
 pub use lint::lint;

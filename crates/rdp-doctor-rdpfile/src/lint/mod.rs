@@ -76,4 +76,4 @@ pub fn lint(file: &RdpFile) -> Vec<Finding> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

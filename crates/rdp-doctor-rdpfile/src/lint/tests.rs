@@ -22,16 +22,18 @@ fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
     f.iter().find(|x| x.id == id).unwrap_or_else(|| unreachable!("no {id} in {:?}", ids(f)))
 }
 
+/// A file as mstsc saves it (Windows 11, direct connection, user name remembered): UTF-16LE with BOM, CRLF.
+pub(crate) const MSTSC_SAVED: &[u8] = include_bytes!("../../tests/data/mstsc-saved.rdp");
+
 fn utf16le_bom(text: &str) -> Vec<u8> {
     encode(text, Encoding::Utf16LeBom).unwrap_or_default()
 }
 
 /// A file as mstsc saves it (Windows 11, direct connection, user name remembered; abridged).
-pub(crate) const MSTSC_SAVED: &str = "screen mode id:i:2\r\nuse multimon:i:0\r\ndesktopwidth:i:1920\r\ndesktopheight:i:1080\r\nsession bpp:i:32\r\nwinposstr:s:0,3,0,0,800,600\r\ncompression:i:1\r\nkeyboardhook:i:2\r\naudiocapturemode:i:0\r\nvideoplaybackmode:i:1\r\nconnection type:i:7\r\nnetworkautodetect:i:1\r\nbandwidthautodetect:i:1\r\ndisplayconnectionbar:i:1\r\nenableworkspacereconnect:i:0\r\ndisable wallpaper:i:0\r\nallow font smoothing:i:0\r\nallow desktop composition:i:0\r\ndisable full window drag:i:1\r\ndisable menu anims:i:1\r\ndisable themes:i:0\r\ndisable cursor setting:i:0\r\nbitmapcachepersistenable:i:1\r\nfull address:s:rds1.corp.example\r\naudiomode:i:0\r\nredirectprinters:i:1\r\nredirectlocation:i:0\r\nredirectcomports:i:0\r\nredirectsmartcards:i:1\r\nredirectwebauthn:i:1\r\nredirectclipboard:i:1\r\nredirectposdevices:i:0\r\nautoreconnection enabled:i:1\r\nauthentication level:i:2\r\nprompt for credentials:i:0\r\nnegotiate security layer:i:1\r\nremoteapplicationmode:i:0\r\nalternate shell:s:\r\nshell working directory:s:\r\ngatewayhostname:s:\r\ngatewayusagemethod:i:4\r\ngatewaycredentialssource:i:4\r\ngatewayprofileusagemethod:i:0\r\npromptcredentialonce:i:0\r\ngatewaybrokeringtype:i:0\r\nuse redirection server name:i:0\r\nrdgiskdcproxy:i:0\r\nkdcproxyname:s:\r\nenablerdsaadauth:i:0\r\ndrivestoredirect:s:\r\nusername:s:CORP\\alice\r\n";
 
 #[test]
 fn an_mstsc_saved_file_has_no_warnings() {
-    let f = lint_bytes(&utf16le_bom(MSTSC_SAVED));
+    let f = lint_bytes(MSTSC_SAVED);
     assert!(f.iter().all(|x| x.severity == Severity::Info), "{:?}", ids(&f));
     // What it does say: the meaning of its authentication level, and the preset user name.
     assert_eq!(ids(&f), ["rdpfile.authentication_level", "rdpfile.no_credential_prompt"]);
