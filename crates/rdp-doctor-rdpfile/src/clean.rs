@@ -203,6 +203,16 @@ pub fn clean(file: &RdpFile) -> Result<Cleaned, CleanError> {
                     }
                 } else if Some(l.number) == folded_port_line {
                     "folded into `full address`".to_owned()
+                } else if s.key == "server port" {
+                    match file.int("server port") {
+                        Some(p) if p == i64::from(addr.port_or_default()) => {
+                            "the same port as `full address`".to_owned()
+                        }
+                        _ => format!(
+                            "conflicts with port {} of `full address`, which is kept (FreeRDP 2.11 would have used this line)",
+                            addr.port_or_default()
+                        ),
+                    }
                 } else if s.is_secret() {
                     "a password or token: never copied".to_owned()
                 } else if s.key == "signature" || s.key == "signscope" {

@@ -27,6 +27,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Explain an error code (or the dialog's two codes), a finding or a remedy, with causes and fixes.
     Explain(ExplainArgs),
+    /// Lint, clean, create and explain .rdp files (`check FILE.rdp` checks the server a file names).
+    #[command(subcommand)]
+    Rdpfile(crate::rdpfile::RdpfileCommand),
 }
 
 /// `rdp-doctor explain 0x904 0x7`, `explain 0xC000006D`, `explain cert.expired`, `explain --list`.
@@ -62,7 +65,7 @@ fn parse_kind(s: &str) -> Result<rdp_doctor_codes::Kind, String> {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The server: HOST, HOST:PORT, [IPv6]:PORT.
+    /// The server: HOST, HOST:PORT, [IPv6]:PORT, or an .rdp file (FILE.rdp: its address, settings and lint).
     pub target: String,
     /// The port when TARGET has none.
     #[arg(long, short = 'p')]
@@ -79,6 +82,9 @@ pub struct DemoArgs {
     pub output: OutputArgs,
 }
 
+/// `--protocols` when not given: what mstsc offers.
+pub const DEFAULT_PROTOCOLS: &str = "ssl,hybrid,hybrid_ex";
+
 /// How to probe.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -87,7 +93,7 @@ pub struct ProbeArgs {
     pub timeout: Duration,
     /// Security protocols to offer in RDP_NEG_REQ: a comma list of rdp, ssl, hybrid, hybrid_ex, rdstls,
     /// rdsaad, or a number such as 0x0b.
-    #[arg(long, default_value = "ssl,hybrid,hybrid_ex")]
+    #[arg(long, default_value = DEFAULT_PROTOCOLS)]
     pub protocols: String,
     /// Send `Cookie: mstshash=NAME` in the Connection Request (some load balancers route on it).
     #[arg(long, value_name = "NAME")]

@@ -7,6 +7,7 @@
 mod cli;
 mod demo;
 mod explain;
+mod rdpfile;
 mod render;
 
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Check(args) if rdpfile::is_rdp_file(&args.target) => rdpfile::check_file(&args).await,
         Command::Check(args) => {
             let target = rdp_doctor_probe::parse_target(&args.target, args.port.unwrap_or(3389))?;
             let opts = args.probe.options()?;
@@ -54,5 +56,6 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Demo(args) => demo::run(&args).await,
         Command::Explain(args) => explain::run(&args),
+        Command::Rdpfile(cmd) => rdpfile::run(cmd),
     }
 }

@@ -52,8 +52,13 @@ impl Collector {
                         None => i.text.clone(),
                     })
                     .collect();
-                let first = evidence.first().cloned().unwrap_or_default();
-                let summary = if total == 1 { first } else { format!("{total} occurrences; the first, {first}") };
+                let first_line = items.iter().find_map(|i| i.line);
+                let summary = match (total, first_line) {
+                    (1, Some(n)) => format!("{} (line {n})", def.title),
+                    (1, None) => def.title.to_owned(),
+                    (_, Some(n)) => format!("{}: {total} occurrences, the first on line {n}", def.title),
+                    (_, None) => format!("{}: {total} occurrences", def.title),
+                };
                 if total > MAX_EVIDENCE {
                     evidence.push(format!("… and {} more", total - MAX_EVIDENCE));
                 }

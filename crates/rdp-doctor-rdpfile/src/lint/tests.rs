@@ -38,7 +38,7 @@ fn an_mstsc_saved_file_has_no_warnings() {
     // What it does say: the meaning of its authentication level, and the preset user name.
     assert_eq!(ids(&f), ["rdpfile.authentication_level", "rdpfile.no_credential_prompt"]);
     assert_eq!(
-        find(&f, "rdpfile.authentication_level").summary,
+        find(&f, "rdpfile.authentication_level").evidence[0],
         "line 34: `authentication level:i:2`: if server authentication fails, warn and let the user choose"
     );
     assert!(f.iter().all(|x| x.layer == "rdpfile" && !x.remedies.is_empty()));
@@ -53,11 +53,11 @@ fn encodings() {
     assert_eq!(ids(&lint_bytes(&encode(body, Encoding::Utf16BeBom).unwrap_or_default())), ["rdpfile.utf16_big_endian"]);
     let f = lint_bytes(&encode(body, Encoding::Utf8Bom).unwrap_or_default());
     assert_eq!(ids(&f), ["rdpfile.utf8_bom"]);
-    assert!(f[0].summary.starts_with("line 1: EF BB BF precedes `full address:s:h`"), "{}", f[0].summary);
+    assert!(f[0].evidence[0].starts_with("line 1: EF BB BF precedes `full address:s:h`"), "{}", f[0].evidence[0]);
     // Windows-1252 "Jürgen": ü is 0xFC.
     let f = lint_bytes(b"full address:s:h\r\nusername:s:J\xfcrgen\r\n");
     assert_eq!(ids(&f), ["rdpfile.ambiguous_encoding"]);
-    assert_eq!(f[0].summary, "line 2: `username:s:Jürgen` read as Windows-1252 (ANSI)");
+    assert_eq!(f[0].evidence[0], "line 2: `username:s:Jürgen` read as Windows-1252 (ANSI)");
     // The same name in UTF-8 with a BOM is unambiguous for the encoding (FreeRDP still trips on the BOM).
     let f = lint_bytes(&encode("username:s:Jürgen\r\nfull address:s:h\r\n", Encoding::Utf8Bom).unwrap_or_default());
     assert_eq!(ids(&f), ["rdpfile.utf8_bom"]);
@@ -69,7 +69,7 @@ fn truncated_utf16() {
     bytes.truncate(bytes.len() - 3); // cut inside the final CR LF
     let f = lint_bytes(&bytes);
     assert_eq!(ids(&f), ["rdpfile.truncated_utf16"]);
-    assert!(f[0].summary.starts_with("line 2: "), "{}", f[0].summary);
+    assert!(f[0].evidence[0].starts_with("line 2: "), "{}", f[0].evidence[0]);
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn mixed_encodings() {
     bytes.extend(b"gatewayhostname:s:gw\r\n");
     let f = lint_bytes(&bytes);
     assert_eq!(ids(&f), ["rdpfile.mixed_encoding"]);
-    assert!(f[0].summary.starts_with("line 2: 8-bit text"), "{}", f[0].summary);
+    assert!(f[0].evidence[0].starts_with("line 2: 8-bit text"), "{}", f[0].evidence[0]);
     // The appended setting is still recovered.
     let file = RdpFile::parse(&bytes);
     assert_eq!(file.text("gatewayhostname"), Some((2, "gw")));
@@ -88,11 +88,11 @@ fn mixed_encodings() {
 fn nul_bytes_and_long_lines() {
     let f = lint_bytes(b"full address:s:h\r\nusername:s:b\0b\r\n");
     assert_eq!(ids(&f), ["rdpfile.control_characters"]);
-    assert_eq!(f[0].summary, "line 2: 1 control character(s) in `username:s:b\\u{0}b`");
+    assert_eq!(f[0].evidence[0], "line 2: 1 control character(s) in `username:s:b\\u{0}b`");
     let long = format!("full address:s:h\r\nalternate shell:s:{}\r\n", "x".repeat(1 << 20));
     let f = lint_text(&long);
     assert_eq!(ids(&f), ["rdpfile.line_too_long"]);
-    assert!(f[0].summary.len() < 300, "evidence is shortened");
+    assert!(f[0].evidence[0].len() < 300, "evidence is shortened");
 }
 
 #[test]
@@ -127,15 +127,15 @@ fn names_types_and_values() {
         "{f:#?}"
     );
     assert_eq!(
-        find(&f, "rdpfile.possible_typo").summary,
+        find(&f, "rdpfile.possible_typo").evidence[0],
         "line 2: `full adress` is not a known setting; did you mean `full address`?"
     );
     assert_eq!(
-        find(&f, "rdpfile.wrong_type").summary,
+        find(&f, "rdpfile.wrong_type").evidence[0],
         "line 5: `screen mode id:s:2`: `screen mode id` is integer (i), not text (s)"
     );
     assert_eq!(
-        find(&f, "rdpfile.value_out_of_range").summary,
+        find(&f, "rdpfile.value_out_of_range").evidence[0],
         "line 7: `session bpp:i:12`: 12 is not one of 8, 15, 16, 24, 32 (allowed: 8 = 8 bits per pixel; 15 = 15 bits per pixel; 16 = 16 bits per pixel; 24 = 24 bits per pixel; 32 = 32 bits per pixel)"
     );
     let invalid = &find(&f, "rdpfile.invalid_value").evidence;
@@ -144,8 +144,7 @@ fn names_types_and_values() {
     // `Screen Mode ID` and `screen mode id` are the same setting written twice, once with the wrong type:
     // the line with the documented type is the one that counts.
     assert!(
-        find(&f, "rdpfile.duplicate_setting")
-            .summary
+        find(&f, "rdpfile.duplicate_setting").evidence[0]
             .contains("line 4 is the last with the documented type, integer (i)")
     );
 }
@@ -155,10 +154,10 @@ fn duplicates_say_which_line_wins() {
     let f = lint_text("full address:s:a\nusername:s:bob\nfull address:s:b\nusername:s:bob\n");
     assert_eq!(ids(&f), ["rdpfile.duplicate_setting", "rdpfile.duplicate_identical"]);
     assert_eq!(
-        find(&f, "rdpfile.duplicate_setting").summary,
+        find(&f, "rdpfile.duplicate_setting").evidence[0],
         "line 1: `full address` on lines 1: `full address:s:a`, 3: `full address:s:b`; FreeRDP 2.11 uses line 3, the last (observed); mstsc's choice is not documented"
     );
-    assert_eq!(find(&f, "rdpfile.duplicate_identical").summary, "line 2: `username` on lines 2, 4, same value");
+    assert_eq!(find(&f, "rdpfile.duplicate_identical").evidence[0], "line 2: `username` on lines 2, 4, same value");
 }
 
 #[test]
@@ -172,7 +171,7 @@ fn address_contradictions() {
     let f = lint_text("full address:s:h:3390\nserver port:i:3389\n");
     assert_eq!(ids(&f), ["rdpfile.port_conflict"]);
     assert_eq!(
-        f[0].summary,
+        f[0].evidence[0],
         "line 2: `server port:i:3389`, while line 1 `full address` names port 3390 applies; FreeRDP 2.11 connects to 3389 (observed)"
     );
     assert!(lint_text("full address:s:h\nserver port:i:3389\n").is_empty(), "the same port twice is no conflict");
@@ -183,7 +182,10 @@ fn gateway_contradictions() {
     let f = lint_text("full address:s:h\ngatewayusagemethod:i:1\ngatewayhostname:s:\n");
     assert_eq!(ids(&f), ["rdpfile.gateway_without_host"]);
     assert_eq!(f[0].severity, Severity::Fail);
-    assert_eq!(f[0].summary, "line 2: `gatewayusagemethod:i:1` but no gateway is named (line 3: `gatewayhostname:s:`)");
+    assert_eq!(
+        f[0].evidence[0],
+        "line 2: `gatewayusagemethod:i:1` but no gateway is named (line 3: `gatewayhostname:s:`)"
+    );
     let f = lint_text("full address:s:h\ngatewayusagemethod:i:0\ngatewayhostname:s:gw.example\n");
     assert_eq!(ids(&f), ["rdpfile.gateway_host_unused"]);
     let f =
@@ -211,7 +213,7 @@ fn credssp_and_server_authentication() {
     let f = lint_text("full address:s:h\nauthentication level:i:0\n");
     assert_eq!(ids(&f), ["rdpfile.server_auth_disabled"]);
     let f = lint_text("full address:s:h\nauthentication level:i:1\n");
-    assert_eq!(f[0].summary, "line 2: `authentication level:i:1`: if server authentication fails, do not connect");
+    assert_eq!(f[0].evidence[0], "line 2: `authentication level:i:1`: if server authentication fails, do not connect");
     assert_eq!(ids(&lint_text("full address:s:h\nauthentication level:i:7\n")), ["rdpfile.value_out_of_range"]);
 }
 
@@ -229,7 +231,7 @@ fn display_contradictions() {
     ] {
         let f = lint_text(&format!("full address:s:h\n{extra}"));
         assert_eq!(ids(&f), ["rdpfile.display_conflict"], "{extra}");
-        assert!(f[0].summary.contains(expect), "{extra}: {}", f[0].summary);
+        assert!(f[0].evidence[0].contains(expect), "{extra}: {}", f[0].evidence[0]);
     }
     assert!(lint_text("full address:s:h\nuse multimon:i:1\nselectedmonitors:s:0,1\n").is_empty());
     assert!(lint_text("full address:s:h\ndesktop size id:i:2\ndesktopwidth:i:1024\ndesktopheight:i:768\n").is_empty());
@@ -245,7 +247,7 @@ fn passwords_are_findings_and_never_printed() {
     ));
     assert_eq!(ids(&f), ["rdpfile.cleartext_password", "rdpfile.saved_password", "rdpfile.no_credential_prompt"]);
     assert_eq!(
-        find(&f, "rdpfile.saved_password").summary,
+        find(&f, "rdpfile.saved_password").evidence[0],
         "line 4: `password 51:b:<redacted, 64 characters>` (DPAPI-encrypted; never shown)"
     );
     let all = format!("{f:?}{}", serde_json::to_string(&f).unwrap_or_default());
@@ -267,5 +269,5 @@ fn many_occurrences_are_capped() {
     let m = find(&f, "rdpfile.malformed_line");
     assert_eq!(m.evidence.len(), super::MAX_EVIDENCE + 1);
     assert_eq!(m.evidence.last().map(String::as_str), Some("… and 75 more"));
-    assert!(m.summary.starts_with("100 occurrences; the first, line 2: "), "{}", m.summary);
+    assert_eq!(m.summary, "Lines that are not `name:type:value`: 100 occurrences, the first on line 2");
 }

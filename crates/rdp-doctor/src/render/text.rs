@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use rdp_doctor_core::{LayerStatus, Remedy, Report, Severity};
+use rdp_doctor_core::{Finding, LayerStatus, Remedy, Report, Severity};
 
 pub(crate) const BOLD: Style = Style::new().bold();
 pub(crate) const DIM: Style = Style::new().dimmed();
@@ -70,7 +70,23 @@ pub(crate) fn write_remedy(o: &mut String, rem: &Remedy, indent: usize) {
 /// Renders the report for a terminal. `verbose` adds info findings' full text and all layer details.
 pub fn render(r: &Report, verbose: bool) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} {} — check {}:{}", paint(BOLD, r.tool.name), r.tool.version, r.target.host, r.target.port);
+    let what = if r.target.host.is_empty() {
+        r.target.input.clone() // an .rdp file that names no server
+    } else {
+        format!("{}:{}", r.target.host, r.target.port)
+    };
+    let _ = writeln!(o, "{} {} — check {what}", paint(BOLD, r.tool.name), r.tool.version);
+    if let Some(sf) = &r.source_file {
+        let _ = writeln!(
+            o,
+            "  {} {} ({}, {} line endings, {} setting(s))",
+            paint(DIM, "target and settings from"),
+            sf.path,
+            sf.encoding,
+            sf.line_ending,
+            sf.settings
+        );
+    }
     let _ = writeln!(o);
     for layer in &r.layers {
         let status = layer.status.as_str();
@@ -104,26 +120,7 @@ pub fn render(r: &Report, verbose: bool) -> String {
     let _ = writeln!(o, "{} {}{headline}{where_}", paint(BOLD, "Verdict:"), paint(verdict_style, &r.verdict));
     let _ = writeln!(o, "{}", paint(DIM, &format!("Total time {}", fmt_ms(r.duration_ms))));
 
-    let shown: Vec<_> = r.findings.iter().filter(|f| verbose || f.severity >= Severity::Warn).collect();
-    let hidden = r.findings.len() - shown.len();
-    if !shown.is_empty() {
-        let _ = writeln!(o, "\n{}", paint(BOLD, &format!("Findings ({})", r.findings.len())));
-    }
-    for f in shown {
-        let sev = paint(severity_style(f.severity), &format!("{:<4}", f.severity.as_str().to_uppercase()));
-        let _ = writeln!(o, "\n  {sev} {}  {}", paint(BOLD, f.id), f.title);
-        let _ = writeln!(o, "       {}", f.summary);
-        for e in &f.evidence {
-            let _ = writeln!(o, "       {} {e}", paint(DIM, "•"));
-        }
-        let _ = writeln!(o, "       {} {}", paint(DIM, "why:"), f.explanation);
-        for rem in &f.remedies {
-            write_remedy(&mut o, rem, 7);
-        }
-    }
-    if hidden > 0 {
-        let _ = writeln!(o, "\n  {}", paint(DIM, &format!("{hidden} info finding(s) not shown: use -v")));
-    }
+    findings_section(&mut o, &r.findings, verbose);
     if !r.clients.is_empty() {
         let _ = writeln!(o, "\n{}", paint(BOLD, "Clients"));
         for c in &r.clients {
@@ -143,4 +140,29 @@ pub fn render(r: &Report, verbose: bool) -> String {
         }
     }
     o
+}
+
+/// The findings with evidence and remedies (info findings only with `verbose`), as `check` prints them;
+/// shared with `rdpfile lint`.
+pub fn findings_section(o: &mut String, findings: &[Finding], verbose: bool) {
+    let shown: Vec<_> = findings.iter().filter(|f| verbose || f.severity >= Severity::Warn).collect();
+    let hidden = findings.len() - shown.len();
+    if !shown.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, &format!("Findings ({})", findings.len())));
+    }
+    for f in shown {
+        let sev = paint(severity_style(f.severity), &format!("{:<4}", f.severity.as_str().to_uppercase()));
+        let _ = writeln!(o, "\n  {sev} {}  {}", paint(BOLD, f.id), f.title);
+        let _ = writeln!(o, "       {}", f.summary);
+        for e in &f.evidence {
+            let _ = writeln!(o, "       {} {e}", paint(DIM, "•"));
+        }
+        let _ = writeln!(o, "       {} {}", paint(DIM, "why:"), f.explanation);
+        for rem in &f.remedies {
+            write_remedy(o, rem, 7);
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(o, "\n  {}", paint(DIM, &format!("{hidden} info finding(s) not shown: use -v")));
+    }
 }
