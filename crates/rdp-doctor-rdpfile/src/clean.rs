@@ -185,6 +185,7 @@ pub fn clean(file: &RdpFile) -> Result<Cleaned, CleanError> {
         entries.push(entry);
     }
 
+    let effective = file.effective_lines();
     let mut dropped = Vec::new();
     for l in &file.lines {
         let reason = match &l.kind {
@@ -195,8 +196,8 @@ pub fn clean(file: &RdpFile) -> Result<Cleaned, CleanError> {
                 if let Some((_, why)) = reasons.iter().find(|(n, _)| *n == l.number) {
                     why.clone()
                 } else if wanted.contains(&s.key.as_str()) {
-                    match file.effective(&s.key) {
-                        Some((n, _)) if n != l.number => {
+                    match effective.get(s.key.as_str()).copied() {
+                        Some(n) if n != l.number => {
                             format!("`{}` is given again on line {n}, which counts", s.key)
                         }
                         _ => "not usable".to_owned(),

@@ -6,6 +6,8 @@
 //! else is Windows-1252. 8-bit files are decoded line by line, so a file whose lines mix UTF-8 and ANSI is
 //! recovered and reported. Nothing here fails: odd bytes become anomalies with their line number.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use crate::cp1252;
@@ -93,7 +95,7 @@ pub struct RawLine {
 }
 
 /// What was odd about the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnomalyKind {
     /// An odd number of bytes in a UTF-16 file: the last byte was dropped.
@@ -163,6 +165,8 @@ struct Out {
     text: String,
     counter: LineCounter,
     anomalies: Vec<Anomaly>,
+    /// (kind, line) pairs already recorded: one anomaly of a kind per line, found in constant time.
+    seen: HashSet<(AnomalyKind, usize)>,
 }
 
 impl Out {
@@ -173,7 +177,7 @@ impl Out {
 
     fn anomaly(&mut self, kind: AnomalyKind, line: usize, detail: impl Into<String>) {
         // One anomaly of a kind per line is enough evidence.
-        if !self.anomalies.iter().any(|a| a.kind == kind && a.line == line) {
+        if self.seen.insert((kind, line)) {
             self.anomalies.push(Anomaly { kind, line, detail: detail.into() });
         }
     }

@@ -5,6 +5,7 @@
 //! Parsing never fails: lines that are not settings are kept as [`LineKind::Malformed`] with the reason,
 //! so the linter can report them and the writer can reproduce the file byte for byte.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use rdp_doctor_core::report::SourceFile;
@@ -292,6 +293,15 @@ impl RdpFile {
     pub fn effective(&self, key: &str) -> Option<(usize, &Setting)> {
         let candidates: Vec<_> = self.settings().filter(|(_, s)| s.key == key).collect();
         pick_effective(key, &candidates)
+    }
+
+    /// For every name, the line a client uses (see [`RdpFile::effective`]), in one pass.
+    pub fn effective_lines(&self) -> HashMap<&str, usize> {
+        let mut groups: HashMap<&str, Vec<(usize, &Setting)>> = HashMap::new();
+        for (n, s) in self.settings() {
+            groups.entry(s.key.as_str()).or_default().push((n, s));
+        }
+        groups.into_iter().filter_map(|(k, occ)| pick_effective(k, &occ).map(|(n, _)| (k, n))).collect()
     }
 
     /// The effective value of an integer setting, when it parses.

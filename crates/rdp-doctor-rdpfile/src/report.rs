@@ -48,6 +48,7 @@ impl LintReport {
         let max_severity = findings.iter().map(|f| f.severity).max();
         let verdict =
             findings.iter().find(|f| f.severity >= Severity::Warn).map_or_else(|| "ok".to_owned(), |f| f.id.to_owned());
+        let effective = file.effective_lines();
         let settings = file
             .settings()
             .map(|(line, s)| SettingView {
@@ -56,7 +57,7 @@ impl LintReport {
                 tag: s.tag,
                 value: s.shown_value(),
                 known: settings::lookup(&s.key).is_some(),
-                effective: file.effective(&s.key).is_some_and(|(n, _)| n == line),
+                effective: effective.get(s.key.as_str()) == Some(&line),
             })
             .collect();
         Self {

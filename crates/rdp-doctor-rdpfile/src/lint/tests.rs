@@ -271,3 +271,25 @@ fn many_occurrences_are_capped() {
     assert_eq!(m.evidence.last().map(String::as_str), Some("… and 75 more"));
     assert_eq!(m.summary, "Lines that are not `name:type:value`: 100 occurrences, the first on line 2");
 }
+
+/// Regression: per-line work must stay constant (anomaly de-duplication and "which line counts" were
+/// once quadratic; 16 MiB of random bytes took minutes). No timing assertion: a quadratic pass here
+/// makes the suite crawl visibly.
+#[test]
+fn large_corrupt_files_stay_linear() {
+    // 50,000 distinct settings, each with 0x81 (undefined in Windows-1252) in its name.
+    let mut bytes = Vec::new();
+    for i in 0..50_000 {
+        bytes.extend_from_slice(format!("k{i} ").as_bytes());
+        bytes.push(0x81);
+        bytes.extend_from_slice(format!(":i:{i}\n").as_bytes());
+    }
+    let file = RdpFile::parse(&bytes);
+    assert_eq!(file.lines.len(), 50_000);
+    let f = lint(&file);
+    let invalid = find(&f, "rdpfile.invalid_encoding");
+    assert!(invalid.summary.ends_with("50000 occurrences, the first on line 1"), "{}", invalid.summary);
+    let report = crate::report::LintReport::new("big.rdp", &file);
+    assert_eq!(report.settings.len(), 50_000);
+    assert!(report.settings.iter().all(|s| s.effective));
+}
