@@ -251,7 +251,8 @@ fn check_file_uses_the_files_address_for_certificate_names() {
     let found = ids(&v);
     assert!(found.contains(&"cert.name_mismatch".to_owned()), "{found:?}");
     assert!(found.contains(&"rdpfile.malformed_line".to_owned()), "lint findings join the report: {found:?}");
-    assert_eq!(v["layers"].as_array().unwrap().len(), 4, "lint adds findings, not layers");
+    let layers: Vec<&str> = v["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(!layers.contains(&"rdpfile"), "lint adds findings, not layers: {layers:?}");
     drop(srv);
 
     // A certificate for the file's address: no name mismatch.

@@ -40,6 +40,7 @@ pub fn render(query: &[String], subject: &Subject) -> String {
         ),
         Subject::Finding(d) => ("finding", json!({ "finding": finding(d) })),
         Subject::Remedy(r) => ("remedy", json!({ "remedy": remedy(r) })),
+        Subject::Setting(d) => ("setting", json!({ "setting": d })),
         Subject::Unknown(w) => ("unknown", json!({ "word": w })),
     };
     if let (Value::Object(o), Value::Object(b)) = (&mut v, body) {

@@ -13,6 +13,7 @@ use rdp_doctor_codes::pair::{self, PairReading};
 use rdp_doctor_codes::{Code, Family, Kind, Match};
 use rdp_doctor_core::finding::FindingDef;
 use rdp_doctor_core::{Remedy, catalogue, remedies};
+use rdp_doctor_rdpfile::settings::{self, SettingDef};
 
 use crate::cli::ExplainArgs;
 
@@ -35,6 +36,8 @@ pub enum Subject {
     Names(Vec<(&'static Family, &'static Code)>),
     Finding(&'static FindingDef),
     Remedy(&'static Remedy),
+    /// An .rdp file setting (`gatewayusagemethod`, `full address`), from the rdpfile settings table.
+    Setting(&'static SettingDef),
     /// Nothing known by that name.
     Unknown(String),
 }
@@ -63,6 +66,10 @@ fn tokens(query: &[String]) -> Vec<String> {
 
 /// Resolves a query. `Err` only for queries that cannot be answered as asked (exit 2).
 pub fn resolve(query: &[String], kind: Option<Kind>) -> anyhow::Result<Subject> {
+    // .rdp setting names may hold spaces (`explain full address`, `explain "screen mode id"`).
+    if let Some(d) = settings::lookup(&query.join(" ")) {
+        return Ok(Subject::Setting(d));
+    }
     let toks = tokens(query);
     let numbers: Vec<Option<u32>> = toks.iter().map(|t| rdp_doctor_codes::parse_number(t).ok()).collect();
     // A word that is a name wins over any number next to it ("ERRCONNECT_… [0x0002000D]" as FreeRDP logs it).
@@ -198,7 +205,10 @@ mod tests {
             resolve(&q(&["ERRCONNECT_CONNECT_TRANSPORT_FAILED", "[0x0002000D]"]), None).unwrap(),
             Subject::Names(_)
         ));
-        assert!(matches!(resolve(&q(&["gatewayusagemethod"]), None).unwrap(), Subject::Unknown(_)));
+        assert!(matches!(resolve(&q(&["gatewayusagemethod"]), None).unwrap(), Subject::Setting(_)));
+        assert!(matches!(resolve(&q(&["full", "address"]), None).unwrap(), Subject::Setting(_)));
+        assert!(matches!(resolve(&q(&["Screen Mode ID"]), None).unwrap(), Subject::Setting(_)));
+        assert!(matches!(resolve(&q(&["gatewayusagemethd"]), None).unwrap(), Subject::Unknown(_)));
         assert!(resolve(&q(&["1", "2", "3"]), None).is_err());
         assert!(resolve(&q(&["0x904", "0x7"]), Some(Kind::Errinfo)).is_err());
         assert!(resolve(&q(&[]), None).is_err());

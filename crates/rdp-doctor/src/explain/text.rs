@@ -34,10 +34,18 @@ pub fn render(subject: &Subject) -> String {
         }
         Subject::Finding(d) => finding(&mut o, d),
         Subject::Remedy(r) => remedy(&mut o, r),
+        Subject::Setting(d) => {
+            let _ = writeln!(o, "{} .rdp file setting", paint(BOLD, d.name));
+            o.push_str(&d.describe());
+            let _ = writeln!(o, "\n{}", paint(DIM, "Check a file with: rdp-doctor rdpfile lint FILE.rdp"));
+        }
         Subject::Unknown(word) => {
+            let hint = rdp_doctor_rdpfile::settings::closest(word)
+                .map(|d| format!(" Did you mean the .rdp setting `{}`?", d.name))
+                .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "{word:?} is not a known code name, finding ID, remedy ID or code family. `rdp-doctor explain --list` lists them all."
+                "{word:?} is not a known code name, finding ID, remedy ID, code family or .rdp setting.{hint} `rdp-doctor explain --list` lists codes, findings and remedies; `rdp-doctor rdpfile explain` lists the .rdp settings."
             );
         }
     }
