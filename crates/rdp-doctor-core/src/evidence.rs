@@ -25,6 +25,10 @@ pub struct Evidence {
     pub tls_scan: Option<TlsScan>,
     /// Standard RDP Security: the server's GCC security data from the MCS Connect Response.
     pub rdp_security: Option<RdpSecurityEvidence>,
+    /// A series of TCP handshakes on the RDP port: round trips, losses, the server's MSS.
+    pub net: Option<NetQuality>,
+    /// Retries of the TLS handshake with smaller segments after a stall (path-MTU black hole test).
+    pub mtu: Option<MtuProbe>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
 }
@@ -43,6 +47,8 @@ impl Evidence {
             credssp: None,
             tls_scan: None,
             rdp_security: None,
+            net: None,
+            mtu: None,
             limitations: Vec::new(),
         }
     }
@@ -397,4 +403,37 @@ pub enum ServerCertEvidence {
         version: u32,
         reason: String,
     },
+}
+
+/// TCP handshake samples on the RDP port.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetQuality {
+    pub addr: std::net::SocketAddr,
+    pub samples: Vec<NetSample>,
+    pub timeout_ms: u64,
+}
+
+/// One TCP handshake.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetSample {
+    pub outcome: TcpOutcome,
+    /// SYN to established, milliseconds (for failures: until the failure).
+    pub connect_ms: f64,
+    /// The maximum segment size in use after the handshake (TCP_MAXSEG).
+    pub mss: Option<u32>,
+}
+
+/// TLS handshake retries with a clamped MSS after the first handshake stalled.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MtuProbe {
+    /// (MSS set on the socket, how the handshake ended).
+    pub attempts: Vec<MtuAttempt>,
+}
+
+/// One retry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MtuAttempt {
+    pub mss: u32,
+    pub outcome: TlsOutcome,
+    pub duration_ms: f64,
 }

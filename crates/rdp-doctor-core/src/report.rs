@@ -191,7 +191,7 @@ fn dns_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
 
 fn tcp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
     let Some(tcp) = &ev.tcp else { return (None, "not reached".to_owned(), vec![]) };
-    let details = tcp
+    let details: Vec<Detail> = tcp
         .attempts
         .iter()
         .map(|a| {
@@ -206,6 +206,23 @@ fn tcp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
             detail(&a.addr.to_string(), format!("{outcome} ({}{extra})", fmt_ms(a.duration_ms)))
         })
         .collect();
+    let mut details = details;
+    if let (Some(st), Some(net)) = (crate::rules::net::stats(ev), &ev.net) {
+        let mss = net.samples.iter().filter_map(|x| x.mss).min().map(|m| format!(", MSS {m}")).unwrap_or_default();
+        details.push(detail(
+            "quality",
+            format!(
+                "{} handshakes: {} failed, {} retransmitted; min {:.1} / median {:.1} / p95 {:.1} ms, jitter {:.1} ms{mss}",
+                st.sent, st.failed, st.retransmitted, st.min, st.median, st.p95, st.jitter
+            ),
+        ));
+    }
+    if let Some(m) = &ev.mtu {
+        for a in &m.attempts {
+            details
+                .push(detail(&format!("TLS with MSS {}", a.mss), format!("{:?} ({:.0} ms)", a.outcome, a.duration_ms)));
+        }
+    }
     let total: f64 = tcp.attempts.iter().map(|a| a.duration_ms).sum();
     let summary = match tcp.connected() {
         Some(a) => format!("connected to {} in {}", a.addr, fmt_ms(a.duration_ms)),

@@ -26,6 +26,7 @@
 //! `/etc/xrdp` are root-only).
 
 mod certs;
+mod delay;
 mod error;
 mod netns;
 mod probe;
@@ -39,6 +40,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use delay::{DelayProxy, delay_proxy};
 pub use error::LabError;
 pub use netns::{Firewall, NetnsHost, netns_host};
 pub use probe::{X224_PROBE, x224_probe};

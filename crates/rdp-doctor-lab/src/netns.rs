@@ -48,6 +48,9 @@ pub enum Firewall {
     Drop,
     /// `-j REJECT --reject-with tcp-reset`: connection attempts are refused.
     Reject,
+    /// No rule: a plain host. Tests add their own rules with [`NetnsHost::iptables`] (random loss, a
+    /// length filter that emulates an MTU black hole) and run clients inside with [`NetnsHost::command`].
+    Open,
 }
 
 /// A host (network namespace) with a firewall in front of port 3389.
@@ -68,6 +71,27 @@ pub struct NetnsHost {
     /// `iptables-legacy`).
     pub iptables: String,
     ip: PathBuf,
+}
+
+impl NetnsHost {
+    /// A command that runs `program` inside the namespace (`ip netns exec NAME program`). The namespace can
+    /// reach only our end of the veth pair ([`NetnsHost::host_addr`]).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut c = std::process::Command::new(&self.ip);
+        c.args(["netns", "exec", self.netns.as_str()]).arg(program);
+        c
+    }
+
+    /// Appends one iptables rule inside the namespace, e.g. `["-A", "INPUT", "-p", "tcp", "--sport", "3389",
+    /// "-m", "statistic", "--mode", "random", "--probability", "0.1", "-j", "DROP"]`.
+    pub fn iptables(&self, rule: &[&str]) -> Result<(), LabError> {
+        let bin = require(if self.iptables.is_empty() { "iptables" } else { self.iptables.as_str() })?;
+        let mut args = svec(&["netns", "exec", self.netns.as_str()]);
+        args.push(bin.display().to_string());
+        args.extend(svec(&["-w", "5"]));
+        args.extend(svec(rule));
+        run_bounded(&self.ip, args, CMD_LIMIT).map(|_| ())
+    }
 }
 
 impl Drop for NetnsHost {
@@ -134,7 +158,9 @@ pub fn netns_host(firewall: Firewall) -> Result<NetnsHost, LabError> {
     drop(alloc_guard);
 
     host.iptables = install_rule(&ip, &iptables, &ns, firewall)?;
-    wait_reachable(ns_addr)?;
+    if firewall != Firewall::Open {
+        wait_reachable(ns_addr)?;
+    }
     Ok(host)
 }
 
@@ -147,6 +173,8 @@ fn install_rule(ip: &Path, iptables: &Path, ns: &str, firewall: Firewall) -> Res
     let target: &[&str] = match firewall {
         Firewall::Drop => &["-j", "DROP"],
         Firewall::Reject => &["-j", "REJECT", "--reject-with", "tcp-reset"],
+        // A harmless rule, so the same code finds out which iptables works in this namespace.
+        Firewall::Open => &["-j", "ACCEPT"],
     };
     let rule = |bin: &Path| {
         let mut args = svec(&["netns", "exec", ns]);

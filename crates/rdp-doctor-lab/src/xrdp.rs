@@ -12,8 +12,12 @@
 //!   `port=tcp://127.0.0.1:<port>` (loopback, IPv4 only: the log says
 //!   "mode 4"), `security_layer`, `certificate`, `key_file`, logging to a
 //!   file in the tempdir plus the console (captured), no syslog.
-//! * `fork=false`: connections are served by threads in the one process,
-//!   so killing that PID leaves nothing behind.
+//! * `fork=true`, as a real xrdp: each connection gets its own child process
+//!   while the parent goes back to accepting. With `fork=false` the single
+//!   process accepts slowly, its tiny listen backlog overflows and clients
+//!   see SYNs dropped (one-second stalls) — an artefact of the lab, not
+//!   something a diagnosis should report. The children stay in the parent's
+//!   process group, which is what Drop signals, so nothing is left behind.
 //! * xrdp-sesman is not started: the lab only exercises X.224, TLS and the
 //!   start of MCS, which xrdp handles before it needs a session.
 //!
@@ -244,7 +248,7 @@ fn ini_text(port: u16, security_layer: &str, tls: &TlsSettings, cert: Option<&Ce
         "\
 [Globals]
 ini_version=1
-fork=false
+fork=true
 port=tcp://127.0.0.1:{port}
 tcp_nodelay=true
 tcp_keepalive=true

@@ -9,6 +9,7 @@ pub mod credssp;
 pub mod dns;
 pub mod matrix;
 pub mod mcs;
+pub mod quality;
 pub mod target;
 pub mod tcp;
 pub mod tls;
@@ -42,6 +43,8 @@ pub struct CheckOptions {
     pub matrix: bool,
     /// Enumerate TLS versions and cipher suites (many connections, in parallel).
     pub deep: bool,
+    /// TCP handshakes in the quality series (0 turns it off).
+    pub samples: usize,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -54,6 +57,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("tls_name", &self.tls_name)
             .field("matrix", &self.matrix)
             .field("deep", &self.deep)
+            .field("samples", &self.samples)
             .finish()
     }
 }
@@ -68,6 +72,7 @@ impl Default for CheckOptions {
             tls_name: None,
             matrix: true,
             deep: false,
+            samples: quality::DEFAULT_SAMPLES,
         }
     }
 }
@@ -112,7 +117,10 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
             None
         }
     };
-    let ((), matrix, scan) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan);
+    let net =
+        async { if opts.samples > 0 { Some(quality::series(addr, opts.samples, opts.timeout).await) } else { None } };
+    let ((), matrix, scan, net) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan, net);
+    ev.net = net;
     if let Some((matrix, rdp_security)) = matrix {
         ev.security_matrix = Some(matrix);
         if ev.rdp_security.is_none() {
@@ -148,7 +156,13 @@ async fn main_chain(
 
     let name = opts.tls_name.clone().unwrap_or_else(|| ev.target.host.clone());
     let (tls, limitation, tls_stream) = tls::handshake(stream, &name, opts.timeout).await;
+    let stalled = tls.outcome == rdp_doctor_core::evidence::TlsOutcome::TimedOut;
     ev.tls = Some(tls);
+    if stalled {
+        // The small X.224 exchange worked but the server's large TLS flight never arrived: retry with
+        // smaller segments to tell an MTU black hole from a hung server.
+        ev.mtu = Some(mtu_probe(addr, &name, opts).await);
+    }
     ev.limitations.extend(limitation);
     let nla = selected.0 & (SecurityProtocol::PROTOCOL_HYBRID.0 | SecurityProtocol::PROTOCOL_HYBRID_EX.0) != 0;
     match tls_stream {
@@ -168,6 +182,40 @@ async fn main_chain(
             let _ = addr;
         }
     }
+}
+
+/// Retries X.224 + TLS with the MSS clamped to 1200 and then 536 bytes, stopping at the first success.
+async fn mtu_probe(addr: std::net::SocketAddr, name: &str, opts: &CheckOptions) -> rdp_doctor_core::evidence::MtuProbe {
+    use rdp_doctor_core::evidence::{MtuAttempt, MtuProbe, TlsOutcome};
+    let mut attempts = Vec::new();
+    for mss in [1200u32, 536] {
+        let Ok(mut stream) = tcp::connect_with_mss(addr, mss, opts.timeout).await else {
+            attempts.push(MtuAttempt {
+                mss,
+                outcome: TlsOutcome::Failed { error: "TCP connect failed".to_owned() },
+                duration_ms: 0.0,
+            });
+            continue;
+        };
+        let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
+        if !matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0)
+        {
+            attempts.push(MtuAttempt {
+                mss,
+                outcome: TlsOutcome::Failed { error: "X.224 did not select TLS".to_owned() },
+                duration_ms: 0.0,
+            });
+            continue;
+        }
+        let (t, _, s) = tls::handshake(stream, name, opts.timeout).await;
+        let ok = t.outcome == TlsOutcome::Established;
+        attempts.push(MtuAttempt { mss, outcome: t.outcome, duration_ms: t.duration_ms });
+        drop(s);
+        if ok {
+            break;
+        }
+    }
+    MtuProbe { attempts }
 }
 
 /// When rustls could not finish the handshake (an alert, a reset, a protocol error, not a timeout), try

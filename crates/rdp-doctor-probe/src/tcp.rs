@@ -39,6 +39,26 @@ pub async fn connect_one(addr: SocketAddr, timeout: Duration) -> (TcpAttempt, Op
     }
 }
 
+/// Connects with the TCP maximum segment size clamped to `mss` (TCP_MAXSEG set before the SYN), to test
+/// whether large segments are lost on the path (an MTU black hole).
+pub async fn connect_with_mss(addr: SocketAddr, mss: u32, timeout: Duration) -> std::io::Result<TcpStream> {
+    let domain = socket2::Domain::for_address(addr);
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    socket.set_tcp_mss(mss)?;
+    socket.set_nonblocking(true)?;
+    let std_stream: std::net::TcpStream = socket.into();
+    let tcp = tokio::net::TcpSocket::from_std_stream(std_stream);
+    match tokio::time::timeout(timeout, tcp.connect(addr)).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(ErrorKind::TimedOut, "connect timed out")),
+    }
+}
+
+/// The MSS the connection uses after the handshake.
+pub fn mss_of(stream: &TcpStream) -> Option<u32> {
+    socket2::SockRef::from(stream).tcp_mss().ok()
+}
+
 /// Tries `addrs` in order (at most [`MAX_ADDRESSES`]) and stops at the first that accepts.
 pub async fn connect_any(addrs: &[IpAddr], port: u16, timeout: Duration) -> (TcpEvidence, Option<TcpStream>) {
     let mut attempts = Vec::new();

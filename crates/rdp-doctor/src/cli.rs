@@ -110,6 +110,13 @@ pub struct ProbeArgs {
     /// Also enumerate TLS 1.0-1.3 and every accepted cipher suite (dozens of connections, in parallel).
     #[arg(long)]
     pub deep: bool,
+    /// TCP handshakes in the quality series (round trip, jitter, loss, MSS), paced 50 ms apart; 0 turns
+    /// it off. Default 2, or 20 with --net.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub samples: Option<u16>,
+    /// The fuller network check: 20 handshakes in the quality series.
+    #[arg(long)]
+    pub net: bool,
 }
 
 impl ProbeArgs {
@@ -122,6 +129,11 @@ impl ProbeArgs {
             tls_name: self.tls_name.clone(),
             matrix: !self.no_matrix,
             deep: self.deep,
+            samples: match (self.samples, self.net) {
+                (Some(n), _) => usize::from(n),
+                (None, true) => rdp_doctor_probe::quality::NET_SAMPLES,
+                (None, false) => rdp_doctor_probe::quality::DEFAULT_SAMPLES,
+            },
         })
     }
 }

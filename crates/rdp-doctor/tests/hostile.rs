@@ -126,7 +126,7 @@ fn resets_mid_tls_handshake() {
         drop(s);
     });
     let (_, v) = check(addr);
-    assert_eq!(verdict(&v), "tls.handshake_failed", "{}", v["evidence"]["tls"]);
+    assert_eq!(verdict(&v), "tls.server_key_unusable", "{}", v["evidence"]["tls"]);
     assert_eq!(v["evidence"]["tls"]["outcome"]["kind"], "reset");
 }
 

@@ -15,11 +15,18 @@ use serde_json::Value;
 
 /// Keeps whatever runs the scenario alive until the check is done.
 enum Guard {
+    /// A server in our namespace and a client namespace behind a veth pair: the check runs inside it.
+    NetnsClient(#[allow(dead_code)] TestServer, rdp_doctor_lab::NetnsHost),
+    Delay(#[allow(dead_code)] TestServer, #[allow(dead_code)] rdp_doctor_lab::DelayProxy),
     Lab(#[allow(dead_code)] rdp_doctor_lab::LabServer),
     Netns(#[allow(dead_code)] rdp_doctor_lab::NetnsHost),
     Acceptor(#[allow(dead_code)] TestServer),
     Scripted(#[allow(dead_code)] ScriptedServer),
     None,
+}
+
+fn acceptor_srv(cert: CertSpec, security: Security) -> TestServer {
+    TestServer::start(TestServerConfig { bind: "127.0.0.1:0".parse().unwrap(), cert, security }).unwrap()
 }
 
 fn start(server: &str) -> (Guard, SocketAddr) {
@@ -58,6 +65,81 @@ fn start(server: &str) -> (Guard, SocketAddr) {
             let addr = s.addr();
             (Guard::Scripted(s), addr)
         }
+        "netns-loss-10" | "netns-loss-30" | "netns-mtu-blackhole" => {
+            let h =
+                rdp_doctor_lab::netns_host(Firewall::Open).unwrap_or_else(|e| panic!("cannot create {server}: {e}"));
+            let bind = std::net::SocketAddr::from((h.host_addr, 0));
+            let srv =
+                TestServer::start(TestServerConfig { bind, cert: CertSpec::Valid, security: Security::Tls }).unwrap();
+            let port = srv.addr().port().to_string();
+            let rules: Vec<Vec<&str>> = match server {
+                "netns-mtu-blackhole" => {
+                    // Full-size segments from the server vanish, small ones pass; no ICMP comes back.
+                    vec![vec![
+                        "-A",
+                        "INPUT",
+                        "-p",
+                        "tcp",
+                        "--sport",
+                        &port,
+                        "-m",
+                        "length",
+                        "--length",
+                        "600:65535",
+                        "-j",
+                        "DROP",
+                    ]]
+                }
+                _ => {
+                    let p = if server == "netns-loss-10" { "0.10" } else { "0.30" };
+                    vec![
+                        vec![
+                            "-A",
+                            "INPUT",
+                            "-p",
+                            "tcp",
+                            "--sport",
+                            &port,
+                            "-m",
+                            "statistic",
+                            "--mode",
+                            "random",
+                            "--probability",
+                            p,
+                            "-j",
+                            "DROP",
+                        ],
+                        vec![
+                            "-A",
+                            "OUTPUT",
+                            "-p",
+                            "tcp",
+                            "--dport",
+                            &port,
+                            "-m",
+                            "statistic",
+                            "--mode",
+                            "random",
+                            "--probability",
+                            p,
+                            "-j",
+                            "DROP",
+                        ],
+                    ]
+                }
+            };
+            for r in rules {
+                h.iptables(&r).unwrap_or_else(|e| panic!("iptables in {server}: {e}"));
+            }
+            let addr = srv.addr();
+            (Guard::NetnsClient(srv, h), addr)
+        }
+        "delay-600ms" => {
+            let srv = acceptor_srv(CertSpec::Valid, Security::Tls);
+            let proxy = rdp_doctor_lab::delay_proxy(srv.addr(), Duration::from_millis(300)).unwrap();
+            let addr = proxy.addr;
+            (Guard::Delay(srv, proxy), addr)
+        }
         "closed-port" => (Guard::None, rdp_doctor_lab::closed_port()),
         "netns-drop" | "netns-reject" => {
             let fw = if server == "netns-drop" { Firewall::Drop } else { Firewall::Reject };
@@ -77,8 +159,12 @@ fn strs(v: &Value) -> Vec<String> {
 fn run(s: &Value) -> Vec<String> {
     let name = s["name"].as_str().unwrap();
     let (guard, addr) = start(s["server"].as_str().unwrap());
-    let mut cmd = Command::cargo_bin("rdp-doctor").unwrap();
-    cmd.timeout(Duration::from_secs(60)).args(["check", &addr.to_string(), "--json"]).args(strs(&s["args"]));
+    let bin = assert_cmd::cargo::cargo_bin("rdp-doctor");
+    let mut cmd = match &guard {
+        Guard::NetnsClient(_, h) => Command::from_std(h.command(&bin)),
+        _ => Command::new(&bin),
+    };
+    cmd.timeout(Duration::from_secs(90)).args(["check", &addr.to_string(), "--json"]).args(strs(&s["args"]));
     let out = cmd.output().unwrap();
     drop(guard);
     let report: Value = match serde_json::from_slice(&out.stdout) {

@@ -5,10 +5,12 @@
 //! one line to [`all`].
 
 mod live;
+mod net;
 pub mod rdpfile;
 mod security;
 
 pub use live::*;
+pub use net::*;
 pub use security::*;
 
 use crate::finding::FindingDef;
@@ -30,7 +32,7 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter().chain(security::DEFS).chain(rdpfile::DEFS)
+    live::DEFS.iter().chain(security::DEFS).chain(net::DEFS).chain(rdpfile::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -3,6 +3,7 @@
 pub mod compat;
 mod credssp;
 mod dns;
+pub mod net;
 mod rdp_security;
 pub mod security;
 mod tcp;
@@ -26,6 +27,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     let mut out = Vec::new();
     dns::check(evidence, &mut out);
     tcp::check(evidence, &mut out);
+    net::check(evidence, &mut out);
     x224::check(evidence, &mut out);
     security::check(evidence, &mut out);
     rdp_security::check(evidence, &mut out);

@@ -25,6 +25,17 @@ fn handshake(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
             format!("the server aborted the TLS handshake with alert {name}"),
             format!("TLS alert {name} ({description}) received after {after}"),
         ),
+        // No certificate arrived: the server gave up on the ClientHello itself.
+        TlsOutcome::Closed if tls.chain.is_empty() => (
+            &TLS_SERVER_KEY_UNUSABLE,
+            "the server negotiated TLS, then closed the connection on the ClientHello without a TLS answer".to_owned(),
+            format!("connection closed (FIN) after the ClientHello, {after}, no ServerHello"),
+        ),
+        TlsOutcome::Reset if tls.chain.is_empty() => (
+            &TLS_SERVER_KEY_UNUSABLE,
+            "the server negotiated TLS, then reset the connection on the ClientHello without a TLS answer".to_owned(),
+            format!("connection reset (RST) after the ClientHello, {after}, no ServerHello"),
+        ),
         TlsOutcome::Closed => (
             &TLS_HANDSHAKE_FAILED,
             "the server closed the connection during the TLS handshake".to_owned(),
@@ -314,9 +325,11 @@ mod tests {
     fn handshake_failures() {
         let alert = TlsOutcome::AlertReceived { description: 70, name: "protocol_version".into() };
         assert_eq!(ids(&run(alert, vec![], true)), vec!["tls.alert"]);
-        for o in [TlsOutcome::Closed, TlsOutcome::Reset, TlsOutcome::TimedOut, TlsOutcome::Failed { error: "x".into() }]
-        {
+        for o in [TlsOutcome::TimedOut, TlsOutcome::Failed { error: "x".into() }] {
             assert_eq!(ids(&run(o, vec![], true)), vec!["tls.handshake_failed"]);
+        }
+        for o in [TlsOutcome::Closed, TlsOutcome::Reset] {
+            assert_eq!(ids(&run(o, vec![], true)), vec!["tls.server_key_unusable"], "no certificate seen");
         }
     }
 }

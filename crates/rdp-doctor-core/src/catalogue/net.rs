@@ -1,0 +1,80 @@
+//! Findings about the network path: loss, latency, jitter, segment-size clamping and MTU black holes,
+//! and a server whose TLS key is unusable (the reset after the ClientHello).
+
+use super::def;
+use crate::finding::{FindingDef, Severity};
+
+def!(
+    NET_PACKET_LOSS,
+    "net.packet_loss",
+    Warn,
+    "tcp",
+    "Packets are lost on the way to the RDP port",
+    "Some TCP handshakes failed or needed a retransmitted SYN (a handshake taking about a second, or more, after others took milliseconds). Each loss during the security handshake (TLS and CredSSP take several round trips) costs a retransmission timeout; enough of them and the client gives up with error 0x904 or 0x204.",
+    ["network.vpn_quality", "network.fix_mtu"]
+);
+def!(
+    NET_HIGH_LATENCY,
+    "net.high_latency",
+    Warn,
+    "tcp",
+    "High latency to the server",
+    "The median TCP handshake time is high. The RDP security handshake needs about 6 to 10 round trips (X.224, TLS, CredSSP, MCS, licensing), so the connection takes seconds before the first picture, and interactive use feels slow.",
+    ["network.vpn_quality"]
+);
+def!(
+    NET_JITTER,
+    "net.jitter",
+    Warn,
+    "tcp",
+    "The round-trip time varies a lot (jitter)",
+    "Handshake times vary widely between samples: a congested or wireless link, or a VPN over a busy line. RDP's UDP transport and adaptive graphics suffer first.",
+    ["network.vpn_quality"]
+);
+def!(
+    NET_MSS_CLAMPED,
+    "net.mss_clamped",
+    Info,
+    "tcp",
+    "The path clamps the TCP segment size (a tunnel or VPN)",
+    "The maximum segment size in use is below what plain Ethernet allows (1460 bytes for IPv4): a VPN, PPPoE or another tunnel lowers it. That is fine as long as it is applied consistently; where it is not, large TLS records stall (an MTU black hole).",
+    ["network.fix_mtu"]
+);
+def!(
+    NET_MTU_BLACKHOLE,
+    "net.mtu_blackhole",
+    Fail,
+    "tls",
+    "Large packets vanish on the path (MTU black hole)",
+    "The small X.224 exchange worked, but the server's TLS flight (its certificate, several KB in full-size segments) never arrived; with a smaller segment size the same handshake completed. A link on the path has a smaller MTU and the ICMP \"fragmentation needed\" messages that would tell the server are blocked. Typical of VPNs and tunnels.",
+    ["network.fix_mtu"]
+);
+def!(
+    X224_SLOW_ANSWER,
+    "x224.slow_answer",
+    Warn,
+    "x224",
+    "The first RDP answer is far slower than the TCP handshake",
+    "TCP handshakes complete quickly but the server takes long to answer the X.224 Connection Request. Either the RDP service is overloaded (many half-open or hung sessions), or a proxy, load balancer or TCP-terminating VPN completes the TCP handshake near this machine while the server sits far behind it, so the real latency only shows above TCP.",
+    ["server.check_rdp_service_health", "network.vpn_quality"]
+);
+def!(
+    TLS_SERVER_KEY_UNUSABLE,
+    "tls.server_key_unusable",
+    Fail,
+    "tls",
+    "The server resets the connection as soon as TLS starts",
+    "The server negotiated TLS in X.224 and then reset or closed the connection on the ClientHello without any TLS answer. The usual cause is a server that cannot use its certificate's private key (the RDP certificate's key in MachineKeys is missing, corrupt or unreadable; common on cloned and Azure VMs); a middlebox that kills TLS is the other.",
+    ["server.repair_certificate_key", "cloud.azure_reset_machinekeys"]
+);
+
+/// This file's definitions.
+pub(super) static DEFS: &[FindingDef] = &[
+    NET_PACKET_LOSS,
+    NET_HIGH_LATENCY,
+    NET_JITTER,
+    NET_MSS_CLAMPED,
+    NET_MTU_BLACKHOLE,
+    X224_SLOW_ANSWER,
+    TLS_SERVER_KEY_UNUSABLE,
+];
