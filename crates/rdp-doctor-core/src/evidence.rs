@@ -29,6 +29,8 @@ pub struct Evidence {
     pub net: Option<NetQuality>,
     /// Retries of the TLS handshake with smaller segments after a stall (path-MTU black hole test).
     pub mtu: Option<MtuProbe>,
+    /// The Remote Desktop WebSocket listeners (TCP 3387 and 3392), when asked for.
+    pub websocket_ports: Option<Vec<WsPortEvidence>>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
 }
@@ -49,6 +51,7 @@ impl Evidence {
             rdp_security: None,
             net: None,
             mtu: None,
+            websocket_ports: None,
             limitations: Vec::new(),
         }
     }
@@ -435,5 +438,17 @@ pub struct MtuProbe {
 pub struct MtuAttempt {
     pub mss: u32,
     pub outcome: TlsOutcome,
+    pub duration_ms: f64,
+}
+
+/// One Remote Desktop WebSocket listener.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WsPortEvidence {
+    pub port: u16,
+    /// Whether the listener is the TLS one (3392).
+    pub tls: bool,
+    pub tcp: TcpOutcome,
+    /// The first line of the answer to a WebSocket upgrade request (`HTTP/1.1 101 …`).
+    pub status_line: Option<String>,
     pub duration_ms: f64,
 }

@@ -16,6 +16,7 @@ pub mod tls;
 #[cfg(feature = "legacy-tls")]
 pub mod tls_legacy;
 pub mod tlsscan;
+pub mod websocket;
 pub mod x224;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -45,6 +46,8 @@ pub struct CheckOptions {
     pub deep: bool,
     /// TCP handshakes in the quality series (0 turns it off).
     pub samples: usize,
+    /// Also probe the Remote Desktop WebSocket listeners (TCP 3387 and 3392).
+    pub websocket_ports: bool,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -58,6 +61,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("matrix", &self.matrix)
             .field("deep", &self.deep)
             .field("samples", &self.samples)
+            .field("websocket_ports", &self.websocket_ports)
             .finish()
     }
 }
@@ -73,6 +77,7 @@ impl Default for CheckOptions {
             matrix: true,
             deep: false,
             samples: quality::DEFAULT_SAMPLES,
+            websocket_ports: false,
         }
     }
 }
@@ -105,7 +110,14 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
     let (tcp, stream) = tcp::connect_any(&addrs, target.port, opts.timeout).await;
     let connected = tcp.connected().map(|a| a.addr);
     ev.tcp = Some(tcp);
-    let (Some(stream), Some(addr)) = (stream, connected) else { return ev };
+    let Some(first_ip) = addrs.first().copied() else { return ev };
+    let (Some(stream), Some(addr)) = (stream, connected) else {
+        // The WebSocket listeners are other ports: worth probing even when 3389 is closed.
+        if opts.websocket_ports {
+            ev.websocket_ports = Some(websocket::probe(first_ip, &target.host, opts.timeout).await);
+        }
+        return ev;
+    };
 
     // The matrix runs on its own connections while the main chain goes on.
     let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout).await) } else { None } };

@@ -117,6 +117,9 @@ pub struct ProbeArgs {
     /// The fuller network check: 20 handshakes in the quality series.
     #[arg(long)]
     pub net: bool,
+    /// Also probe the Remote Desktop WebSocket listeners, TCP 3387 (ws) and 3392 (wss).
+    #[arg(long)]
+    pub websocket_ports: bool,
 }
 
 impl ProbeArgs {
@@ -134,6 +137,7 @@ impl ProbeArgs {
                 (None, true) => rdp_doctor_probe::quality::NET_SAMPLES,
                 (None, false) => rdp_doctor_probe::quality::DEFAULT_SAMPLES,
             },
+            websocket_ports: self.websocket_ports,
         })
     }
 }

@@ -59,6 +59,24 @@ def!(
     ["server.check_rdp_service_health", "network.vpn_quality"]
 );
 def!(
+    WEBSOCKET_UNREACHABLE,
+    "websocket.unreachable",
+    Warn,
+    "tcp",
+    "The Remote Desktop WebSocket listeners do not accept connections",
+    "TCP 3387 (ws) and/or 3392 (wss) refuse or drop connections. Clients that use the WebSocket transport (the web client, Windows App with RDP Shortpath disabled, some Azure Virtual Desktop paths) cannot connect this way; plain RDP on 3389 is unaffected.",
+    ["server.firewall_rdp_rules"]
+);
+def!(
+    WEBSOCKET_NO_UPGRADE,
+    "websocket.no_upgrade",
+    Warn,
+    "tcp",
+    "A WebSocket listener accepts TCP but does not upgrade",
+    "The port answers, but not with \"101 Switching Protocols\" to a WebSocket upgrade request: another service owns the port, or a proxy in front strips the upgrade.",
+    ["server.find_port_owner"]
+);
+def!(
     TLS_SERVER_KEY_UNUSABLE,
     "tls.server_key_unusable",
     Fail,
@@ -76,5 +94,7 @@ pub(super) static DEFS: &[FindingDef] = &[
     NET_MSS_CLAMPED,
     NET_MTU_BLACKHOLE,
     X224_SLOW_ANSWER,
+    WEBSOCKET_UNREACHABLE,
+    WEBSOCKET_NO_UPGRADE,
     TLS_SERVER_KEY_UNUSABLE,
 ];

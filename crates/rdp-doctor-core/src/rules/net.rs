@@ -1,7 +1,8 @@
 //! Network path rules: the TCP handshake series (loss, latency, jitter, MSS) and the MTU retry.
 
 use crate::catalogue::{
-    NET_HIGH_LATENCY, NET_JITTER, NET_MSS_CLAMPED, NET_MTU_BLACKHOLE, NET_PACKET_LOSS, X224_SLOW_ANSWER,
+    NET_HIGH_LATENCY, NET_JITTER, NET_MSS_CLAMPED, NET_MTU_BLACKHOLE, NET_PACKET_LOSS, WEBSOCKET_NO_UPGRADE,
+    WEBSOCKET_UNREACHABLE, X224_SLOW_ANSWER,
 };
 use crate::evidence::{Evidence, TcpOutcome, TlsOutcome};
 use crate::finding::Finding;
@@ -63,8 +64,38 @@ pub fn stats(ev: &Evidence) -> Option<Stats> {
     })
 }
 
+fn websocket(ev: &Evidence, out: &mut Vec<Finding>) {
+    let Some(ports) = &ev.websocket_ports else { return };
+    let line = |p: &crate::evidence::WsPortEvidence| {
+        format!(
+            "TCP {}{}: {:?}; upgrade answer: {}",
+            p.port,
+            if p.tls { " (TLS)" } else { "" },
+            p.tcp,
+            p.status_line.as_deref().unwrap_or("none")
+        )
+    };
+    let closed: Vec<String> = ports.iter().filter(|p| p.tcp != TcpOutcome::Connected).map(line).collect();
+    if !closed.is_empty() {
+        out.push(Finding::new(
+            &WEBSOCKET_UNREACHABLE,
+            format!("{} of {} WebSocket listeners unreachable", closed.len(), ports.len()),
+            closed,
+        ));
+    }
+    let odd: Vec<String> = ports
+        .iter()
+        .filter(|p| p.tcp == TcpOutcome::Connected && !p.status_line.as_deref().is_some_and(|l| l.contains(" 101")))
+        .map(line)
+        .collect();
+    if !odd.is_empty() {
+        out.push(Finding::new(&WEBSOCKET_NO_UPGRADE, "a WebSocket listener did not answer 101 to an upgrade", odd));
+    }
+}
+
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     mtu(ev, out);
+    websocket(ev, out);
     let (Some(s), Some(net)) = (stats(ev), ev.net.as_ref()) else { return };
     if s.sent == 0 {
         return;
@@ -200,6 +231,22 @@ mod tests {
     fn latency_and_clamping() {
         assert_eq!(run(series(&[210.0, 205.0, 208.0], 0, 1448)), vec!["net.high_latency"]);
         assert_eq!(run(series(&[20.0, 21.0, 20.0], 0, 1360)), vec!["net.mss_clamped"]);
+    }
+
+    #[test]
+    fn websocket_ports() {
+        let mut ev = base();
+        ev.websocket_ports = Some(vec![
+            WsPortEvidence { port: 3387, tls: false, tcp: TcpOutcome::Refused, status_line: None, duration_ms: 0.1 },
+            WsPortEvidence {
+                port: 3392,
+                tls: true,
+                tcp: TcpOutcome::Connected,
+                status_line: Some("HTTP/1.1 404 Not Found".into()),
+                duration_ms: 2.0,
+            },
+        ]);
+        assert_eq!(ids(&crate::rules::evaluate(&ev)), vec!["websocket.no_upgrade", "websocket.unreachable"]);
     }
 
     #[test]
