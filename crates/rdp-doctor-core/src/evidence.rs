@@ -33,6 +33,9 @@ pub struct Evidence {
     pub websocket_ports: Option<Vec<WsPortEvidence>>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
+    /// What a capture showed beyond the layers (absent for live checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::capture::CaptureEvidence>,
 }
 
 impl Evidence {
@@ -53,6 +56,7 @@ impl Evidence {
             mtu: None,
             websocket_ports: None,
             limitations: Vec::new(),
+            capture: None,
         }
     }
 }

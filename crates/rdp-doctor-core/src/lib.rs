@@ -4,10 +4,13 @@
 //! [`Finding`]s; [`report::build`] assembles the one [`Report`] every renderer prints. Nothing here does
 //! I/O or reads a clock: the time of observation is part of the evidence.
 
+pub mod capture;
+pub mod capture_report;
 pub mod catalogue;
 pub mod cert;
 pub mod evidence;
 pub mod finding;
+pub mod interpret;
 pub mod remedies;
 pub mod report;
 pub mod rules;

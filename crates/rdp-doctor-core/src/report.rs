@@ -334,8 +334,12 @@ fn tls_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
                 "names",
                 if names.is_empty() { "(no subjectAltName)".to_owned() } else { names.join(", ") },
             ));
-            let m = c.matches_name(&tls.server_name);
-            details.push(detail("name match", format!("{} ({})", if m.matched { "yes" } else { "no" }, m.detail)));
+            if tls.server_name.is_empty() {
+                details.push(detail("name match", "not judged: the name the client used is unknown"));
+            } else {
+                let m = c.matches_name(&tls.server_name);
+                details.push(detail("name match", format!("{} ({})", if m.matched { "yes" } else { "no" }, m.detail)));
+            }
             details.push(detail("key", format!("{} {} bits, {}", c.key_type, c.key_bits, c.signature_algorithm)));
             details.push(detail(
                 "EKU",
@@ -473,6 +477,44 @@ fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bo
     }
 }
 
+/// Layer statuses of a capture's connection. One that is not RDP over TCP skips the layers it does not
+/// have (RDP-UDP has no TCP, X.224, TLS or CredSSP layer of its own; a TLS-first or RD Gateway HTTP
+/// connection has no X.224 or CredSSP). CredSSP inside TLS is encrypted in a capture: the layer shows what
+/// the record turns and the connection's end say, and its status follows the capture findings about it.
+fn capture_layers(ev: &Evidence, findings: &[Finding], layers: &mut [Layer]) {
+    use crate::capture::ConnectionKind;
+    use crate::capture::UdpOutcome;
+    let Some(cap) = ev.capture.as_ref() else { return };
+    let kind = cap.kind;
+    // An RDP-UDP connection is judged only when its handshake (or its failure) is in the capture.
+    let udp_judged = cap.rdp_udp.as_ref().is_some_and(|u| {
+        matches!(u.outcome, UdpOutcome::Established | UdpOutcome::NoAnswer | UdpOutcome::PortUnreachable)
+    });
+    let na: &[LayerName] = match kind {
+        ConnectionKind::Rdp => &[],
+        ConnectionKind::RdpUdp if !udp_judged => &[],
+        ConnectionKind::RdpUdp => &[LayerName::Tcp, LayerName::X224, LayerName::Tls, LayerName::Credssp],
+        ConnectionKind::GatewayHttp => &[LayerName::X224, LayerName::Tls, LayerName::Credssp],
+        ConnectionKind::Tls => &[LayerName::X224, LayerName::Credssp],
+    };
+    for l in layers.iter_mut() {
+        if l.status == LayerStatus::NotReached && na.contains(&l.name) {
+            l.status = LayerStatus::Skipped;
+            l.summary = format!("not applicable to this {} connection", kind.label());
+        }
+        if l.name == LayerName::Credssp && l.status == LayerStatus::Skipped && cap.encrypted.is_some() {
+            l.summary =
+                "encrypted inside TLS: judged only from record sizes, turns and who ended the connection".to_owned();
+            let worst = findings.iter().filter(|f| f.layer == LayerName::Credssp.as_str()).map(|f| f.severity).max();
+            l.status = match worst {
+                Some(Severity::Fail) => LayerStatus::Fail,
+                Some(Severity::Warn) => LayerStatus::Warn,
+                _ => LayerStatus::Skipped,
+            };
+        }
+    }
+}
+
 /// Builds the report from the evidence: runs the rules, derives layer statuses and the verdict.
 pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     let findings = rules::evaluate(&evidence);
@@ -518,10 +560,19 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
             details: c_det,
         },
     ];
+    let mut layers = layers;
+    capture_layers(&evidence, &findings, &mut layers);
     debug_assert_eq!(layers.len(), LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
     let max_severity = findings.iter().map(|f| f.severity).max();
-    let verdict = verdict(&findings, &layers);
+    // A capture that saw TLS established but not the certificate (TLS 1.3 encrypts it) has not judged the
+    // TLS layer: no "ok" on what was not seen.
+    let cert_unseen = evidence.capture.is_some()
+        && evidence.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established && t.chain.is_empty());
+    let verdict = match verdict(&findings, &layers) {
+        v if v == "ok" && cert_unseen => "incomplete".to_owned(),
+        v => v,
+    };
     let mut limitations = evidence.limitations.clone();
     let tls_ok = matches!(evidence.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
     if tls_ok {
@@ -622,6 +673,118 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap_or_default();
         assert!(json.get("source_file").is_none(), "absent unless the target came from a file");
         assert_eq!(json["findings"][0]["layer"], "rdpfile");
+    }
+
+    #[test]
+    fn capture_tls13_without_certificate_is_not_ok() {
+        let mut ev = base();
+        ev.tcp = Some(TcpEvidence {
+            attempts: vec![TcpAttempt {
+                addr: "127.0.0.1:3389".parse().unwrap_or_else(|_| unreachable!()),
+                outcome: TcpOutcome::Connected,
+                duration_ms: 0.1,
+                detail: None,
+            }],
+            timeout_ms: 0,
+        });
+        ev.x224 = Some(X224Evidence {
+            requested_protocols: 1,
+            requested_names: vec!["PROTOCOL_SSL".into()],
+            cookie_sent: false,
+            request_hex: String::new(),
+            response_hex: String::new(),
+            outcome: X224Outcome::Confirm {
+                negotiation: NegotiationResult::Selected {
+                    protocol: 1,
+                    protocol_names: vec!["PROTOCOL_SSL".into()],
+                    flags: 0,
+                    flag_names: vec![],
+                },
+                anomalies: vec![],
+            },
+            duration_ms: 1.0,
+            timeout_ms: 0,
+        });
+        ev.tls = Some(TlsEvidence {
+            stack: "capture".into(),
+            outcome: TlsOutcome::Established,
+            server_name: String::new(),
+            version: Some("TLS 1.3".into()),
+            cipher_suite: None,
+            duration_ms: 1.0,
+            timeout_ms: 0,
+            chain: vec![],
+            trust: None,
+            modern_attempt: None,
+        });
+        // Live: a TLS layer without a recorded chain is still judged as reached.
+        assert_eq!(build(ev.clone(), 1.0).verdict, "ok");
+        // From a capture the certificate was not seen: not "ok".
+        let rdp = crate::capture::ConnectionKind::Rdp;
+        ev.capture = Some(capture_section(rdp));
+        assert_eq!(build(ev, 1.0).verdict, "incomplete");
+    }
+
+    #[test]
+    fn rdp_udp_skips_the_tcp_layers_only_when_judged() {
+        let mut ev = base();
+        let mut cap = capture_section(crate::capture::ConnectionKind::RdpUdp);
+        cap.rdp_udp = None;
+        ev.capture = Some(cap.clone());
+        assert_eq!(build(ev.clone(), 1.0).verdict, "incomplete", "mid-stream RDP-UDP cannot be judged");
+        cap.rdp_udp = Some(crate::capture::RdpUdpEvidence {
+            outcome: crate::capture::UdpOutcome::Established,
+            syns: 1,
+            syn_acks: 1,
+            answered_after_ms: Some(1.0),
+            syn_span_ms: 0.0,
+            watched_after_last_syn_ms: 1.0,
+            client_version: None,
+            server_version: None,
+            mtu: None,
+            correlation_id: false,
+            datagram_len: 1232,
+            client_datagrams: 1,
+            server_datagrams: 1,
+        });
+        ev.capture = Some(cap);
+        let r = build(ev, 1.0);
+        assert_eq!(r.verdict, "ok");
+        assert!(r.layers.iter().skip(1).all(|l| l.status == LayerStatus::Skipped), "{:?}", r.layers);
+    }
+
+    fn capture_section(kind: crate::capture::ConnectionKind) -> crate::capture::CaptureEvidence {
+        use crate::capture::*;
+        CaptureEvidence {
+            kind,
+            transport: "tcp",
+            client: "127.0.0.1:50000".parse().unwrap_or_else(|_| unreachable!()),
+            server: "127.0.0.1:3389".parse().unwrap_or_else(|_| unreachable!()),
+            start_ms: 0.0,
+            duration_ms: 1.0,
+            setup_seen: true,
+            client_stats: DirectionStats::default(),
+            server_stats: DirectionStats::default(),
+            icmp: vec![],
+            phases: vec![],
+            timeline_truncated: false,
+            request: None,
+            client_hello: None,
+            client_alert: None,
+            encrypted: None,
+            last_phase: Phase::Session,
+            end: ConnectionEnd {
+                how: EndKind::CaptureEnded,
+                by: None,
+                at_ms: 1.0,
+                phase: Phase::Session,
+                after: String::new(),
+            },
+            stalls: vec![],
+            rdp_udp: None,
+            http: vec![],
+            anomalies: vec![],
+        }
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub enum XrdpVariant {
     /// Default certificate, `ssl_protocols=TLSv1` with `tls_ciphers=DEFAULT:@SECLEVEL=0` (OpenSSL 3 refuses
     /// TLS 1.0 at its default security level): an old-server stand-in that speaks TLS 1.0 only.
     Tls10Only,
+    /// Like `ExpiredCert`, but TLS 1.2 at most (`ssl_protocols=TLSv1.2`), as Windows Server 2019 and older
+    /// listeners: the certificate then travels in the clear, so a capture shows it.
+    ExpiredCertTls12,
 }
 
 impl XrdpVariant {
@@ -106,6 +109,7 @@ impl XrdpVariant {
             Self::Tls12Only => "xrdp-tls12-only",
             Self::Tls13Only => "xrdp-tls13-only",
             Self::Tls10Only => "xrdp-tls10-only",
+            Self::ExpiredCertTls12 => "xrdp-expired-cert-tls12",
         }
     }
 }
@@ -141,7 +145,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
             need_file(name, XRDP_DEFAULT_CERT, "xrdp's default certificate (packages xrdp, ssl-cert)")?;
             None
         }
-        XrdpVariant::ExpiredCert => Some(certs::expired_localhost(dir.path())?),
+        XrdpVariant::ExpiredCert | XrdpVariant::ExpiredCertTls12 => Some(certs::expired_localhost(dir.path())?),
         XrdpVariant::OtherNameCert => Some(certs::valid_for(dir.path(), OTHER_CERT_NAME)?),
         XrdpVariant::RdpSecurityOnly => {
             need_file(name, XRDP_RSAKEYS, "xrdp's RSA keys (package xrdp)")?;
@@ -156,6 +160,7 @@ fn start(variant: XrdpVariant, private_run_dir: bool) -> Result<LabServer, LabEr
         XrdpVariant::Tls12Only => ("TLSv1.2", ""),
         XrdpVariant::Tls13Only => ("TLSv1.3", ""),
         XrdpVariant::Tls10Only => ("TLSv1", "DEFAULT:@SECLEVEL=0"),
+        XrdpVariant::ExpiredCertTls12 => ("TLSv1.2", ""),
         _ => ("TLSv1.2, TLSv1.3", ""),
     };
     let tls = TlsSettings { protocols, ciphers };

@@ -3,28 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use rdp_doctor_core::cert::CertInfo;
-use rdp_doctor_core::evidence::{RdpSecurityEvidence, RdpSecurityOutcome, ServerCertEvidence};
+use rdp_doctor_core::evidence::{RdpSecurityEvidence, RdpSecurityOutcome};
 use rdp_doctor_proto::hex::hex_prefix;
-use rdp_doctor_proto::mcs::{self, ServerCertificate};
+use rdp_doctor_proto::mcs;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::elapsed_ms;
-
-fn certificate(c: ServerCertificate) -> ServerCertEvidence {
-    match c {
-        ServerCertificate::Proprietary { rsa_bits, temporary } => {
-            ServerCertEvidence::Proprietary { rsa_bits, temporary }
-        }
-        ServerCertificate::X509 { certs, temporary } => {
-            // MS-RDPBCGR 2.2.1.4.3.1: the server's own certificate is the last in the chain; report leaf first.
-            ServerCertEvidence::X509 { chain: certs.iter().rev().map(|d| CertInfo::from_der(d)).collect(), temporary }
-        }
-        ServerCertificate::Unparsed { version, reason, .. } => {
-            ServerCertEvidence::Unparsed { version, reason: reason.to_owned() }
-        }
-    }
-}
 
 /// Sends the Connect Initial and reads the Connect Response, bounded by `timeout` and
 /// [`mcs::MAX_RESPONSE_LEN`].
@@ -54,16 +38,7 @@ where
             }
             buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
             match mcs::decode_connect_response(&buf) {
-                Ok(Some((sec, _))) => {
-                    return Ok(RdpSecurityOutcome::Response {
-                        encryption_method: sec.encryption_method,
-                        method_names: mcs::encryption_method_names(sec.encryption_method),
-                        encryption_level: sec.encryption_level,
-                        level_name: mcs::encryption_level_name(sec.encryption_level),
-                        server_random_len: sec.server_random_len,
-                        certificate: sec.certificate.map(certificate),
-                    });
-                }
+                Ok(Some((sec, _))) => return Ok(rdp_doctor_core::interpret::rdp_security_outcome(sec)),
                 Ok(None) if buf.len() < mcs::MAX_RESPONSE_LEN => {}
                 Ok(None) => return Ok(RdpSecurityOutcome::Failed { error: "oversized answer".to_owned() }),
                 Err(e) => return Ok(RdpSecurityOutcome::Failed { error: e.to_string() }),

@@ -2,13 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use rdp_doctor_core::evidence::{NegotiationResult, X224Evidence, X224Outcome};
+use rdp_doctor_core::evidence::{X224Evidence, X224Outcome};
 use rdp_doctor_proto::hex::hex_prefix;
-use rdp_doctor_proto::nego::{Negotiation, SecurityProtocol};
-use rdp_doctor_proto::x224::{
-    ConfirmError, ConnectionRequestParams, decode_connection_confirm, encode_connection_request,
-};
-use rdp_doctor_proto::{sniff, tpkt};
+use rdp_doctor_proto::nego::SecurityProtocol;
+use rdp_doctor_proto::x224::{ConnectionRequestParams, encode_connection_request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::elapsed_ms;
@@ -19,37 +16,9 @@ pub const MAX_CONFIRM_BYTES: usize = 4096;
 /// How many received bytes are quoted in evidence.
 const QUOTE: usize = 64;
 
-fn negotiation_result(n: Option<Negotiation>) -> NegotiationResult {
-    match n {
-        None => NegotiationResult::Legacy,
-        Some(Negotiation::Response { flags, selected }) => NegotiationResult::Selected {
-            protocol: selected.0,
-            protocol_names: selected.names(),
-            flags: flags.0,
-            flag_names: flags.names(),
-        },
-        Some(Negotiation::Failure { code, .. }) => {
-            NegotiationResult::Failure { code: code.0, name: code.display_name() }
-        }
-        Some(Negotiation::Unknown { neg_type, value, .. }) => {
-            NegotiationResult::Unknown { neg_type: neg_type.0, value }
-        }
-    }
-}
-
-/// Interprets what has been received so far. `None`: need more bytes.
+/// Interprets what has been received so far (shared with the capture reader). `None`: need more bytes.
 fn interpret(buf: &[u8]) -> Option<X224Outcome> {
-    match decode_connection_confirm(buf) {
-        Ok(Some((cc, _))) => Some(X224Outcome::Confirm {
-            negotiation: negotiation_result(cc.negotiation),
-            anomalies: cc.anomalies.iter().map(ToString::to_string).collect(),
-        }),
-        Ok(None) => None,
-        Err(ConfirmError::Tpkt(tpkt::TpktError::BadVersion { .. })) => {
-            Some(X224Outcome::NotRdp { guess: sniff::guess(buf).to_string() })
-        }
-        Err(e) => Some(X224Outcome::Malformed { error: e.to_string() }),
-    }
+    rdp_doctor_core::interpret::x224_outcome(buf)
 }
 
 /// Sends the Connection Request and reads the answer, bounded by `timeout` and [`MAX_CONFIRM_BYTES`].
@@ -135,6 +104,7 @@ fn classify_io(e: &std::io::Error, received: usize) -> X224Outcome {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use rdp_doctor_core::evidence::NegotiationResult;
     use tokio::io::duplex;
 
     /// Scripted peer: reads the request, answers `reply`, then closes (or stays silent if `hold`).

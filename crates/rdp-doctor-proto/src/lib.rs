@@ -11,9 +11,11 @@
 pub mod credssp;
 pub mod der;
 pub mod hex;
+pub mod http;
 pub mod mcs;
 pub mod nego;
 pub mod ntlm;
+pub mod rdpeudp;
 pub mod sniff;
 pub mod tls;
 pub mod tls_hello;

@@ -5,6 +5,10 @@
 //! Encoding and decoding of the MCS/GCC structures use IronRDP's PDU codecs; this module adds the parts
 //! IronRDP keeps opaque: the server certificate (MS-RDPBCGR 2.2.1.4.3.1).
 
+mod connect;
+
+pub use connect::{ConnectPduError, McsConnect, McsResult, decode_connect_pdu};
+
 use ironrdp_pdu::gcc;
 
 /// Why the Connect Response is not usable.

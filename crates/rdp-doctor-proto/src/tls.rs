@@ -3,6 +3,9 @@
 //! Enough to describe what a peer sent when a handshake fails: a record header, and an alert's level and
 //! description with its RFC name.
 
+pub mod handshake;
+pub mod stream;
+
 /// RFC 8446 §5.1 ContentType.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContentType(pub u8);

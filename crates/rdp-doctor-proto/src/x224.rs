@@ -9,6 +9,10 @@
 //! Connection Confirm: TPKT (4) | LI (1) | CC 0xD0 (1) | DST-REF (2) | SRC-REF (2) | class (1) | [RDP_NEG_RSP/FAILURE (8)]
 //! ```
 
+mod request;
+
+pub use request::*;
+
 use crate::nego::{self, NegError, Negotiation, SecurityProtocol};
 use crate::tpkt::{self, TPKT_HEADER_LEN, TpktError, TpktHeader};
 

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rdp_doctor_proto::{credssp, der, mcs, nego, ntlm, sniff, tls, tls_hello, tpkt, x224};
+use rdp_doctor_proto::{credssp, der, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, x224};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -14,6 +14,12 @@ proptest! {
         let _ = nego::decode_negotiation(&bytes);
         let _ = tls::decode_alert_record(&bytes);
         let _ = sniff::guess(&bytes);
+        let _ = x224::decode_connection_request(&bytes);
+        let _ = tls::handshake::decode_handshake_message(&bytes);
+        let _ = rdpeudp::decode_syn(&bytes);
+        let _ = http::decode_request(&bytes);
+        let _ = http::decode_response(&bytes);
+        let _ = mcs::decode_connect_pdu(&bytes);
         let _ = credssp::decode(&bytes);
         let _ = der::read_tlv(&bytes);
         let _ = ntlm::decode_challenge(&bytes);
@@ -47,6 +53,34 @@ proptest! {
         let mut m = vec![0x30, body.len() as u8];
         m.extend_from_slice(&body);
         let _ = credssp::decode(&m);
+    }
+
+    /// The record walker on arbitrary bytes cut at arbitrary points: never panics, and once it reports
+    /// a malformed stream it stays silent.
+    #[test]
+    fn tls_stream_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600), cuts in proptest::collection::vec(0usize..600, 0..8)) {
+        let mut s = tls::stream::TlsStream::new();
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        for c in cuts.into_iter().chain(std::iter::once(bytes.len())) {
+            let c = c.min(bytes.len()).max(at);
+            s.feed(&bytes[at..c], &mut out);
+            at = c;
+        }
+        let malformed = out.iter().filter(|e| matches!(e, tls::stream::TlsEvent::Malformed(_))).count();
+        prop_assert!(malformed <= 1);
+    }
+
+    /// Handshake messages with a valid header and arbitrary body: decode or describe.
+    #[test]
+    fn handshake_like_inputs(ty in prop_oneof![Just(1u8), Just(2u8), Just(11u8)], body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut b = vec![ty, 0, (body.len() >> 8) as u8, body.len() as u8];
+        b.extend_from_slice(&body);
+        if let Ok(Some((_, used))) = tls::handshake::decode_handshake_message(&b) {
+            prop_assert_eq!(used, b.len());
+        }
     }
 
     /// A confirm that starts like TPKT + CC with arbitrary tail: decode or describe, never panic, and a

@@ -30,6 +30,23 @@ pub enum Command {
     /// Lint, clean, create and explain .rdp files (`check FILE.rdp` checks the server a file names).
     #[command(subcommand)]
     Rdpfile(crate::rdpfile::RdpfileCommand),
+    /// Read a pcap/pcapng capture and diagnose every RDP-related connection in it, failing ones first.
+    Capture(CaptureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The capture file (pcap or pcapng; tcpdump, Wireshark, dumpcap, pktmon converted with etl2pcapng).
+    pub file: std::path::PathBuf,
+    /// Also treat this TCP/UDP server port as RDP-related (RDP on another port, an RD Gateway on 443).
+    /// Repeatable. TCP 3389, UDP 3389/3391 and RDP recognised by content are always included.
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// List at most this many connections in the report; the rest are analysed and counted by verdict.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_listed: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `rdp-doctor explain 0x904 0x7`, `explain 0xC000006D`, `explain cert.expired`, `explain --list`.

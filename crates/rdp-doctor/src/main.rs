@@ -57,5 +57,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo::run(&args).await,
         Command::Explain(args) => explain::run(&args),
         Command::Rdpfile(cmd) => rdpfile::run(cmd),
+        Command::Capture(args) => {
+            let opts = rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1) };
+            let report = rdp_doctor_pcap::analyse_file(&args.file, &opts)?;
+            Ok(render::emit_capture(&report, &args.output))
+        }
     }
 }

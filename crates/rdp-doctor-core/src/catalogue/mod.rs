@@ -4,11 +4,13 @@
 //! One file per area, each with its own `DEFS`; [`all`] chains them. Add an area by adding a file and
 //! one line to [`all`].
 
+mod capture;
 mod live;
 mod net;
 pub mod rdpfile;
 mod security;
 
+pub use capture::*;
 pub use live::*;
 pub use net::*;
 pub use security::*;
@@ -32,7 +34,7 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter().chain(security::DEFS).chain(net::DEFS).chain(rdpfile::DEFS)
+    live::DEFS.iter().chain(security::DEFS).chain(net::DEFS).chain(rdpfile::DEFS).chain(capture::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -10,7 +10,7 @@ def!(
     Warn,
     "tcp",
     "Packets are lost on the way to the RDP port",
-    "Some TCP handshakes failed or needed a retransmitted SYN (a handshake taking about a second, or more, after others took milliseconds). Each loss during the security handshake (TLS and CredSSP take several round trips) costs a retransmission timeout; enough of them and the client gives up with error 0x904 or 0x204.",
+    "Some TCP handshakes failed or needed a retransmitted SYN (a handshake taking about a second, or more, after others took milliseconds), or, in a capture, TCP had to send a noticeable share of a connection's segments again. Each loss during the security handshake (TLS and CredSSP take several round trips) costs a retransmission timeout; enough of them and the client gives up with error 0x904 or 0x204.",
     ["network.vpn_quality", "network.fix_mtu"]
 );
 def!(

@@ -7,6 +7,7 @@
 
 mod access;
 mod base;
+mod capture;
 mod certificate;
 mod client;
 mod credentials;
@@ -33,6 +34,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(gateway::REMEDIES)
         .chain(client::REMEDIES)
         .chain(rdpfile::REMEDIES)
+        .chain(capture::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

@@ -1,5 +1,6 @@
 //! Rules: one unit per layer, each a pure function of the evidence, with its tests beside it.
 
+mod capture;
 pub mod compat;
 mod credssp;
 mod dns;
@@ -34,6 +35,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     tls::check(evidence, &mut out);
     tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
+    capture::check(evidence, &mut out);
     sort(&mut out);
     out
 }

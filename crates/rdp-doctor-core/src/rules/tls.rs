@@ -121,7 +121,8 @@ fn certificates(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
         _ => {}
     }
     let m = leaf.matches_name(&tls.server_name);
-    if !m.matched {
+    // An empty name: the name the client connected to is unknown (a capture without SNI).
+    if !m.matched && !tls.server_name.is_empty() {
         let mut evidence = vec![id.clone(), m.detail];
         // The name the server gives itself in NTLM (MsvAvDnsComputerName) is usually what its
         // certificate was made for: say whether connecting by that name would match.

@@ -18,7 +18,10 @@ fn failure_def(code: FailureCode) -> &'static FindingDef {
     }
 }
 
-fn base_lines(x: &X224Evidence) -> Vec<String> {
+fn base_lines(x: &X224Evidence, legacy_client: bool) -> Vec<String> {
+    if legacy_client {
+        return vec!["the client's X.224 Connection Request carried no RDP_NEG_REQ (a pre-RDP 5.2 client)".to_owned()];
+    }
     let mut v = vec![format!(
         "sent X.224 Connection Request with RDP_NEG_REQ requestedProtocols=0x{:08x} ({}){}",
         x.requested_protocols,
@@ -33,7 +36,9 @@ fn base_lines(x: &X224Evidence) -> Vec<String> {
 
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     let Some(x) = &ev.x224 else { return };
-    let mut lines = base_lines(x);
+    // A capture can show a client that sent no RDP_NEG_REQ: a legacy confirm is then the expected answer.
+    let legacy_client = ev.capture.as_ref().and_then(|c| c.request.as_ref()).is_some_and(|r| !r.rdp_neg_req);
+    let mut lines = base_lines(x, legacy_client);
     let after = ms(x.duration_ms);
     match &x.outcome {
         X224Outcome::Confirm { negotiation, anomalies } => {
@@ -72,6 +77,7 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
                     let def = failure_def(FailureCode(*code));
                     out.push(Finding::new(def, format!("the server refused negotiation: {name}"), lines));
                 }
+                NegotiationResult::Legacy if legacy_client => {}
                 NegotiationResult::Legacy => {
                     lines.push("Connection Confirm without RDP_NEG_RSP".to_owned());
                     out.push(Finding::new(

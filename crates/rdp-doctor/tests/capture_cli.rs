@@ -1,0 +1,100 @@
+//! `rdp-doctor capture FILE` end to end: text and JSON, exit codes as `check`, damaged and unrelated files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("rdp-doctor").unwrap();
+    c.timeout(Duration::from_secs(60)).env("NO_COLOR", "1");
+    c
+}
+
+fn data(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rdp-doctor-pcap/tests/data").join(rel).display().to_string()
+}
+
+#[test]
+fn text_lists_failing_connections_first() {
+    let out = bin().args(["capture", &data("zeek/rdp-proprietary-encryption.pcap")]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Verdict: nego.ssl_not_allowed_by_server"), "{text}");
+    let first = text.find("#1 WARN").unwrap();
+    let second = text.find("#2 ").unwrap();
+    assert!(first < second, "the failing connection comes first:\n{text}");
+    assert!(text.contains("What to do"), "{text}");
+}
+
+#[test]
+fn json_and_exit_codes_follow_check() {
+    let f = data("nDPI/tcp_scan.pcapng");
+    let out = bin().args(["capture", &f, "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "capture");
+    assert_eq!(v["verdict"], "tcp.refused");
+    assert_eq!(v["connections"][0]["report"]["verdict"], "tcp.refused");
+    // Named .pcapng, but a classic pcap inside: the format is read from the bytes.
+    assert_eq!(v["file"]["format"], "pcap (little-endian, microsecond timestamps)");
+    assert_eq!(bin().args(["capture", &f, "--fail-on", "never"]).output().unwrap().status.code(), Some(0));
+    // A healthy negotiation: exit 0.
+    assert_eq!(bin().args(["capture", &data("arkime/socks5-rdp.pcap")]).output().unwrap().status.code(), Some(0));
+    // Weak Standard RDP Security is a warning: exit 1 by default, 0 with --fail-on fail.
+    let rdp003 = data("suricata-verify/RDP-003.pcap");
+    assert_eq!(bin().args(["capture", &rdp003]).output().unwrap().status.code(), Some(1));
+    assert_eq!(bin().args(["capture", &rdp003, "--fail-on", "fail"]).output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn port_option_brings_in_tls_on_another_port() {
+    let f = data("zeek/tls-1.2-handshake-failure.pcap");
+    let out = bin().args(["capture", &f]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no RDP-related connection"));
+    let out = bin().args(["capture", &f, "--port", "443", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "tls.alert");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn unreadable_files_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let garbage = dir.path().join("garbage.pcap");
+    std::fs::write(&garbage, b"this is not a capture at all").unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &std::fs::read(data("nDPI/rdp.pcap")).unwrap()[..10]).unwrap();
+    for (file, want) in [
+        (empty.display().to_string(), "is empty (0 bytes): not a capture"),
+        (garbage.display().to_string(), "is not a pcap or pcapng file (first bytes: 74 68 69 73"),
+        (cut.display().to_string(), "is truncated: it ends inside the pcap file header"),
+        (dir.path().join("missing.pcap").display().to_string(), "cannot read"),
+    ] {
+        let out = bin().args(["capture", &file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn truncated_capture_is_analysed_up_to_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    let bytes = std::fs::read(data("nDPI/rdp.pcap")).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let out = bin().args(["capture", &cut.display().to_string(), "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lims: Vec<String> =
+        v["limitations"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+    assert!(lims.iter().any(|l| l.contains("truncated")), "{lims:?}");
+    assert_eq!(v["connections"].as_array().unwrap().len(), 1);
+}

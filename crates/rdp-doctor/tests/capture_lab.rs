@@ -1,0 +1,240 @@
+//! One interpretation, two drivers: for lab scenarios, the traffic of a live `check` is captured with
+//! dumpcap (on `any`, so Linux cooked-mode frames in pcapng), and `capture` must reach the same top
+//! verdict from the file as `check` did from the network. A wrong password against the FreeRDP shadow
+//! server (driven by xfreerdp, since `check` sends no credentials) must read as a refused NLA logon, and
+//! the right one must not.
+//!
+//! Needs root and the packages scripts/test.sh installs (dumpcap comes with tshark).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command as Cmd;
+use rdp_doctor_lab::{Firewall, ShadowVariant, XrdpVariant};
+use serde_json::Value;
+
+/// How long each capture runs (dumpcap stops itself).
+const CAPTURE_SECS: u64 = 5;
+
+struct Dumpcap {
+    child: Child,
+    file: PathBuf,
+}
+
+impl Dumpcap {
+    /// Starts capturing `filter` on all interfaces and waits until the capture is live.
+    fn start(dir: &Path, name: &str, filter: &str) -> Self {
+        let file = dir.join(format!("{name}.pcapng"));
+        let dumpcap = rdp_doctor_lab::require("dumpcap").unwrap_or_else(|_| PathBuf::from("/usr/bin/dumpcap"));
+        let child = Command::new(dumpcap)
+            .args(["-q", "-i", "any", "-f", filter, "-a", &format!("duration:{CAPTURE_SECS}"), "-w"])
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dumpcap (package tshark) must be installed");
+        // dumpcap writes the section and interface blocks once the capture is open.
+        let start = Instant::now();
+        while std::fs::metadata(&file).map_or(0, |m| m.len()) < 64 {
+            assert!(start.elapsed() < Duration::from_secs(10), "dumpcap did not start capturing");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Self { child, file }
+    }
+
+    /// Waits for dumpcap to stop by itself (bounded), then returns the file.
+    fn finish(mut self) -> PathBuf {
+        let deadline = Instant::now() + Duration::from_secs(CAPTURE_SECS + 10);
+        loop {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.file.clone()
+    }
+}
+
+impl Drop for Dumpcap {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn json(args: &[&str]) -> (Value, Option<i32>) {
+    let out = Cmd::cargo_bin("rdp-doctor").unwrap().timeout(Duration::from_secs(60)).args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code())
+}
+
+fn capture_report(file: &Path, extra: &[&str]) -> Value {
+    let f = file.display().to_string();
+    let mut args = vec!["capture", f.as_str(), "--json"];
+    args.extend_from_slice(extra);
+    json(&args).0
+}
+
+/// Captures a `check` of `addr` and compares the verdicts.
+fn check_vs_capture(dir: &Path, name: &str, addr: SocketAddr, filter: &str, check_args: &[&str]) -> Vec<String> {
+    let cap = Dumpcap::start(dir, name, filter);
+    let target = addr.to_string();
+    // One connection per check (no protocol matrix, no handshake series), so the file holds exactly the
+    // connection whose verdict is compared.
+    let mut args = vec!["check", target.as_str(), "--json", "--timeout", "2s", "--no-matrix", "--samples", "0"];
+    args.extend_from_slice(check_args);
+    let (live, live_exit) = json(&args);
+    let file = cap.finish();
+    if let Some(keep) = std::env::var_os("CAPTURE_LAB_KEEP") {
+        let _ = std::fs::copy(&file, Path::new(&keep).join(file.file_name().unwrap()));
+    }
+    // The lab's servers listen on free ports, not 3389: name the port, as a user would.
+    let port = addr.port().to_string();
+    let from_file = capture_report(&file, &["--port", &port]);
+    let mut bad = Vec::new();
+    let conns = from_file["connections"].as_array().cloned().unwrap_or_default();
+    // Closing packets of the lab's readiness probe may fall into the capture as a mid-stream flow; the
+    // check's own connection is the one whose setup is in the file.
+    let whole = conns.iter().filter(|c| c["report"]["evidence"]["capture"]["setup_seen"] == true).count();
+    if whole != 1 {
+        bad.push(format!("{name}: expected one connection with its setup in the capture, found {whole}"));
+    }
+    if from_file["verdict"] != live["verdict"] {
+        let ids: Vec<Value> = conns
+            .iter()
+            .flat_map(|c| c["report"]["findings"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["id"].clone())
+            .collect();
+        bad.push(format!(
+            "{name}: check said {}, capture said {} (findings {ids:?})",
+            live["verdict"], from_file["verdict"]
+        ));
+    }
+    // Same exit code as check for the same verdict.
+    let (_, cap_exit) = json(&["capture", &file.display().to_string(), "--json", "--port", &port]);
+    if cap_exit != live_exit {
+        bad.push(format!("{name}: exit codes differ: check {live_exit:?}, capture {cap_exit:?}"));
+    }
+    eprintln!(
+        "{name}: check {} / capture {} ({} packets)",
+        live["verdict"], from_file["verdict"], from_file["file"]["packets"]
+    );
+    bad
+}
+
+#[test]
+fn capture_reaches_the_live_verdict() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = Vec::new();
+    let port_filter = |a: SocketAddr| format!("tcp port {}", a.port());
+
+    // TLS 1.2 shows the certificate in the clear: the capture judges it as check does.
+    let s = rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCertTls12).unwrap();
+    bad.extend(check_vs_capture(
+        dir.path(),
+        "xrdp-expired-cert-tls12",
+        s.addr,
+        &port_filter(s.addr),
+        &["--tls-name", "localhost"],
+    ));
+    drop(s);
+
+    let s = rdp_doctor_lab::xrdp(XrdpVariant::RdpSecurityOnly).unwrap();
+    bad.extend(check_vs_capture(dir.path(), "xrdp-rdp-security-only", s.addr, &port_filter(s.addr), &[]));
+    drop(s);
+
+    let s = rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }).unwrap();
+    bad.extend(check_vs_capture(
+        dir.path(),
+        "shadow-nla-ssl-only",
+        s.addr,
+        &port_filter(s.addr),
+        &["--protocols", "ssl"],
+    ));
+    drop(s);
+
+    let closed = rdp_doctor_lab::closed_port();
+    bad.extend(check_vs_capture(dir.path(), "closed-port", closed, &port_filter(closed), &[]));
+
+    for (fw, name) in [(Firewall::Reject, "netns-reject"), (Firewall::Drop, "netns-drop")] {
+        let h = rdp_doctor_lab::netns_host(fw).unwrap();
+        let filter = format!("host {} and tcp port {}", h.addr.ip(), h.addr.port());
+        bad.extend(check_vs_capture(dir.path(), name, h.addr, &filter, &[]));
+    }
+    assert!(bad.is_empty(), "capture and check disagree:\n{}", bad.join("\n"));
+}
+
+/// TLS 1.3 encrypts the certificate: check sees the expired certificate, the capture cannot, and says
+/// so instead of calling the connection fine.
+#[test]
+fn tls13_certificate_is_a_stated_limitation() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert).unwrap();
+    let cap = Dumpcap::start(dir.path(), "xrdp-expired-cert-tls13", &format!("tcp port {}", s.addr.port()));
+    let (live, _) =
+        json(&["check", &s.addr.to_string(), "--json", "--tls-name", "localhost", "--no-matrix", "--samples", "0"]);
+    let file = cap.finish();
+    drop(s);
+    assert_eq!(live["verdict"], "cert.expired");
+    assert_eq!(live["evidence"]["tls"]["version"], "TLS 1.3");
+    let r = capture_report(&file, &[]);
+    assert_eq!(r["verdict"], "incomplete", "{}", r["connections"][0]["report"]["findings"]);
+    let lims = r["connections"][0]["report"]["limitations"].to_string();
+    assert!(lims.contains("TLS 1.3 encrypts the server's certificate"), "{lims}");
+}
+
+/// xfreerdp +auth-only against the shadow server, captured.
+fn xfreerdp_captured(dir: &Path, name: &str, server: &rdp_doctor_lab::LabServer, password: &str) -> (bool, Value) {
+    let cap = Dumpcap::start(dir, name, &format!("tcp port {}", server.addr.port()));
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new("timeout")
+        .args(["20", "xfreerdp", &format!("/v:{}", server.addr), "/cert:ignore", "+auth-only", "/u:alice"])
+        .arg(format!("/p:{password}"))
+        .env("DISPLAY", format!(":{}", server.display.unwrap()))
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap();
+    let file = cap.finish();
+    (out.status.success(), capture_report(&file, &[]))
+}
+
+#[test]
+fn wrong_password_reads_as_a_refused_nla_logon() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }).unwrap();
+    let (ok, wrong) = xfreerdp_captured(dir.path(), "shadow-wrong-password", &s, "not-the-password");
+    assert!(!ok, "xfreerdp must fail with a wrong password");
+    let ids: Vec<&str> = wrong["connections"][0]["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(wrong["verdict"], "credssp.ended_by_server", "findings {ids:?}");
+    let (ok, right) = xfreerdp_captured(dir.path(), "shadow-right-password", &s, "S3cret-pw");
+    assert!(ok, "xfreerdp must authenticate with the right password");
+    let ids: Vec<&str> = right["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["report"]["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()))
+        .collect();
+    assert!(!ids.contains(&"credssp.ended_by_server"), "a successful logon must not read as refused: {ids:?}");
+}
