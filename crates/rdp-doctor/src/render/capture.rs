@@ -95,7 +95,7 @@ fn connection(o: &mut String, c: &ConnectionReport, verbose: bool) {
         }
         let _ = writeln!(
             o,
-            "    {:<6} {} {}",
+            "    {:<7} {} {}",
             layer.name.label(),
             paint(status_style(layer.status), &format!("{:<11}", layer.status.as_str())),
             layer.summary
@@ -103,7 +103,7 @@ fn connection(o: &mut String, c: &ConnectionReport, verbose: bool) {
         let show = verbose || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn);
         if show {
             for d in &layer.details {
-                let _ = writeln!(o, "             {} {}", paint(DIM, &format!("{}:", d.label)), d.value);
+                let _ = writeln!(o, "              {} {}", paint(DIM, &format!("{}:", d.label)), d.value);
             }
         }
     }
