@@ -31,6 +31,8 @@ pub struct Evidence {
     pub mtu: Option<MtuProbe>,
     /// The Remote Desktop WebSocket listeners (TCP 3387 and 3392), when asked for.
     pub websocket_ports: Option<Vec<WsPortEvidence>>,
+    /// The RDP-UDP listener (MS-RDPEUDP SYN → SYN+ACK on the RDP port number).
+    pub udp: Option<UdpEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
     /// What a capture showed beyond the layers (absent for live checks).
@@ -55,6 +57,7 @@ impl Evidence {
             net: None,
             mtu: None,
             websocket_ports: None,
+            udp: None,
             limitations: Vec::new(),
             capture: None,
         }
@@ -455,4 +458,36 @@ pub struct WsPortEvidence {
     /// The first line of the answer to a WebSocket upgrade request (`HTTP/1.1 101 …`).
     pub status_line: Option<String>,
     pub duration_ms: f64,
+}
+
+/// The RDP-UDP probe: SYNs only, never the final ACK.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UdpEvidence {
+    pub addr: std::net::SocketAddr,
+    pub attempts: Vec<UdpAttempt>,
+}
+
+/// One SYN datagram and what came back.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UdpAttempt {
+    /// Datagram size sent (1232, or 1132 for the small-path retry).
+    pub size: usize,
+    pub outcome: UdpProbeOutcome,
+    pub duration_ms: f64,
+}
+
+/// How one SYN ended.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UdpProbeOutcome {
+    /// A SYN+ACK acknowledging our ISN.
+    SynAck { version: Option<String>, upstream_mtu: u16, downstream_mtu: u16 },
+    /// Something else came back (described).
+    Other { description: String },
+    /// ICMP port unreachable: nothing listens on UDP.
+    PortUnreachable,
+    /// No answer before the deadline.
+    Silence,
+    /// A local error.
+    Error { error: String },
 }

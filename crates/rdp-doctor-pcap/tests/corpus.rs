@@ -61,7 +61,7 @@ fn hand_checked_verdicts() {
     assert_eq!(verdict("zeek/rdp-proprietary-encryption.pcap", &[]), "nego.ssl_not_allowed_by_server");
     assert_eq!(verdict("nDPI/tcp_scan.pcapng", &[]), "tcp.refused");
     assert_eq!(verdict("nDPI/synscan.pcap", &[]), "tcp.filtered");
-    assert_eq!(verdict("zeek/rdpeudp-handshake-fail.pcap", &[]), "udp.no_answer");
+    assert_eq!(verdict("zeek/rdpeudp-handshake-fail.pcap", &[]), "udp.blocked");
     assert_eq!(verdict("zeek/rdpeudp-handshake-success.pcap", &[]), "ok");
     assert_eq!(verdict("zeek/tls-1.2-handshake-failure.pcap", &[443]), "tls.alert");
     assert_eq!(verdict("nDPI/tls_alert.pcap", &[443]), "tls.alert");

@@ -16,6 +16,7 @@ pub mod tls;
 #[cfg(feature = "legacy-tls")]
 pub mod tls_legacy;
 pub mod tlsscan;
+pub mod udp;
 pub mod websocket;
 pub mod x224;
 
@@ -48,6 +49,8 @@ pub struct CheckOptions {
     pub samples: usize,
     /// Also probe the Remote Desktop WebSocket listeners (TCP 3387 and 3392).
     pub websocket_ports: bool,
+    /// RDP-UDP SYNs while silent (0 turns the UDP probe off; at most 3).
+    pub udp_tries: usize,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("deep", &self.deep)
             .field("samples", &self.samples)
             .field("websocket_ports", &self.websocket_ports)
+            .field("udp_tries", &self.udp_tries)
             .finish()
     }
 }
@@ -78,6 +82,7 @@ impl Default for CheckOptions {
             deep: false,
             samples: quality::DEFAULT_SAMPLES,
             websocket_ports: false,
+            udp_tries: 1,
         }
     }
 }
@@ -129,10 +134,22 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
             None
         }
     };
-    let net =
-        async { if opts.samples > 0 { Some(quality::series(addr, opts.samples, opts.timeout).await) } else { None } };
-    let ((), matrix, scan, net) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan, net);
-    ev.net = net;
+    let udp = async {
+        if opts.udp_tries > 0 {
+            // A short wait per SYN: a listener answers in one round trip.
+            let wait = opts.timeout.min(Duration::from_millis(1000));
+            Some(udp::probe(addr, opts.udp_tries, wait).await)
+        } else {
+            None
+        }
+    };
+    let ((), matrix, scan, udp) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan, udp);
+    ev.udp = udp;
+    // The quality series runs alone, after the other probes: our own burst of connections must not be
+    // what fills a small server's accept queue and shows up as SYN loss.
+    if opts.samples > 0 {
+        ev.net = Some(quality::series(addr, opts.samples, opts.timeout).await);
+    }
     if let Some((matrix, rdp_security)) = matrix {
         ev.security_matrix = Some(matrix);
         if ev.rdp_security.is_none() {

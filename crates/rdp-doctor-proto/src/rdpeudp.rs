@@ -194,9 +194,62 @@ pub fn decode_syn(buf: &[u8]) -> Result<Syn, SynError> {
     })
 }
 
+/// The datagram size of an RDP-UDP SYN: 1232 = 1280 (IPv6 minimum MTU) − 40 − 8 (MS-RDPEUDP 3.1.5.1.1).
+pub const SYN_DATAGRAM_LEN: usize = 1232;
+
+/// Encodes a client SYN (MS-RDPEUDP 3.1.5.1.1): snSourceAck −1, window 64, RDPUDP_FLAG_SYN, the ISN, both
+/// MTUs set to `mtu`, a SYNDATAEX payload announcing `version` (1 or 2: no cookie hash), zero-padded to
+/// `mtu` bytes. Big-endian throughout.
+pub fn encode_client_syn(isn: u32, mtu: u16, version: UdpVersion) -> Vec<u8> {
+    let mut b = Vec::with_capacity(usize::from(mtu));
+    b.extend_from_slice(&u32::MAX.to_be_bytes());
+    b.extend_from_slice(&64u16.to_be_bytes());
+    b.extend_from_slice(&(RdpUdpFlags::SYN | RdpUdpFlags::SYNEX).to_be_bytes());
+    b.extend_from_slice(&isn.to_be_bytes());
+    b.extend_from_slice(&mtu.to_be_bytes());
+    b.extend_from_slice(&mtu.to_be_bytes());
+    b.extend_from_slice(&0x0001u16.to_be_bytes()); // RDPUDP_VERSION_INFO_VALID
+    b.extend_from_slice(&version.0.to_be_bytes());
+    b.resize(usize::from(mtu).max(b.len()), 0);
+    b
+}
+
+/// Encodes a server SYN+ACK (MS-RDPEUDP 3.1.5.1.3) acknowledging `client_isn` (scripted test peers).
+pub fn encode_syn_ack(client_isn: u32, server_isn: u32, mtu: u16, version: UdpVersion) -> Vec<u8> {
+    let mut b = encode_client_syn(server_isn, mtu, version);
+    if let Some(ack) = b.get_mut(0..4) {
+        ack.copy_from_slice(&client_isn.to_be_bytes());
+    }
+    if let Some(flags) = b.get_mut(6..8) {
+        flags.copy_from_slice(&(RdpUdpFlags::SYN | RdpUdpFlags::ACK | RdpUdpFlags::SYNEX).to_be_bytes());
+    }
+    b
+}
+
 /// Whether a datagram looks like an RDP-UDP client SYN (used to recognise RDP-UDP on any port).
 pub fn looks_like_client_syn(buf: &[u8]) -> bool {
     decode_syn(buf).is_ok_and(|s| !s.is_syn_ack() && (1000..=1500).contains(&s.upstream_mtu))
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+
+    #[test]
+    fn client_syn_round_trips() {
+        let b = encode_client_syn(0x98ae_ca6a, 1232, UdpVersion::RDPUDP_PROTOCOL_VERSION_2);
+        assert_eq!(b.len(), SYN_DATAGRAM_LEN);
+        // snSourceAck ff ff ff ff | window 00 40 | flags 10 01 (SYNEX | SYN) | ISN | MTU 04 d0 04 d0
+        assert_eq!(&b[..16], &[0xff, 0xff, 0xff, 0xff, 0, 0x40, 0x10, 0x01, 0x98, 0xae, 0xca, 0x6a, 4, 0xd0, 4, 0xd0]);
+        let syn = decode_syn(&b).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!syn.is_syn_ack());
+        assert_eq!(syn.version, Some(UdpVersion::RDPUDP_PROTOCOL_VERSION_2));
+        assert!(looks_like_client_syn(&b));
+        let ack = decode_syn(&encode_syn_ack(0x98ae_ca6a, 7, 1232, UdpVersion::RDPUDP_PROTOCOL_VERSION_2))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(ack.is_syn_ack());
+        assert_eq!(ack.header.sn_source_ack, 0x98ae_ca6a);
+    }
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@
 mod cert;
 mod scripted;
 
-pub use scripted::{ScriptedNla, ScriptedServer};
+pub use scripted::{ScriptedNla, ScriptedServer, ScriptedUdp};
 mod connection;
 
 use core::fmt;

@@ -178,3 +178,54 @@ async fn serve(
     let _ = tls.read(&mut chunk).await;
     Ok(())
 }
+
+/// A scripted RDP-UDP listener (real RDP-UDP servers are Windows only): answers every client SYN with a
+/// SYN+ACK acknowledging its ISN, and nothing else. Dropping it stops it.
+#[derive(Debug)]
+pub struct ScriptedUdp {
+    addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ScriptedUdp {
+    /// Binds UDP `addr` (use the TCP server's address: RDP-UDP shares the port number).
+    pub fn start(addr: SocketAddr) -> Result<Self, TestServerError> {
+        let sock = std::net::UdpSocket::bind(addr).map_err(|source| TestServerError::Bind { addr, source })?;
+        sock.set_read_timeout(Some(Duration::from_millis(100))).map_err(TestServerError::Runtime)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+                if let Ok(syn) = rdp_doctor_proto::rdpeudp::decode_syn(buf.get(..n).unwrap_or_default())
+                    && !syn.is_syn_ack()
+                {
+                    let reply = rdp_doctor_proto::rdpeudp::encode_syn_ack(
+                        syn.initial_sequence_number,
+                        0x0102_0304,
+                        1232,
+                        rdp_doctor_proto::rdpeudp::UdpVersion::RDPUDP_PROTOCOL_VERSION_2,
+                    );
+                    let _ = sock.send_to(&reply, from);
+                }
+            }
+        });
+        Ok(Self { addr, stop, thread: Some(thread) })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for ScriptedUdp {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -131,9 +131,12 @@ pub struct ProbeArgs {
     /// it off. Default 2, or 20 with --net.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub samples: Option<u16>,
-    /// The fuller network check: 20 handshakes in the quality series.
+    /// The fuller network check: 20 handshakes in the quality series, 3 RDP-UDP SYNs.
     #[arg(long)]
     pub net: bool,
+    /// Skip the RDP-UDP probe (a SYN to UDP on the RDP port; never the final ACK).
+    #[arg(long)]
+    pub no_udp: bool,
     /// Also probe the Remote Desktop WebSocket listeners, TCP 3387 (ws) and 3392 (wss).
     #[arg(long)]
     pub websocket_ports: bool,
@@ -155,6 +158,11 @@ impl ProbeArgs {
                 (None, false) => rdp_doctor_probe::quality::DEFAULT_SAMPLES,
             },
             websocket_ports: self.websocket_ports,
+            udp_tries: match (self.no_udp, self.net) {
+                (true, _) => 0,
+                (false, true) => 3,
+                (false, false) => 1,
+            },
         })
     }
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use rdp_doctor_lab::{Firewall, ShadowVariant, XrdpVariant};
-use rdp_doctor_testserver::{CertSpec, ScriptedNla, ScriptedServer, Security, TestServer, TestServerConfig};
+use rdp_doctor_testserver::{
+    CertSpec, ScriptedNla, ScriptedServer, ScriptedUdp, Security, TestServer, TestServerConfig,
+};
 use serde_json::Value;
 
 /// Keeps whatever runs the scenario alive until the check is done.
@@ -18,6 +20,7 @@ enum Guard {
     /// A server in our namespace and a client namespace behind a veth pair: the check runs inside it.
     NetnsClient(#[allow(dead_code)] TestServer, rdp_doctor_lab::NetnsHost),
     Delay(#[allow(dead_code)] TestServer, #[allow(dead_code)] rdp_doctor_lab::DelayProxy),
+    Udp(#[allow(dead_code)] TestServer, #[allow(dead_code)] Option<ScriptedUdp>),
     Lab(#[allow(dead_code)] rdp_doctor_lab::LabServer),
     Netns(#[allow(dead_code)] rdp_doctor_lab::NetnsHost),
     Acceptor(#[allow(dead_code)] TestServer),
@@ -65,7 +68,7 @@ fn start(server: &str) -> (Guard, SocketAddr) {
             let addr = s.addr();
             (Guard::Scripted(s), addr)
         }
-        "netns-loss-10" | "netns-loss-30" | "netns-mtu-blackhole" => {
+        "netns-loss-10" | "netns-loss-30" | "netns-mtu-blackhole" | "netns-udp-dropped" => {
             let h =
                 rdp_doctor_lab::netns_host(Firewall::Open).unwrap_or_else(|e| panic!("cannot create {server}: {e}"));
             let bind = std::net::SocketAddr::from((h.host_addr, 0));
@@ -73,6 +76,11 @@ fn start(server: &str) -> (Guard, SocketAddr) {
                 TestServer::start(TestServerConfig { bind, cert: CertSpec::Valid, security: Security::Tls }).unwrap();
             let port = srv.addr().port().to_string();
             let rules: Vec<Vec<&str>> = match server {
+                // Nothing listens on UDP there and the ICMP port-unreachable answers are dropped on the way
+                // back: to the client, exactly a firewall that silently drops RDP-UDP.
+                "netns-udp-dropped" => {
+                    vec![vec!["-A", "INPUT", "-p", "icmp", "--icmp-type", "port-unreachable", "-j", "DROP"]]
+                }
                 "netns-mtu-blackhole" => {
                     // Full-size segments from the server vanish, small ones pass; no ICMP comes back.
                     vec![vec![
@@ -133,6 +141,12 @@ fn start(server: &str) -> (Guard, SocketAddr) {
             }
             let addr = srv.addr();
             (Guard::NetnsClient(srv, h), addr)
+        }
+        "udp-open" | "udp-closed" => {
+            let srv = acceptor_srv(CertSpec::Valid, Security::Tls);
+            let udp = (server == "udp-open").then(|| ScriptedUdp::start(srv.addr()).unwrap());
+            let addr = srv.addr();
+            (Guard::Udp(srv, udp), addr)
         }
         "delay-600ms" => {
             let srv = acceptor_srv(CertSpec::Valid, Security::Tls);

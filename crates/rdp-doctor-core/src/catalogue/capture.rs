@@ -141,33 +141,6 @@ def!(
     ["gateway.fix_proxy_framing"]
 );
 def!(
-    UDP_NO_ANSWER,
-    "udp.no_answer",
-    Warn,
-    "udp",
-    "RDP-UDP was not answered: the session runs over TCP only",
-    "The client offered the UDP transport (MS-RDPEUDP SYN) and got no SYN+ACK. UDP 3389 is blocked on the path or disabled on the server. The session still works over TCP, but is slower on high-latency or lossy links.",
-    ["network.allow_rdp_udp"]
-);
-def!(
-    UDP_PORT_UNREACHABLE,
-    "udp.port_unreachable",
-    Warn,
-    "udp",
-    "RDP-UDP refused: ICMP port unreachable",
-    "The host answered the RDP-UDP SYN with ICMP port unreachable: it is reachable but nothing listens on the UDP port (UDP transport disabled on the server). The session runs over TCP only.",
-    ["network.allow_rdp_udp"]
-);
-def!(
-    UDP_ESTABLISHED,
-    "udp.established",
-    Info,
-    "udp",
-    "RDP-UDP handshake completed",
-    "The server answered the client's RDP-UDP SYN with a SYN+ACK: the UDP transport is available on this path.",
-    ["network.allow_rdp_udp"]
-);
-def!(
     MCS_CONNECT_FAILED,
     "mcs.connect_failed",
     Fail,
@@ -194,8 +167,5 @@ pub(super) static DEFS: &[FindingDef] = &[
     GATEWAY_METHOD_REJECTED,
     GATEWAY_ACCESS_DENIED,
     GATEWAY_WEBSOCKET_REFUSED,
-    UDP_NO_ANSWER,
-    UDP_PORT_UNREACHABLE,
-    UDP_ESTABLISHED,
     MCS_CONNECT_FAILED,
 ];

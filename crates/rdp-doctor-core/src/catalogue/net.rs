@@ -77,6 +77,42 @@ def!(
     ["server.find_port_owner"]
 );
 def!(
+    UDP_OK,
+    "udp.ok",
+    Info,
+    "udp",
+    "RDP-UDP answers",
+    "An RDP-UDP SYN (MS-RDPEUDP) was answered by a SYN+ACK acknowledging it: the UDP listener is up and full-size (1232-byte) datagrams pass both ways. Whether a session uses UDP is still the server's decision (Initiate Multitransport after logon).",
+    ["network.allow_rdp_udp"]
+);
+def!(
+    UDP_NOT_LISTENING,
+    "udp.not_listening",
+    Info,
+    "udp",
+    "Nothing listens on RDP-UDP",
+    "An RDP-UDP SYN was answered with ICMP port unreachable: the host is reachable but has no RDP-UDP listener (UDP transport disabled, a TCP-only server such as xrdp, or a TCP-only policy). Sessions use TCP only, which works, but is slower on high-latency or lossy links.",
+    ["network.allow_rdp_udp", "client.tcp_only"]
+);
+def!(
+    UDP_BLOCKED,
+    "udp.blocked",
+    Warn,
+    "udp",
+    "RDP-UDP is silently dropped",
+    "RDP-UDP SYNs got no answer (live: also not a smaller one): a firewall drops UDP to the RDP port, or the path is broken for it. If the server offers UDP after logon, the client tries it, waits, and may stall or reconnect; allowing UDP, or forcing TCP, avoids that.",
+    ["network.allow_rdp_udp", "client.tcp_only", "server.tcp_only"]
+);
+def!(
+    UDP_SMALL_PATH,
+    "udp.small_path",
+    Warn,
+    "udp",
+    "Full-size RDP-UDP datagrams are lost, smaller ones pass",
+    "1232-byte RDP-UDP datagrams got no answer but a 1132-byte one did: the path's MTU is below what RDP-UDP assumes (a VPN or tunnel). UDP sessions lose packets; forcing TCP, or fixing the tunnel MTU, helps.",
+    ["network.fix_mtu", "client.tcp_only"]
+);
+def!(
     TLS_SERVER_KEY_UNUSABLE,
     "tls.server_key_unusable",
     Fail,
@@ -96,5 +132,9 @@ pub(super) static DEFS: &[FindingDef] = &[
     X224_SLOW_ANSWER,
     WEBSOCKET_UNREACHABLE,
     WEBSOCKET_NO_UPGRADE,
+    UDP_OK,
+    UDP_NOT_LISTENING,
+    UDP_BLOCKED,
+    UDP_SMALL_PATH,
     TLS_SERVER_KEY_UNUSABLE,
 ];

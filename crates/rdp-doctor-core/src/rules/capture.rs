@@ -393,24 +393,20 @@ fn rdp_udp(c: &CaptureEvidence, u: &RdpUdpEvidence, out: &mut Vec<Finding>) {
                 u.answered_after_ms.map(ms).unwrap_or_default(),
                 u.server_version.as_ref().map(|v| format!(", server chose {v}")).unwrap_or_default()
             ));
-            out.push(Finding::new(&UDP_ESTABLISHED, "the RDP-UDP handshake completed", lines));
+            out.push(Finding::new(&UDP_OK, "the RDP-UDP handshake completed", lines));
         }
         UdpOutcome::NoAnswer => {
             lines.push(format!(
                 "no SYN+ACK; the capture continued {} after the last SYN",
                 ms(u.watched_after_last_syn_ms)
             ));
-            out.push(Finding::new(&UDP_NO_ANSWER, "the RDP-UDP SYN was never answered", lines));
+            out.push(Finding::new(&UDP_BLOCKED, "the RDP-UDP SYN was never answered", lines));
         }
         UdpOutcome::PortUnreachable => {
             for i in c.icmp.iter().filter(|i| i.port_unreachable) {
                 lines.push(format!("at +{}: {} from {}", ms(i.at_ms), i.what, i.from));
             }
-            out.push(Finding::new(
-                &UDP_PORT_UNREACHABLE,
-                "the RDP-UDP SYN was refused with ICMP port unreachable",
-                lines,
-            ));
+            out.push(Finding::new(&UDP_NOT_LISTENING, "the RDP-UDP SYN was refused with ICMP port unreachable", lines));
         }
         UdpOutcome::CaptureEnded | UdpOutcome::MidStream => {}
     }
@@ -657,9 +653,9 @@ mod tests {
             server_datagrams: 0,
         };
         for (o, want) in [
-            (UdpOutcome::NoAnswer, vec!["udp.no_answer"]),
-            (UdpOutcome::PortUnreachable, vec!["udp.port_unreachable"]),
-            (UdpOutcome::Established, vec!["udp.established"]),
+            (UdpOutcome::NoAnswer, vec!["udp.blocked"]),
+            (UdpOutcome::PortUnreachable, vec!["udp.not_listening"]),
+            (UdpOutcome::Established, vec!["udp.ok"]),
             (UdpOutcome::MidStream, vec![]),
             (UdpOutcome::CaptureEnded, vec![]),
         ] {

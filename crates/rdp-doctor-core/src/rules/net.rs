@@ -1,8 +1,8 @@
 //! Network path rules: the TCP handshake series (loss, latency, jitter, MSS) and the MTU retry.
 
 use crate::catalogue::{
-    NET_HIGH_LATENCY, NET_JITTER, NET_MSS_CLAMPED, NET_MTU_BLACKHOLE, NET_PACKET_LOSS, WEBSOCKET_NO_UPGRADE,
-    WEBSOCKET_UNREACHABLE, X224_SLOW_ANSWER,
+    NET_HIGH_LATENCY, NET_JITTER, NET_MSS_CLAMPED, NET_MTU_BLACKHOLE, NET_PACKET_LOSS, UDP_BLOCKED, UDP_NOT_LISTENING,
+    UDP_OK, UDP_SMALL_PATH, WEBSOCKET_NO_UPGRADE, WEBSOCKET_UNREACHABLE, X224_SLOW_ANSWER,
 };
 use crate::evidence::{Evidence, TcpOutcome, TlsOutcome};
 use crate::finding::Finding;
@@ -93,9 +93,35 @@ fn websocket(ev: &Evidence, out: &mut Vec<Finding>) {
     }
 }
 
+fn udp(ev: &Evidence, out: &mut Vec<Finding>) {
+    use crate::evidence::UdpProbeOutcome;
+    let Some(u) = &ev.udp else { return };
+    let lines: Vec<String> = u
+        .attempts
+        .iter()
+        .map(|a| {
+            format!("RDP-UDP SYN of {} bytes to {}: {:?} after {:.1} ms", a.size, u.addr, a.outcome, a.duration_ms)
+        })
+        .collect();
+    let full_ok = u.attempts.iter().any(|a| a.size >= 1232 && matches!(a.outcome, UdpProbeOutcome::SynAck { .. }));
+    let small_ok = u.attempts.iter().any(|a| a.size < 1232 && matches!(a.outcome, UdpProbeOutcome::SynAck { .. }));
+    let refused = u.attempts.iter().any(|a| a.outcome == UdpProbeOutcome::PortUnreachable);
+    let all_silent = !u.attempts.is_empty() && u.attempts.iter().all(|a| a.outcome == UdpProbeOutcome::Silence);
+    if full_ok {
+        out.push(Finding::new(&UDP_OK, "the RDP-UDP listener answers", lines));
+    } else if small_ok {
+        out.push(Finding::new(&UDP_SMALL_PATH, "only RDP-UDP datagrams smaller than 1232 bytes get through", lines));
+    } else if refused {
+        out.push(Finding::new(&UDP_NOT_LISTENING, "UDP on the RDP port is closed (ICMP port unreachable)", lines));
+    } else if all_silent {
+        out.push(Finding::new(&UDP_BLOCKED, "RDP-UDP SYNs get no answer at all", lines));
+    }
+}
+
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     mtu(ev, out);
     websocket(ev, out);
+    udp(ev, out);
     let (Some(s), Some(net)) = (stats(ev), ev.net.as_ref()) else { return };
     if s.sent == 0 {
         return;
@@ -231,6 +257,27 @@ mod tests {
     fn latency_and_clamping() {
         assert_eq!(run(series(&[210.0, 205.0, 208.0], 0, 1448)), vec!["net.high_latency"]);
         assert_eq!(run(series(&[20.0, 21.0, 20.0], 0, 1360)), vec!["net.mss_clamped"]);
+    }
+
+    fn udp_run(outcomes: &[(usize, UdpProbeOutcome)]) -> Vec<&'static str> {
+        let mut ev = base();
+        ev.udp = Some(UdpEvidence {
+            addr: "127.0.0.1:3389".parse().unwrap_or_else(|_| unreachable!()),
+            attempts: outcomes
+                .iter()
+                .map(|(size, o)| UdpAttempt { size: *size, outcome: o.clone(), duration_ms: 1.0 })
+                .collect(),
+        });
+        ids(&crate::rules::evaluate(&ev))
+    }
+
+    #[test]
+    fn udp_outcomes() {
+        let ack = UdpProbeOutcome::SynAck { version: None, upstream_mtu: 1232, downstream_mtu: 1232 };
+        assert_eq!(udp_run(&[(1232, ack.clone())]), vec!["udp.ok"]);
+        assert_eq!(udp_run(&[(1232, UdpProbeOutcome::PortUnreachable)]), vec!["udp.not_listening"]);
+        assert_eq!(udp_run(&[(1232, UdpProbeOutcome::Silence), (1132, UdpProbeOutcome::Silence)]), vec!["udp.blocked"]);
+        assert_eq!(udp_run(&[(1232, UdpProbeOutcome::Silence), (1132, ack)]), vec!["udp.small_path"]);
     }
 
     #[test]
