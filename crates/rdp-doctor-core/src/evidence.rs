@@ -7,6 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::cert::CertInfo;
 
+pub mod gateway;
+pub use gateway::*;
+
 /// Everything one diagnosis observed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
@@ -31,6 +34,8 @@ pub struct Evidence {
     pub mtu: Option<MtuProbe>,
     /// The Remote Desktop WebSocket listeners (TCP 3387 and 3392), when asked for.
     pub websocket_ports: Option<Vec<WsPortEvidence>>,
+    /// The RD Gateway in front of the target (`--gateway`), probed without credentials.
+    pub gateway: Option<GatewayEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
     /// What a capture showed beyond the layers (absent for live checks).
@@ -55,6 +60,7 @@ impl Evidence {
             net: None,
             mtu: None,
             websocket_ports: None,
+            gateway: None,
             limitations: Vec::new(),
             capture: None,
         }

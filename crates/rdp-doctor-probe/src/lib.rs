@@ -7,6 +7,7 @@
 
 pub mod credssp;
 pub mod dns;
+pub mod gateway;
 pub mod matrix;
 pub mod mcs;
 pub mod quality;
@@ -48,6 +49,11 @@ pub struct CheckOptions {
     pub samples: usize,
     /// Also probe the Remote Desktop WebSocket listeners (TCP 3387 and 3392).
     pub websocket_ports: bool,
+    /// Reach the target through this RD Gateway (host, port): the gateway is probed instead of the direct
+    /// path, which a gateway user does not take.
+    pub gateway: Option<(String, u16)>,
+    /// The gateway's UDP (DTLS) port for the reachability test.
+    pub gateway_udp_port: u16,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -62,6 +68,8 @@ impl std::fmt::Debug for CheckOptions {
             .field("deep", &self.deep)
             .field("samples", &self.samples)
             .field("websocket_ports", &self.websocket_ports)
+            .field("gateway", &self.gateway)
+            .field("gateway_udp_port", &self.gateway_udp_port)
             .finish()
     }
 }
@@ -78,6 +86,8 @@ impl Default for CheckOptions {
             deep: false,
             samples: quality::DEFAULT_SAMPLES,
             websocket_ports: false,
+            gateway: None,
+            gateway_udp_port: gateway::DEFAULT_UDP_PORT,
         }
     }
 }
@@ -93,6 +103,18 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
     let now =
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let mut ev = Evidence::new(target.clone(), now);
+
+    if let Some((gw, port)) = &opts.gateway {
+        let (g, limitations) = gateway::probe(gw, *port, opts.gateway_udp_port, opts.timeout).await;
+        ev.gateway = Some(g);
+        ev.limitations.extend(limitations);
+        ev.limitations.push(format!(
+            "{} is reached through the RD Gateway {gw}:{port}; the direct path to it was not probed, and the \
+             tunnel to it (MS-TSGU handshake, tunnel and channel) needs credentials, which this check does not use.",
+            target.host
+        ));
+        return ev;
+    }
 
     let addrs = match target.ip {
         Some(ip) => vec![ip],

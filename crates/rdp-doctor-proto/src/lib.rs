@@ -10,6 +10,7 @@
 
 pub mod credssp;
 pub mod der;
+pub mod dtls;
 pub mod gateway_http;
 pub mod hex;
 pub mod http;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use rdp_doctor_proto::{
-    credssp, der, gateway_http, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, tsgu, x224,
+    credssp, der, dtls, gateway_http, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, tsgu, x224,
 };
 
 proptest! {
@@ -30,6 +30,7 @@ proptest! {
         let _ = mcs::decode_connect_response(&bytes);
         let _ = mcs::decode_server_certificate(&bytes);
         let _ = tsgu::decode(&bytes);
+        let _ = dtls::decode_answer(&bytes);
         if let Ok(Some(head)) = http::decode_response(&bytes) {
             let _ = gateway_http::facts(&head, &bytes);
         }
