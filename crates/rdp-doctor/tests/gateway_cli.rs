@@ -52,3 +52,30 @@ fn chunked_proxy_json() {
     assert_eq!(v["evidence"]["gateway"]["requests"][0]["outcome"]["framing"], "chunked");
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn rdp_file_with_a_gateway_checks_the_gateway() {
+    let gw = ScriptedGateway::start(GatewayFault::Http10, CertSpec::Valid).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gw.rdp");
+    let text = format!(
+        "full address:s:rdp.lab.test\r\ngatewayusagemethod:i:1\r\ngatewayhostname:s:localhost:{}\r\n",
+        gw.addr().port()
+    );
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::cargo_bin("rdp-doctor")
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .args(["check"])
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["evidence"]["gateway"]["port"], gw.addr().port());
+    let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"gateway.http_1_0"), "{ids:?}");
+    assert!(v["evidence"]["tcp"].is_null(), "the direct path is not probed");
+}
