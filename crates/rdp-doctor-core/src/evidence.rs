@@ -7,6 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::cert::CertInfo;
 
+pub mod gateway;
+pub use gateway::*;
+
 /// Everything one diagnosis observed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
@@ -33,6 +36,8 @@ pub struct Evidence {
     pub websocket_ports: Option<Vec<WsPortEvidence>>,
     /// The RDP-UDP listener (MS-RDPEUDP SYN → SYN+ACK on the RDP port number).
     pub udp: Option<UdpEvidence>,
+    /// The RD Gateway in front of the target (`--gateway`), probed without credentials.
+    pub gateway: Option<GatewayEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
     /// What a capture showed beyond the layers (absent for live checks).
@@ -58,6 +63,7 @@ impl Evidence {
             mtu: None,
             websocket_ports: None,
             udp: None,
+            gateway: None,
             limitations: Vec::new(),
             capture: None,
         }

@@ -19,6 +19,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerName {
+    /// The RD Gateway in front of the target (only with `--gateway`).
+    Gateway,
     Dns,
     Tcp,
     X224,
@@ -29,6 +31,7 @@ pub enum LayerName {
 impl LayerName {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Gateway => "gateway",
             Self::Dns => "dns",
             Self::Tcp => "tcp",
             Self::X224 => "x224",
@@ -40,6 +43,7 @@ impl LayerName {
     /// A label for people.
     pub fn label(self) -> &'static str {
         match self {
+            Self::Gateway => "RD Gateway",
             Self::Dns => "DNS",
             Self::Tcp => "TCP",
             Self::X224 => "X.224",
@@ -463,6 +467,60 @@ fn credssp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
     (Some(c.duration_ms), summary, details, false)
 }
 
+/// The gateway layer: how far the probe got and each request's answer.
+fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, Vec<Detail>, bool) {
+    use crate::evidence::GatewayHttpOutcome as O;
+    let mut details = Vec::new();
+    if let Some(a) = g.tcp.as_ref().and_then(|t| t.connected()) {
+        details.push(detail("tcp", format!("connected to {} in {}", a.addr, fmt_ms(a.duration_ms))));
+    }
+    if let Some(t) = &g.tls {
+        let v = match (&t.outcome, &t.version) {
+            (TlsOutcome::Established, Some(v)) => {
+                format!(
+                    "{v}, {}, ALPN {}",
+                    t.cipher_suite.as_deref().unwrap_or("?"),
+                    g.alpn.as_deref().unwrap_or("none")
+                )
+            }
+            (o, _) => format!("{o:?}"),
+        };
+        details.push(detail("tls", v));
+        if let Some(leaf) = t.chain.first() {
+            details.push(detail("certificate", format!("{} (issuer {})", leaf.subject, leaf.issuer)));
+        }
+    }
+    for p in &g.requests {
+        let v = match &p.outcome {
+            O::Response(r) => format!(
+                "{} {} {} ({}{})",
+                r.version,
+                r.status,
+                r.reason,
+                r.framing,
+                r.server.as_deref().map(|s| format!(", Server: {s}")).unwrap_or_default()
+            ),
+            O::Closed { received } => format!("closed after {received} bytes"),
+            O::Reset { received } => format!("reset after {received} bytes"),
+            O::TimedOut { received } => format!("no answer in time ({received} bytes)"),
+            O::NotHttp { error, .. } => format!("not HTTP: {error}"),
+            O::NotConnected { detail } => detail.clone(),
+        };
+        details.push(detail(p.kind.label(), v));
+    }
+    let reached = g.tcp.is_some() || g.dns.is_some();
+    let summary = match (&g.tls, g.requests.first().map(|p| &p.outcome)) {
+        (_, Some(O::Response(r))) => {
+            format!("{}:{} answers RDG_OUT_DATA with {} {}", g.host, g.port, r.status, r.reason)
+        }
+        (Some(t), _) if t.outcome != TlsOutcome::Established => format!("{}:{}: TLS {:?}", g.host, g.port, t.outcome),
+        (Some(_), Some(_)) => format!("{}:{}: no HTTP answer", g.host, g.port),
+        _ => format!("{}:{} not reached", g.host, g.port),
+    };
+    let ms = g.requests.first().map(|p| p.duration_ms);
+    (ms, summary, details, reached)
+}
+
 fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
     if skipped {
         return LayerStatus::Skipped;
@@ -562,7 +620,25 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     ];
     let mut layers = layers;
     capture_layers(&evidence, &findings, &mut layers);
-    debug_assert_eq!(layers.len(), LAYER_ORDER.len());
+    if let Some(g) = &evidence.gateway {
+        // The direct path is not taken through a gateway, and was not probed.
+        for l in &mut layers {
+            l.status = LayerStatus::Skipped;
+            l.summary = "not probed: the target is reached through the RD Gateway".to_owned();
+        }
+        let (ms, summary, details, reached) = gateway_layer(g);
+        layers.insert(
+            0,
+            Layer {
+                name: LayerName::Gateway,
+                status: status_for(LayerName::Gateway, &findings, reached, false),
+                duration_ms: ms,
+                summary,
+                details,
+            },
+        );
+    }
+    debug_assert!(layers.len() <= LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
     let max_severity = findings.iter().map(|f| f.severity).max();
     // A capture that saw TLS established but not the certificate (TLS 1.3 encrypts it) has not judged the

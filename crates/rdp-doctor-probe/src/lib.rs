@@ -7,6 +7,7 @@
 
 pub mod credssp;
 pub mod dns;
+pub mod gateway;
 pub mod matrix;
 pub mod mcs;
 pub mod quality;
@@ -51,6 +52,11 @@ pub struct CheckOptions {
     pub websocket_ports: bool,
     /// RDP-UDP SYNs while silent (0 turns the UDP probe off; at most 3).
     pub udp_tries: usize,
+    /// Reach the target through this RD Gateway (host, port): the gateway is probed instead of the direct
+    /// path, which a gateway user does not take.
+    pub gateway: Option<(String, u16)>,
+    /// The gateway's UDP (DTLS) port for the reachability test.
+    pub gateway_udp_port: u16,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -66,6 +72,8 @@ impl std::fmt::Debug for CheckOptions {
             .field("samples", &self.samples)
             .field("websocket_ports", &self.websocket_ports)
             .field("udp_tries", &self.udp_tries)
+            .field("gateway", &self.gateway)
+            .field("gateway_udp_port", &self.gateway_udp_port)
             .finish()
     }
 }
@@ -83,6 +91,8 @@ impl Default for CheckOptions {
             samples: quality::DEFAULT_SAMPLES,
             websocket_ports: false,
             udp_tries: 1,
+            gateway: None,
+            gateway_udp_port: gateway::DEFAULT_UDP_PORT,
         }
     }
 }
@@ -98,6 +108,18 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
     let now =
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let mut ev = Evidence::new(target.clone(), now);
+
+    if let Some((gw, port)) = &opts.gateway {
+        let (g, limitations) = gateway::probe(gw, *port, opts.gateway_udp_port, opts.timeout).await;
+        ev.gateway = Some(g);
+        ev.limitations.extend(limitations);
+        ev.limitations.push(format!(
+            "{} is reached through the RD Gateway {gw}:{port}; the direct path to it was not probed, and the \
+             tunnel to it (MS-TSGU handshake, tunnel and channel) needs credentials, which this check does not use.",
+            target.host
+        ));
+        return ev;
+    }
 
     let addrs = match target.ip {
         Some(ip) => vec![ip],

@@ -172,6 +172,19 @@ pub async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    handshake_alpn(stream, name, timeout, &[]).await
+}
+
+/// [`handshake`] offering these ALPN protocols (the RD Gateway probe offers only `http/1.1`).
+pub async fn handshake_alpn<S>(
+    stream: S,
+    name: &str,
+    timeout: Duration,
+    alpn: &[&[u8]],
+) -> (TlsEvidence, Option<String>, Option<TlsStream<S>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let (platform, platform_error) = match rustls_platform_verifier::Verifier::new(provider.clone()) {
         Ok(v) => (Some(v), None),
@@ -188,7 +201,10 @@ where
         .with_safe_default_protocol_versions()
         .map(|b| b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
     {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            c
+        }
         Err(e) => {
             ev.outcome = TlsOutcome::Failed { error: format!("local TLS configuration: {e}") };
             return (ev, limitation, None);

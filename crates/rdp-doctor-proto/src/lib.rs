@@ -10,6 +10,8 @@
 
 pub mod credssp;
 pub mod der;
+pub mod dtls;
+pub mod gateway_http;
 pub mod hex;
 pub mod http;
 pub mod mcs;
@@ -20,4 +22,5 @@ pub mod sniff;
 pub mod tls;
 pub mod tls_hello;
 pub mod tpkt;
+pub mod tsgu;
 pub mod x224;

@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rdp_doctor_proto::{credssp, der, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, x224};
+use rdp_doctor_proto::{
+    credssp, der, dtls, gateway_http, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, tsgu, x224,
+};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -27,6 +29,37 @@ proptest! {
         let _ = tls_hello::decode_server_answer(&bytes);
         let _ = mcs::decode_connect_response(&bytes);
         let _ = mcs::decode_server_certificate(&bytes);
+        let _ = tsgu::decode(&bytes);
+        let _ = dtls::decode_answer(&bytes);
+        if let Ok(Some(head)) = http::decode_response(&bytes) {
+            let _ = gateway_http::facts(&head, &bytes);
+        }
+    }
+
+    /// MS-TSGU packets: a valid header of every type over an arbitrary body never panics, and whatever
+    /// decodes re-encodes to a packet that decodes to the same value.
+    #[test]
+    fn tsgu_packets(ty in 0u16..0x14, body in proptest::collection::vec(any::<u8>(), 0..96)) {
+        let mut m = ty.to_le_bytes().to_vec();
+        m.extend_from_slice(&[0, 0]);
+        m.extend_from_slice(&((body.len() + 8) as u32).to_le_bytes());
+        m.extend_from_slice(&body);
+        if let Ok(Some((p, n))) = tsgu::decode(&m) {
+            prop_assert!(n <= m.len());
+            let again = tsgu::decode(&p.encode());
+            prop_assert_eq!(again.ok().flatten().map(|(q, _)| q), Some(p));
+        }
+    }
+
+    /// HTTP response heads with arbitrary header values: the gateway facts never panic.
+    #[test]
+    fn gateway_response_heads(name in "[A-Za-z-]{1,20}", value in "[ -~]{0,80}", body in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut m = format!("HTTP/1.1 401 Unauthorized\r\n{name}: {value}\r\nWWW-Authenticate: {value}\r\n\r\n").into_bytes();
+        m.extend_from_slice(&body);
+        if let Ok(Some(head)) = http::decode_response(&m) {
+            let f = gateway_http::facts(&head, &m[head.head_len..]);
+            prop_assert_eq!(f.status, 401);
+        }
     }
 
     /// NTLM CHALLENGE with valid header and arbitrary offsets/lengths/payload.

@@ -15,6 +15,9 @@ pub struct CheckPlan {
     pub port: u16,
     /// The file turns CredSSP off: the negotiation offers TLS only, as a client honouring the file does.
     pub credssp_off: bool,
+    /// The RD Gateway the file always connects through (`gatewayusagemethod:i:1` + `gatewayhostname`):
+    /// probed instead of the direct path.
+    pub gateway: Option<String>,
     /// What the file asks for that this check does not do, said plainly.
     pub limitations: Vec<String>,
 }
@@ -26,14 +29,19 @@ pub fn plan(file: &RdpFile, default_port: u16) -> Option<CheckPlan> {
     let addr = parse_address(value).ok()?;
     let port = addr.port.unwrap_or(default_port);
     let mut limitations = Vec::new();
-    let gateway = file.text("gatewayhostname").map(|(_, g)| g.to_owned());
-    match (file.int("gatewayusagemethod"), gateway) {
-        (Some(1), Some(gw)) => limitations.push(format!(
-            "The file connects through the RD Gateway {gw} (gatewayusagemethod:i:1). The gateway was not checked (rdp-doctor has no gateway probe yet); the direct connection to {}:{port} was, which a client using this file does not make.",
-            addr.host
-        )),
+    let gateway_name = file.text("gatewayhostname").map(|(_, g)| g.trim().to_owned()).filter(|g| !g.is_empty());
+    let mut gateway = None;
+    match (file.int("gatewayusagemethod"), gateway_name) {
+        (Some(1), Some(gw)) => {
+            limitations.push(format!(
+                "The file connects through the RD Gateway {gw} (gatewayusagemethod:i:1): the gateway was checked, not the direct connection to {}:{port}, which a client using this file does not make.",
+                addr.host
+            ));
+            gateway = Some(gw);
+        }
         (Some(2), Some(gw)) => limitations.push(format!(
-            "The file falls back to the RD Gateway {gw} when a direct connection fails (gatewayusagemethod:i:2). The direct connection was checked; the gateway was not (no gateway probe yet)."
+            "The file falls back to the RD Gateway {gw} when a direct connection fails (gatewayusagemethod:i:2). The direct connection was checked; check the gateway with rdp-doctor check {} --gateway {gw}.",
+            addr.host
         )),
         (Some(3), _) => limitations.push(
             "The file uses the administrator's default RD Gateway settings (gatewayusagemethod:i:3), which this check cannot see; only the direct connection was checked."
@@ -62,7 +70,7 @@ pub fn plan(file: &RdpFile, default_port: u16) -> Option<CheckPlan> {
                 .to_owned(),
         );
     }
-    Some(CheckPlan { host: addr.host, port, credssp_off, limitations })
+    Some(CheckPlan { host: addr.host, port, credssp_off, gateway, limitations })
 }
 
 /// Findings that need the file and the server's answer together.
@@ -128,6 +136,11 @@ mod tests {
         assert!(p.credssp_off);
         assert_eq!(p.limitations.len(), 4, "{:#?}", p.limitations);
         assert!(p.limitations[0].contains("RD Gateway gw.example"));
-        assert!(p.limitations[0].contains("no gateway probe yet"));
+        assert!(p.limitations[0].contains("the gateway was checked"));
+        assert_eq!(p.gateway.as_deref(), Some("gw.example"));
+        assert_eq!(
+            plan_of("full address:s:h\ngatewayusagemethod:i:2\ngatewayhostname:s:gw\n").and_then(|p| p.gateway),
+            None
+        );
     }
 }

@@ -54,8 +54,10 @@
 //!   (a bug there) would still go through the process's panic hook.
 
 mod cert;
+mod gateway;
 mod scripted;
 
+pub use gateway::{GatewayFault, ScriptedGateway};
 pub use scripted::{ScriptedNla, ScriptedServer, ScriptedUdp};
 mod connection;
 

@@ -140,6 +140,13 @@ pub struct ProbeArgs {
     /// Also probe the Remote Desktop WebSocket listeners, TCP 3387 (ws) and 3392 (wss).
     #[arg(long)]
     pub websocket_ports: bool,
+    /// Reach the target through this RD Gateway (GW or GW:PORT, default port 443): probe the gateway's
+    /// TLS, HTTP, WebSocket and RPC-over-HTTP transports instead of the direct path.
+    #[arg(long, value_name = "GW[:PORT]")]
+    pub gateway: Option<String>,
+    /// The gateway's UDP transport port for the DTLS ClientHello reachability test.
+    #[arg(long, value_name = "PORT", default_value_t = rdp_doctor_probe::gateway::DEFAULT_UDP_PORT, requires = "gateway")]
+    pub gateway_udp_port: u16,
 }
 
 impl ProbeArgs {
@@ -163,6 +170,8 @@ impl ProbeArgs {
                 (false, true) => 3,
                 (false, false) => 1,
             },
+            gateway: self.gateway.as_deref().map(rdp_doctor_probe::gateway::parse_gateway).transpose()?,
+            gateway_udp_port: self.gateway_udp_port,
         })
     }
 }

@@ -321,14 +321,20 @@ fn check_file_states_gateway_and_missing_address() {
     let gw = write(
         dir.path(),
         "gw.rdp",
-        format!("full address:s:127.0.0.1:{closed}\ngatewayhostname:s:gw.corp.example\ngatewayusagemethod:i:1\ngatewayprofileusagemethod:i:1\n")
+        format!("full address:s:rdp.corp.example\ngatewayhostname:s:127.0.0.1:{closed}\ngatewayusagemethod:i:1\ngatewayprofileusagemethod:i:1\n")
             .as_bytes(),
     );
+    // The file always uses the gateway: the gateway (closed here) is checked, not the direct path.
     let (v, code) = check(&gw, &[]);
     assert_eq!(code, Some(1));
-    assert_eq!(v["verdict"], "tcp.refused");
+    assert_eq!(v["verdict"], "gateway.unreachable");
+    assert!(v["evidence"]["tcp"].is_null());
     assert!(
-        v["limitations"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("RD Gateway gw.corp.example"))
+        v["limitations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains(&format!("RD Gateway 127.0.0.1:{closed}")))
     );
 
     let none = write(dir.path(), "none.rdp", b"username:s:bob\n");

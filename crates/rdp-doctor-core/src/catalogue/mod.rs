@@ -5,12 +5,14 @@
 //! one line to [`all`].
 
 mod capture;
+mod gateway;
 mod live;
 mod net;
 pub mod rdpfile;
 mod security;
 
 pub use capture::*;
+pub use gateway::*;
 pub use live::*;
 pub use net::*;
 pub use security::*;
@@ -34,7 +36,13 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter().chain(security::DEFS).chain(net::DEFS).chain(rdpfile::DEFS).chain(capture::DEFS)
+    live::DEFS
+        .iter()
+        .chain(security::DEFS)
+        .chain(net::DEFS)
+        .chain(gateway::DEFS)
+        .chain(rdpfile::DEFS)
+        .chain(capture::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

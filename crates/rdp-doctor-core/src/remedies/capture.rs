@@ -13,7 +13,7 @@ pub static REMEDIES: &[Remedy] = &[
         platform: "nginx / HAProxy / load balancers",
         impact: Impact::Change,
         preconditions: &[
-            "The capture shows a proxy between client and gateway (Via, X-Forwarded-*, HTTP/1.0, re-framed or refused RDG_* requests)",
+            "The capture or `check --gateway` shows a proxy between client and gateway (Via, X-Forwarded-*, HTTP/1.0, re-framed or refused RDG_* requests)",
         ],
         steps: &[
             "Pass the custom methods RDG_OUT_DATA, RDG_IN_DATA (and RPC_IN_DATA, RPC_OUT_DATA) and the websocket upgrade through to the gateway",

@@ -4,6 +4,7 @@ mod capture;
 pub mod compat;
 mod credssp;
 mod dns;
+mod gateway;
 pub mod net;
 mod rdp_security;
 pub mod security;
@@ -16,7 +17,7 @@ use crate::evidence::Evidence;
 use crate::finding::Finding;
 
 /// Layer order, for sorting and for "first failing layer".
-pub const LAYER_ORDER: [&str; 5] = ["dns", "tcp", "x224", "tls", "credssp"];
+pub const LAYER_ORDER: [&str; 6] = ["gateway", "dns", "tcp", "x224", "tls", "credssp"];
 
 fn layer_rank(layer: &str) -> usize {
     LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
@@ -26,6 +27,7 @@ fn layer_rank(layer: &str) -> usize {
 /// layer order, then ID.
 pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     let mut out = Vec::new();
+    gateway::check(evidence, &mut out);
     dns::check(evidence, &mut out);
     tcp::check(evidence, &mut out);
     net::check(evidence, &mut out);

@@ -64,8 +64,9 @@ fn handshake(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
     out.push(Finding::new(def, summary, evidence));
 }
 
-fn certificates(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
-    let now = ev.observed_at_unix;
+/// The certificate verdicts for one TLS handshake, judged at `now`; `announced` is the DNS name the server
+/// gave itself in NTLM, if known. Also used for the RD Gateway's certificate (`rules/gateway.rs`).
+pub(super) fn certificates(now: i64, tls: &TlsEvidence, announced: Option<String>, out: &mut Vec<Finding>) {
     let Some(leaf) = tls.chain.first() else { return };
     if let Some(err) = &leaf.parse_error {
         out.push(Finding::new(&CERT_UNPARSABLE, "the server's certificate is not valid X.509", vec![err.clone()]));
@@ -126,11 +127,6 @@ fn certificates(ev: &Evidence, tls: &TlsEvidence, out: &mut Vec<Finding>) {
         let mut evidence = vec![id.clone(), m.detail];
         // The name the server gives itself in NTLM (MsvAvDnsComputerName) is usually what its
         // certificate was made for: say whether connecting by that name would match.
-        let announced = ev
-            .credssp
-            .as_ref()
-            .and_then(|c| c.ntlm.as_ref())
-            .and_then(|n| n.dns_computer_name.clone().filter(|s| !s.is_empty()));
         let mut summary = format!("the certificate is not valid for \"{}\"", tls.server_name);
         if let Some(name) = announced {
             let am = leaf.matches_name(&name);
@@ -179,7 +175,12 @@ fn plural_days(d: i64) -> String {
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     let Some(tls) = &ev.tls else { return };
     handshake(ev, tls, out);
-    certificates(ev, tls, out);
+    let announced = ev
+        .credssp
+        .as_ref()
+        .and_then(|c| c.ntlm.as_ref())
+        .and_then(|n| n.dns_computer_name.clone().filter(|s| !s.is_empty()));
+    certificates(ev.observed_at_unix, tls, announced, out);
 }
 
 #[cfg(test)]

@@ -274,6 +274,12 @@ pub async fn check_file(args: &CheckArgs) -> anyhow::Result<u8> {
         Some(plan) => {
             let mut opts = args.probe.options()?;
             let mut limitations = plan.limitations;
+            if let (Some(gw), None) = (&plan.gateway, &opts.gateway) {
+                opts.gateway = Some(
+                    rdp_doctor_probe::gateway::parse_gateway(gw)
+                        .with_context(|| format!("{shown_path}: cannot use gatewayhostname {gw:?}"))?,
+                );
+            }
             if plan.credssp_off {
                 if args.probe.protocols == DEFAULT_PROTOCOLS {
                     opts.requested = SecurityProtocol::PROTOCOL_SSL;
