@@ -9,11 +9,13 @@ mod live;
 mod net;
 pub mod rdpfile;
 mod security;
+mod session;
 
 pub use capture::*;
 pub use live::*;
 pub use net::*;
 pub use security::*;
+pub use session::*;
 
 use crate::finding::FindingDef;
 
@@ -34,7 +36,13 @@ pub(crate) use def;
 
 /// Every finding definition, area by area.
 pub fn all() -> impl Iterator<Item = &'static FindingDef> {
-    live::DEFS.iter().chain(security::DEFS).chain(net::DEFS).chain(rdpfile::DEFS).chain(capture::DEFS)
+    live::DEFS
+        .iter()
+        .chain(security::DEFS)
+        .chain(net::DEFS)
+        .chain(rdpfile::DEFS)
+        .chain(capture::DEFS)
+        .chain(session::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.
