@@ -26,6 +26,7 @@ static AUTHZ_CODES: &[Code] = &[
     Code::new(0x0, "AUTHZ_SUCCESS", "The user may access the server."),
     Code::new(0x5, "AUTHZ_ACCESS_DENIED", "The user authenticated but is not allowed to access this server.")
         .advice(&INSUFFICIENT_PRIVILEGES)
+        .findings(&["authz.access_denied"])
         .see(&[(Kind::Errinfo, 0x9), (Kind::Freerdp, 0x16)]),
 ];
 

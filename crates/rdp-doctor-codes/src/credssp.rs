@@ -33,18 +33,23 @@ const NOT_SEEN_IN_TSREQUEST: &str = "whether Windows servers send this value in 
 static CODES: &[Code] = &[
     Code::new(0xC000_006D, "STATUS_LOGON_FAILURE", "The logon failed: unknown user name or bad password.")
         .advice(&BAD_CREDENTIALS)
+        .findings(&["credssp.logon_failure"])
         .see(&[(Kind::Freerdp, 0x14), (Kind::Disconnect, 0x807)]),
     Code::new(0xC000_006A, "STATUS_WRONG_PASSWORD", "The password is wrong.")
         .advice(&BAD_CREDENTIALS)
+        .findings(&["credssp.logon_failure"])
         .see(&[(Kind::Freerdp, 0x15)]),
     Code::new(0xC000_0224, "STATUS_PASSWORD_MUST_CHANGE", "The password must be changed before the user can log on.")
         .advice(&PASSWORD_CHANGE)
+        .findings(&["credssp.password_must_change"])
         .see(&[(Kind::Freerdp, 0x13), (Kind::Disconnect, 0x1207)]),
     Code::new(0xC000_0071, "STATUS_PASSWORD_EXPIRED", "The password has expired.")
         .advice(&PASSWORD_CHANGE)
+        .findings(&["credssp.password_expired"])
         .see(&[(Kind::Freerdp, 0xE), (Kind::Disconnect, 0xF07)]),
     Code::new(0xC000_0072, "STATUS_ACCOUNT_DISABLED", "The account is disabled.")
         .advice(&ACCOUNT_DISABLED)
+        .findings(&["credssp.account_disabled"])
         .see(&[(Kind::Freerdp, 0x12), (Kind::Disconnect, 0xB07)]),
     Code::new(0xC000_0022, "STATUS_ACCESS_DENIED", "Access is denied.")
         .advice(&INSUFFICIENT_PRIVILEGES)
@@ -55,12 +60,15 @@ static CODES: &[Code] = &[
         "An account restriction (logon hours, workstations, blank password) prevents the logon.",
     )
     .advice(&ACCOUNT_RESTRICTION)
+    .findings(&["credssp.account_restriction"])
     .see(&[(Kind::Freerdp, 0x17), (Kind::Disconnect, 0xC07)]),
     Code::new(0xC000_0234, "STATUS_ACCOUNT_LOCKED_OUT", "The account is locked out.")
         .advice(&ACCOUNT_LOCKED)
+        .findings(&["credssp.account_locked_out"])
         .see(&[(Kind::Freerdp, 0x18), (Kind::Disconnect, 0xD07)]),
     Code::new(0xC000_0193, "STATUS_ACCOUNT_EXPIRED", "The account has expired.")
         .advice(&ACCOUNT_EXPIRED)
+        .findings(&["credssp.account_expired"])
         .see(&[(Kind::Freerdp, 0x19), (Kind::Disconnect, 0xE07)]),
     Code::new(
         0xC000_015B,
@@ -68,20 +76,25 @@ static CODES: &[Code] = &[
         "The user does not have the logon right this connection needs.",
     )
     .advice(&LOGON_TYPE)
+    .findings(&["credssp.logon_type_not_granted"])
     .see(&[(Kind::Freerdp, 0x1A)]),
     Code::new(0xC000_0064, "STATUS_NO_SUCH_USER", "The user account does not exist.")
         .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
         .advice(&BAD_CREDENTIALS)
+        .findings(&["credssp.logon_failure"])
         .see(&[(Kind::Disconnect, 0xA07)]),
     Code::new(0xC000_006F, "STATUS_INVALID_LOGON_HOURS", "The account may not log on at this time.")
         .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
-        .advice(&ACCOUNT_RESTRICTION),
+        .advice(&ACCOUNT_RESTRICTION)
+        .findings(&["credssp.account_restriction"]),
     Code::new(0xC000_0070, "STATUS_INVALID_WORKSTATION", "The account may not log on from this computer.")
         .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
-        .advice(&ACCOUNT_RESTRICTION),
+        .advice(&ACCOUNT_RESTRICTION)
+        .findings(&["credssp.account_restriction"]),
     Code::new(0xC000_005E, "STATUS_NO_LOGON_SERVERS", "No domain controller is available to process the logon.")
         .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
         .advice(&NO_AUTHORITY)
+        .findings(&["credssp.no_logon_servers"])
         .see(&[(Kind::Disconnect, 0x1807)]),
     Code::new(
         0xC000_0133,
@@ -90,7 +103,7 @@ static CODES: &[Code] = &[
     )
     .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
     .advice(&TIME_SKEW)
-    .findings(&["time.skew_kerberos"])
+    .findings(&["time.skew_kerberos", "credssp.time_skew"])
     .see(&[(Kind::Sspi, 0x8009_0324)]),
     Code::new(
         0xC000_018D,
@@ -98,7 +111,8 @@ static CODES: &[Code] = &[
         "The trust between this computer and its domain (or between domains) failed.",
     )
     .status(Status::Documented, NOT_SEEN_IN_TSREQUEST)
-    .advice(&NO_AUTHORITY),
+    .advice(&NO_AUTHORITY)
+    .findings(&["credssp.no_logon_servers"]),
     Code::new(
         0xC000_0388,
         "STATUS_DOWNGRADE_DETECTED",

@@ -74,7 +74,8 @@ static CODES: &[Code] = &[
         "ERRINFO_SERVER_DENIED_CONNECTION",
         "The server denied the connection: it refused the session on purpose, after the connection was set up.",
     )
-    .advice(&SERVER_DENIED),
+    .advice(&SERVER_DENIED)
+    .findings(&["server.denied_connection"]),
     Code::new(0x8, "ERRINFO_SERVER_DENIED_CONNECTION_FIPS", "The server denied the connection for security reasons (FIPS).")
         .status(
             Status::Unverified,
@@ -83,6 +84,7 @@ static CODES: &[Code] = &[
         .advice(&SECURITY_LAYER_ERROR),
     Code::new(0x9, "ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES", "The user is not allowed to connect to this server.")
         .advice(&INSUFFICIENT_PRIVILEGES)
+        .findings(&["server.insufficient_privileges"])
         .see(&[(Kind::Authz, 0x5), (Kind::Freerdp, 0xA)]),
     Code::new(
         0xA,
@@ -90,6 +92,7 @@ static CODES: &[Code] = &[
         "The server does not accept saved credentials; they must be typed for each connection.",
     )
     .advice(&FRESH_CREDENTIALS)
+    .findings(&["server.fresh_credentials_required"])
     .see(&[(Kind::Disconnect, 0x2107)]),
     Code::new(0xB, "ERRINFO_RPC_INITIATED_DISCONNECT_BY_USER", "A tool running inside the user's own session disconnected it.")
         .advice(&ADMIN_ENDED),
@@ -110,27 +113,38 @@ static CODES: &[Code] = &[
     Code::new(0x18, "ERRINFO_SERVER_CSRSS_CRASH", "CSRSS in the remote session crashed.").advice(&SERVER_RESOURCES),
     // Licensing codes.
     Code::new(0x100, "ERRINFO_LICENSE_INTERNAL", "The server's licensing component hit an internal error.")
-        .advice(&LICENSING_SERVER),
+        .advice(&LICENSING_SERVER)
+        .findings(&["license.internal"]),
     Code::new(0x101, "ERRINFO_LICENSE_NO_LICENSE_SERVER", "No Remote Desktop license server could be found to issue a license.")
-        .advice(&LICENSING_SERVER),
+        .advice(&LICENSING_SERVER)
+        .findings(&["license.no_license_server"]),
     Code::new(0x102, "ERRINFO_LICENSE_NO_LICENSE", "No Client Access Licenses are available for this server.")
-        .advice(&LICENSING_SERVER),
+        .advice(&LICENSING_SERVER)
+        .findings(&["license.no_license"]),
     Code::new(0x103, "ERRINFO_LICENSE_BAD_CLIENT_MSG", "The server received an invalid licensing message from the client.")
-        .advice(&LICENSING_PROTOCOL),
+        .advice(&LICENSING_PROTOCOL)
+        .findings(&["license.bad_client_msg"]),
     Code::new(0x104, "ERRINFO_LICENSE_HWID_DOESNT_MATCH_LICENSE", "The license stored by the client was modified.")
-        .advice(&LICENSING_CLIENT),
+        .advice(&LICENSING_CLIENT)
+        .findings(&["license.hwid_mismatch"]),
     Code::new(0x105, "ERRINFO_LICENSE_BAD_CLIENT_LICENSE", "The license stored by the client is malformed.")
-        .advice(&LICENSING_CLIENT),
+        .advice(&LICENSING_CLIENT)
+        .findings(&["license.bad_client_license"]),
     Code::new(0x106, "ERRINFO_LICENSE_CANT_FINISH_PROTOCOL", "Network problems cut the licensing exchange short.")
-        .advice(&LICENSING_PROTOCOL),
+        .advice(&LICENSING_PROTOCOL)
+        .findings(&["license.cant_finish_protocol"]),
     Code::new(0x107, "ERRINFO_LICENSE_CLIENT_ENDED_PROTOCOL", "The client ended the licensing exchange early.")
-        .advice(&LICENSING_PROTOCOL),
+        .advice(&LICENSING_PROTOCOL)
+        .findings(&["license.client_ended_protocol"]),
     Code::new(0x108, "ERRINFO_LICENSE_BAD_CLIENT_ENCRYPTION", "A licensing message was encrypted wrongly.")
-        .advice(&LICENSING_PROTOCOL),
+        .advice(&LICENSING_PROTOCOL)
+        .findings(&["license.bad_client_encryption"]),
     Code::new(0x109, "ERRINFO_LICENSE_CANT_UPGRADE_LICENSE", "The license stored by the client could not be upgraded or renewed.")
-        .advice(&LICENSING_CLIENT),
+        .advice(&LICENSING_CLIENT)
+        .findings(&["license.cant_upgrade_license"]),
     Code::new(0x10A, "ERRINFO_LICENSE_NO_REMOTE_CONNECTIONS", "The server is not licensed to accept remote connections.")
-        .advice(&LICENSING_SERVER),
+        .advice(&LICENSING_SERVER)
+        .findings(&["license.no_remote_connections"]),
     // Connection broker codes (advice from the group).
     Code::new(0x400, "ERRINFO_CB_DESTINATION_NOT_FOUND", "The broker could not find the target endpoint."),
     Code::new(0x402, "ERRINFO_CB_LOADING_DESTINATION", "The target endpoint is disconnecting from the broker."),

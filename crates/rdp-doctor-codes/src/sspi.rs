@@ -36,13 +36,14 @@ static CODES: &[Code] = &[
     Code::new(0x8009_030F, "SEC_E_MESSAGE_ALTERED", "A message was altered in transit.").advice(&BAD_BINDINGS),
     Code::new(0x8009_0311, "SEC_E_NO_AUTHENTICATING_AUTHORITY", "No authority could be contacted for authentication.")
         .advice(&NO_AUTHORITY)
+        .findings(&["credssp.no_logon_servers"])
         .see(&[(Kind::Disconnect, 0x1807)]),
     Code::new(0x8009_0317, "SEC_E_CONTEXT_EXPIRED", "The security context has already been closed.").advice(&SECURITY_LAYER_ERROR),
     Code::new(0x8009_0322, "SEC_E_WRONG_PRINCIPAL", "The target principal name is wrong: the server is not who the name says.")
         .advice(&TARGET_NAME),
     Code::new(0x8009_0324, "SEC_E_TIME_SKEW", "The client's and server's clocks differ too much.")
         .advice(&TIME_SKEW)
-        .findings(&["time.skew_kerberos"]),
+        .findings(&["time.skew_kerberos", "credssp.time_skew"]),
     Code::new(0x8009_0325, "SEC_E_UNTRUSTED_ROOT", "The certificate chain ends in a root that is not trusted.")
         .advice(&CERT_UNTRUSTED)
         .findings(&["cert.untrusted", "cert.self_signed"]),

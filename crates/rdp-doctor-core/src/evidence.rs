@@ -38,6 +38,8 @@ pub struct Evidence {
     pub udp: Option<UdpEvidence>,
     /// The RD Gateway in front of the target (`--gateway`), probed without credentials.
     pub gateway: Option<GatewayEvidence>,
+    /// The credentialed connection sequence (`--user`), on its own connection.
+    pub session: Option<SessionEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
     /// What a capture showed beyond the layers (absent for live checks).
@@ -64,6 +66,7 @@ impl Evidence {
             websocket_ports: None,
             udp: None,
             gateway: None,
+            session: None,
             limitations: Vec::new(),
             capture: None,
         }
@@ -496,4 +499,82 @@ pub enum UdpProbeOutcome {
     Silence,
     /// A local error.
     Error { error: String },
+}
+
+/// The credentialed connection sequence (MS-RDPBCGR 1.3.1.1), driven with IronRDP's connector on its own
+/// connection: exactly one authentication attempt. Everything the server said on the way is kept raw.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionEvidence {
+    /// The account as given (`DOMAIN\user`, `user@domain` or `user`). The password is never recorded.
+    pub account: String,
+    /// `requestedProtocols` of this connection's RDP_NEG_REQ.
+    pub requested_protocols: u32,
+    /// What the server selected, when it answered with RDP_NEG_RSP.
+    pub selected_protocol: Option<u32>,
+    /// Each sub-step in order, with its time.
+    pub steps: Vec<SessionStep>,
+    /// How the run ended.
+    pub outcome: SessionOutcome,
+    /// The phase the run was in when it ended (`x224`, `tls`, `credssp`, `early_user_authorization`,
+    /// `mcs_connect`, `channel_connection`, `client_info`, `licensing`, `capabilities`, `finalization`,
+    /// `active`).
+    pub phase: String,
+    /// `errorCode` of a server TSRequest during authentication (NTSTATUS or SEC_E, MS-CSSP 2.2.1).
+    pub credssp_error: Option<u32>,
+    /// True when the server closed or reset the connection right after our credentials (the
+    /// NTLM AUTHENTICATE) without sending an errorCode.
+    pub credssp_closed_after_credentials: bool,
+    /// The Early User Authorization Result (MS-RDPBCGR 2.2.10.2), raw; only with PROTOCOL_HYBRID_EX.
+    pub early_user_auth: Option<u32>,
+    /// The raw `errorInfo` of every Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1), in order.
+    pub error_infos: Vec<u32>,
+    /// A licensing ERROR_ALERT other than "valid client": `dwErrorCode`, `dwStateTransition`.
+    pub license_error: Option<(u32, u32)>,
+    /// `infoType` of each Save Session Info PDU (logon notifications, MS-RDPBCGR 2.2.10.1).
+    pub logon_infos: Vec<u32>,
+    /// Logon Errors Info: `errorNotificationType`, `errorNotificationData` (MS-RDPBCGR 2.2.10.1.1.4.1.1).
+    pub logon_error: Option<(u32, u32)>,
+    /// The reason of an MCS Disconnect Provider Ultimatum from the server.
+    pub ultimatum: Option<u8>,
+    /// Milliseconds from the start of this connection to the first graphics update.
+    pub first_update_ms: Option<f64>,
+    /// IronRDP's error, verbatim, when it stopped the sequence.
+    pub connector_error: Option<String>,
+    pub duration_ms: f64,
+    /// The deadline of each step.
+    pub timeout_ms: u64,
+}
+
+/// One sub-step of the connection sequence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionStep {
+    /// e.g. `x224`, `tls`, `credssp`, `mcs_connect`, `licensing`, `set_error_info`, `closed`.
+    pub name: String,
+    /// When the step ended, milliseconds from the start of the connection.
+    pub at_ms: f64,
+    pub duration_ms: f64,
+    /// What was sent or seen, in words and numbers.
+    pub detail: String,
+}
+
+/// How the credentialed run ended.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SessionOutcome {
+    /// The first graphics update arrived: the session is up.
+    FirstUpdate,
+    /// The connection sequence completed, but no graphics update came before the deadline.
+    ConnectedNoUpdate,
+    /// The server closed the connection (FIN).
+    Closed,
+    /// The server reset the connection.
+    Reset,
+    /// The server went silent: a step did not finish before its deadline.
+    TimedOut,
+    /// rdp-doctor stopped: the server had already given its verdict, or the client side failed.
+    Stopped { reason: String },
+    /// Credentials were given but the run could not start because an earlier layer failed.
+    NotReached { reason: String },
+    /// Credentials were given but this server's security cannot be driven (e.g. Standard RDP Security).
+    Unsupported { reason: String },
 }

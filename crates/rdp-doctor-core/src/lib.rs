@@ -14,6 +14,7 @@ pub mod interpret;
 pub mod remedies;
 pub mod report;
 pub mod rules;
+pub mod session_codes;
 pub mod windows;
 
 pub use evidence::Evidence;

@@ -26,6 +26,8 @@ pub enum LayerName {
     X224,
     Tls,
     Credssp,
+    /// The credentialed connection sequence (`--user`).
+    Session,
 }
 
 impl LayerName {
@@ -37,6 +39,7 @@ impl LayerName {
             Self::X224 => "x224",
             Self::Tls => "tls",
             Self::Credssp => "credssp",
+            Self::Session => "session",
         }
     }
 
@@ -49,6 +52,7 @@ impl LayerName {
             Self::X224 => "X.224",
             Self::Tls => "TLS",
             Self::Credssp => "CredSSP",
+            Self::Session => "Session",
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Which common clients would fail against this server, and why.
     pub clients: Vec<crate::rules::compat::ClientCompat>,
+    /// What the Windows client (mstsc) and FreeRDP would have reported for the credentialed run.
+    pub client_view: Option<crate::rules::session::ClientView>,
     pub limitations: Vec<String>,
     pub evidence: Evidence,
     /// The .rdp file the target was read from (`check FILE.rdp`); absent otherwise.
@@ -424,6 +430,27 @@ fn credssp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
         };
     };
     let mut details = Vec::new();
+    if let Some(s) = &ev.session {
+        let with = if let Some(code) = s.credssp_error {
+            Some(format!("refused: errorCode 0x{code:08X}"))
+        } else if s.credssp_closed_after_credentials {
+            Some("refused: the server closed the connection after the NTLM AUTHENTICATE".to_owned())
+        } else if let Some(a) = s.early_user_auth {
+            Some(if a == 0 {
+                "accepted (AUTHZ_SUCCESS)".to_owned()
+            } else {
+                format!("authorization denied (0x{a:08X})")
+            })
+        } else {
+            s.steps
+                .iter()
+                .any(|st| st.name == "credssp" && st.detail.starts_with("NTLM authentication accepted"))
+                .then(|| "accepted".to_owned())
+        };
+        if let Some(w) = with {
+            details.push(detail(&format!("logon as {}", s.account), w));
+        }
+    }
     if let Some(v) = c.server_version {
         details.push(detail("server CredSSP version", v.to_string()));
     }
@@ -521,6 +548,48 @@ fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, 
     (ms, summary, details, reached)
 }
 
+fn session_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool, bool) {
+    use crate::evidence::SessionOutcome as O;
+    let Some(s) = &ev.session else {
+        return (None, "not run: no credentials (--user runs the connection sequence)".to_owned(), vec![], false, true);
+    };
+    let mut details = vec![detail("account", s.account.clone())];
+    if let Some(p) = s.selected_protocol {
+        details.push(detail("selected", rdp_doctor_proto::nego::SecurityProtocol(p).names().join(" | ")));
+    }
+    for st in &s.steps {
+        details.push(detail(&st.name, format!("{} (at {}, +{})", st.detail, fmt_ms(st.at_ms), fmt_ms(st.duration_ms))));
+    }
+    if let Some(e) = &s.connector_error {
+        details.push(detail("IronRDP", e.clone()));
+    }
+    let at = &s.phase;
+    let summary = match &s.outcome {
+        O::FirstUpdate => format!("first screen update after {}", fmt_ms(s.first_update_ms.unwrap_or(0.0))),
+        O::ConnectedNoUpdate => "connection sequence complete, no screen update".to_owned(),
+        O::Closed => format!("the server closed the connection ({at})"),
+        O::Reset => format!("the server reset the connection ({at})"),
+        O::TimedOut => format!("no answer before the deadline ({at})"),
+        O::Stopped { reason } => format!("stopped ({at}): {reason}"),
+        O::NotReached { reason } => format!("not run: {reason}"),
+        O::Unsupported { reason } => format!("not run: {reason}"),
+    };
+    let reached = !matches!(s.outcome, O::NotReached { .. } | O::Unsupported { .. });
+    let skipped = matches!(s.outcome, O::Unsupported { .. });
+    (Some(s.duration_ms).filter(|_| reached), summary, details, reached, skipped)
+}
+
+/// A credentialed run that did not reach the first screen update failed, even when the finding that
+/// explains it belongs to an earlier layer (a CredSSP refusal).
+fn session_status(ev: &Evidence, status: LayerStatus) -> LayerStatus {
+    use crate::evidence::SessionOutcome as O;
+    match ev.session.as_ref().map(|s| &s.outcome) {
+        Some(O::FirstUpdate | O::NotReached { .. } | O::Unsupported { .. }) | None => status,
+        Some(_) if status == LayerStatus::Ok => LayerStatus::Fail,
+        Some(_) => status,
+    }
+}
+
 fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
     if skipped {
         return LayerStatus::Skipped;
@@ -581,6 +650,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     let (x_ms, x_sum, x_det) = x224_layer(&evidence);
     let (tls_ms, tls_sum, tls_det, tls_skip) = tls_layer(&evidence);
     let (c_ms, c_sum, c_det, c_skip) = credssp_layer(&evidence);
+    let (s_ms, s_sum, s_det, s_reached, s_skip) = session_layer(&evidence);
     let layers = vec![
         Layer {
             name: LayerName::Dns,
@@ -619,6 +689,17 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         },
     ];
     let mut layers = layers;
+    // The session layer is there when the credentialed run was asked for (`--user`): reports without
+    // credentials, and capture reports, keep the five network layers.
+    if evidence.session.is_some() {
+        layers.push(Layer {
+            name: LayerName::Session,
+            status: session_status(&evidence, status_for(LayerName::Session, &findings, s_reached, s_skip)),
+            duration_ms: s_ms,
+            summary: s_sum,
+            details: s_det,
+        });
+    }
     capture_layers(&evidence, &findings, &mut layers);
     if let Some(g) = &evidence.gateway {
         // The direct path is not taken through a gateway, and was not probed.
@@ -651,12 +732,41 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     };
     let mut limitations = evidence.limitations.clone();
     let tls_ok = matches!(evidence.tls.as_ref().map(|t| &t.outcome), Some(TlsOutcome::Established));
-    if tls_ok {
+    let session_ran = evidence.session.as_ref().is_some_and(|s| {
+        !matches!(
+            s.outcome,
+            crate::evidence::SessionOutcome::NotReached { .. } | crate::evidence::SessionOutcome::Unsupported { .. }
+        )
+    });
+    if tls_ok && !session_ran {
         let upto = if evidence.credssp.is_some() { "the first CredSSP message" } else { "the TLS handshake" };
+        let hint =
+            if evidence.capture.is_none() { " Run with --user to drive the whole connection sequence." } else { "" };
         limitations.push(format!(
             "Checked up to {upto}, without credentials. Authentication, licensing and the session itself were \
-             not exercised; the server may still refuse a logon after this point (for example with ERRINFO 0x7)."
+             not exercised; the server may still refuse a logon after this point (for example with ERRINFO 0x7).\
+             {hint}"
         ));
+    }
+    if let Some(s) = evidence.session.as_ref().filter(|_| session_ran) {
+        let nla = s.selected_protocol.is_some_and(|p| p & 0x0a != 0);
+        if nla {
+            limitations.push(
+                "The credentialed check authenticates with NTLM only: Kerberos was not tried (it needs a reachable \
+                 KDC and the server's SPN), so a server or policy that refuses NTLM fails here although Kerberos \
+                 clients in the domain may succeed."
+                    .to_owned(),
+            );
+        }
+        limitations.push(format!(
+            "Exactly one authentication attempt was made, as {}; nothing after the first screen update (the \
+             desktop's contents, applications) was checked.",
+            s.account
+        ));
+    }
+    if let Some(crate::evidence::SessionOutcome::Unsupported { reason }) = evidence.session.as_ref().map(|s| &s.outcome)
+    {
+        limitations.push(format!("The credentialed check did not run: {reason}."));
     }
     if tls_skip {
         limitations.push(
@@ -675,6 +785,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         layers,
         findings,
         clients: crate::rules::compat::clients(&evidence),
+        client_view: evidence.session.as_ref().and_then(crate::rules::session::client_view),
         limitations,
         evidence,
         source_file: None,
@@ -745,7 +856,14 @@ mod tests {
         assert_eq!(r.max_severity, Some(Severity::Warn));
         assert_eq!(r.findings[0].id, "rdpfile.saved_password", "most severe first");
         assert_eq!(r.first_failing_layer, None);
-        assert!(r.layers.iter().skip(1).all(|l| l.status == LayerStatus::NotReached));
+        // The network layers stay not reached; the credentialed run was not asked for.
+        assert!(
+            r.layers
+                .iter()
+                .skip(1)
+                .filter(|l| l.name != LayerName::Session)
+                .all(|l| l.status == LayerStatus::NotReached)
+        );
         let json = serde_json::to_value(&r).unwrap_or_default();
         assert!(json.get("source_file").is_none(), "absent unless the target came from a file");
         assert_eq!(json["findings"][0]["layer"], "rdpfile");
@@ -869,5 +987,60 @@ mod tests {
         let r = build(base(), 0.0);
         assert_eq!(r.verdict, "incomplete");
         assert!(r.layers.iter().skip(1).all(|l| l.status == LayerStatus::NotReached));
+        // Without --user there is no session layer.
+        assert_eq!(r.layers.len(), 5);
+    }
+
+    fn session(outcome: SessionOutcome) -> SessionEvidence {
+        SessionEvidence {
+            account: "alice".into(),
+            requested_protocols: 0x0b,
+            selected_protocol: Some(1),
+            steps: vec![],
+            outcome,
+            phase: "client_info".into(),
+            credssp_error: None,
+            credssp_closed_after_credentials: false,
+            early_user_auth: None,
+            error_infos: vec![7],
+            license_error: None,
+            logon_infos: vec![],
+            logon_error: None,
+            ultimatum: None,
+            first_update_ms: None,
+            connector_error: None,
+            duration_ms: 12.0,
+            timeout_ms: 5000,
+        }
+    }
+
+    #[test]
+    fn session_layer_and_client_view() {
+        let mut ev = base();
+        ev.session = Some(session(SessionOutcome::Closed));
+        let r = build(ev, 1.0);
+        assert_eq!(r.verdict, "server.denied_connection");
+        assert_eq!(r.first_failing_layer, Some(LayerName::Session));
+        let view = r.client_view.clone().unwrap_or_else(|| unreachable!());
+        assert!(view.mstsc.unwrap_or_default().contains("error code 0x904 with extended error code 0x7"));
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(json["layers"][5]["name"], "session");
+        assert_eq!(json["layers"][5]["status"], "fail");
+        assert!(json["limitations"].as_array().is_some_and(|l| {
+            l.iter().any(|x| x.as_str().is_some_and(|x| x.contains("Exactly one authentication attempt")))
+        }));
+    }
+
+    #[test]
+    fn session_not_reached_is_not_reached() {
+        let mut ev = base();
+        let mut s = session(SessionOutcome::NotReached { reason: "no TCP connection".into() });
+        s.error_infos.clear();
+        ev.session = Some(s);
+        let r = build(ev, 1.0);
+        assert_eq!(r.layers[5].status, LayerStatus::NotReached);
+        assert_eq!(r.layers[5].summary, "not run: no TCP connection");
+        assert_eq!(r.client_view, None);
+        assert_eq!(r.verdict, "incomplete");
     }
 }

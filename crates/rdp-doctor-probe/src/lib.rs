@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod matrix;
 pub mod mcs;
 pub mod quality;
+pub mod session;
 pub mod target;
 pub mod tcp;
 pub mod tls;
@@ -24,7 +25,7 @@ pub mod x224;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdp_doctor_core::Evidence;
-use rdp_doctor_core::evidence::{NegotiationResult, X224Outcome};
+use rdp_doctor_core::evidence::{NegotiationResult, SessionEvidence, X224Outcome};
 use rdp_doctor_proto::nego::SecurityProtocol;
 
 pub use target::{TargetError, parse_target};
@@ -57,6 +58,9 @@ pub struct CheckOptions {
     pub gateway: Option<(String, u16)>,
     /// The gateway's UDP (DTLS) port for the reachability test.
     pub gateway_udp_port: u16,
+    /// Credentials for the credentialed check: the whole connection sequence on its own connection, with
+    /// exactly one authentication attempt. `None`: no credentials are ever sent.
+    pub credentials: Option<session::Credentials>,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -74,6 +78,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("udp_tries", &self.udp_tries)
             .field("gateway", &self.gateway)
             .field("gateway_udp_port", &self.gateway_udp_port)
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -93,6 +98,7 @@ impl Default for CheckOptions {
             udp_tries: 1,
             gateway: None,
             gateway_udp_port: gateway::DEFAULT_UDP_PORT,
+            credentials: None,
         }
     }
 }
@@ -103,8 +109,49 @@ pub(crate) fn elapsed_ms(start: Instant) -> f64 {
 }
 
 /// Runs the layer chain against `target` and returns what was observed. Never fails: every outcome of
-/// the peer is evidence. The whole run is bounded by roughly `timeout` × (layers + addresses tried).
+/// the peer is evidence. The whole run is bounded by roughly `timeout` × (layers + addresses tried), plus
+/// the credentialed run's budget when credentials are given.
 pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOptions) -> Evidence {
+    let mut ev = check_layers(target, opts).await;
+    if let Some(creds) = &opts.credentials {
+        ev.session = Some(credentialed(&ev, creds, opts).await);
+    }
+    ev
+}
+
+/// The credentialed run, when the credential-free chain shows the server can be reached with TLS or
+/// CredSSP; otherwise a record of why it was not run (credentials are then never sent).
+async fn credentialed(ev: &Evidence, creds: &session::Credentials, opts: &CheckOptions) -> SessionEvidence {
+    use rdp_doctor_core::evidence::{SessionOutcome, TlsOutcome};
+    let requested = opts.requested.0;
+    let not = |outcome| session::not_run(&creds.user, requested, outcome);
+    let reached = |reason: &str| SessionOutcome::NotReached { reason: reason.to_owned() };
+    let Some(addr) = ev.tcp.as_ref().and_then(|t| t.connected()).map(|a| a.addr) else {
+        return not(reached("no TCP connection to the server"));
+    };
+    let selected = match ev.x224.as_ref().map(|x| &x.outcome) {
+        Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. }) => *protocol,
+        Some(X224Outcome::Confirm { negotiation: NegotiationResult::Legacy, .. }) => 0,
+        _ => return not(reached("the X.224 negotiation did not select a security protocol")),
+    };
+    if selected & session::DRIVABLE == 0 {
+        return not(SessionOutcome::Unsupported {
+            reason: format!(
+                "the server selected {}; the connection sequence is driven only over TLS or CredSSP (IronRDP has no \
+                 RC4 Standard RDP Security), so the credentials were not sent",
+                SecurityProtocol(selected).names().join(" | ")
+            ),
+        });
+    }
+    let Some(tls) = ev.tls.as_ref().filter(|t| t.outcome == TlsOutcome::Established) else {
+        return not(reached("the TLS handshake failed"));
+    };
+    let name = opts.tls_name.clone().unwrap_or_else(|| ev.target.host.clone());
+    session::run(addr, &name, creds, requested, opts.cookie.as_deref(), opts.timeout, tls.modern_attempt.is_some())
+        .await
+}
+
+async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOptions) -> Evidence {
     let now =
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let mut ev = Evidence::new(target.clone(), now);

@@ -18,6 +18,7 @@ pub mod mcs;
 pub mod nego;
 pub mod ntlm;
 pub mod rdpeudp;
+pub mod server_pdu;
 pub mod sniff;
 pub mod tls;
 pub mod tls_hello;

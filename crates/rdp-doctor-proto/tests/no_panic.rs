@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use rdp_doctor_proto::{
-    credssp, der, dtls, gateway_http, http, mcs, nego, ntlm, rdpeudp, sniff, tls, tls_hello, tpkt, tsgu, x224,
+    credssp, der, dtls, gateway_http, http, mcs, nego, ntlm, rdpeudp, server_pdu, sniff, tls, tls_hello, tpkt, tsgu,
+    x224,
 };
 
 proptest! {
@@ -34,6 +35,8 @@ proptest! {
         if let Ok(Some(head)) = http::decode_response(&bytes) {
             let _ = gateway_http::facts(&head, &bytes);
         }
+        let _ = server_pdu::frame_len(&bytes);
+        let _ = server_pdu::decode(&bytes);
     }
 
     /// MS-TSGU packets: a valid header of every type over an arbitrary body never panics, and whatever
@@ -139,5 +142,38 @@ proptest! {
         let expected = 19 + cookie.map_or(0, |c| c.len() + "Cookie: mstshash=\r\n".len());
         prop_assert_eq!(req.len(), expected);
         prop_assert_eq!(tpkt::frame_len(&req), Ok(Some(expected)));
+    }
+
+    /// Frames shaped like a server PDU after the security exchange: TPKT, X.224 Data, an MCS Send Data
+    /// Indication, then arbitrary user data (share headers, licensing, Save Session Info, Set Error Info).
+    #[test]
+    fn server_pdu_like_inputs(body in proptest::collection::vec(any::<u8>(), 0..120), pdu_type2 in 0u8..60) {
+        let mut user = vec![0u8; 0];
+        user.extend_from_slice(&((body.len() + 18) as u16).to_le_bytes());
+        user.extend_from_slice(&[0x17, 0x00, 0xea, 0x03, 0xea, 0x03, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00]);
+        user.push(pdu_type2);
+        user.extend_from_slice(&[0, 0, 0]);
+        user.extend_from_slice(&body);
+        let mut frame = vec![0x03, 0x00, 0x00, 0x00, 0x02, 0xf0, 0x80, 0x68, 0x00, 0x01, 0x03, 0xeb, 0x70];
+        let len = user.len();
+        frame.push(0x80 | (len >> 8) as u8);
+        frame.push(len as u8);
+        frame.extend_from_slice(&user);
+        let total = frame.len() as u16;
+        frame[2..4].copy_from_slice(&total.to_be_bytes());
+        let _ = server_pdu::frame_len(&frame);
+        let _ = server_pdu::decode(&frame);
+        for cut in 0..frame.len() {
+            let _ = server_pdu::decode(&frame[..cut]);
+        }
+    }
+
+    /// Fast-path output with arbitrary updates.
+    #[test]
+    fn fast_path_like_inputs(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut frame = vec![0x00, 0x80 | ((body.len() + 3) >> 8) as u8, (body.len() + 3) as u8];
+        frame.extend_from_slice(&body);
+        let _ = server_pdu::frame_len(&frame);
+        let _ = server_pdu::decode(&frame);
     }
 }

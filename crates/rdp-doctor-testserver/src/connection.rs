@@ -73,6 +73,12 @@ pub(crate) struct ConnContext {
     pub(crate) tls: tokio_rustls::TlsAcceptor,
     /// `subjectPublicKey` of the served certificate, for CredSSP's pubKeyAuth.
     pub(crate) public_key: Vec<u8>,
+    /// When set, wrong Client Info credentials are refused with a Set Error Info PDU carrying this code.
+    pub(crate) errinfo: Option<u32>,
+    /// Refuse authorization after CredSSP (AUTHZ_ACCESS_DENIED for HYBRID_EX clients).
+    pub(crate) deny_authorization: bool,
+    /// Authentication attempts seen (see [`crate::counting`]).
+    pub(crate) logon_attempts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Why a connection ended early. Never shown to anybody (the server logs
@@ -122,28 +128,50 @@ async fn drive(ctx: &ConnContext, stream: TcpStream) -> Result<(), ConnEnd> {
         return Err(ConnEnd::Protocol);
     }
 
-    let tls = ctx.tls.accept(tcp).await?;
+    let tls = crate::counting::CountingStream::new(ctx.tls.accept(tcp).await?, ctx.logon_attempts.clone());
     acceptor.mark_security_upgrade_as_done();
+    let nla = acceptor.should_perform_credssp();
     let mut framed = LocalTokioFramed::new(tls);
 
     if acceptor.should_perform_credssp() {
-        ironrdp_acceptor::accept_credssp(
-            &mut framed,
-            &mut acceptor,
-            &mut NoNetwork,
-            ServerName::new(CREDSSP_CLIENT_NAME),
-            ctx.public_key.clone(),
-            None,
-        )
-        .await?;
+        let result = if ctx.deny_authorization {
+            ironrdp_acceptor::accept_credssp_with(
+                &mut framed,
+                &mut acceptor,
+                &mut NoNetwork,
+                ServerName::new(CREDSSP_CLIENT_NAME),
+                ctx.public_key.clone(),
+                None,
+                &mut crate::refusal::DenyAuthorization,
+            )
+            .await
+        } else {
+            ironrdp_acceptor::accept_credssp(
+                &mut framed,
+                &mut acceptor,
+                &mut NoNetwork,
+                ServerName::new(CREDSSP_CLIENT_NAME),
+                ctx.public_key.clone(),
+                None,
+            )
+            .await
+        };
+        if let Err(e) = result {
+            // Whatever the acceptor wrote (a TSRequest errorCode, AUTHZ_ACCESS_DENIED) is on the wire.
+            let (tls, _) = framed.into_inner();
+            close_tls_gracefully(tls).await;
+            return Err(e.into());
+        }
     }
 
-    let (framed, _accepted) = ironrdp_acceptor::accept_finalize(framed, &mut acceptor).await?;
+    let framed = finalize(framed, &mut acceptor, ctx.errinfo, (!nla).then_some(&ctx.logon_attempts)).await?;
 
-    // The connection sequence is complete: the session is "active" but has
-    // no desktop. Discard input until the client leaves, then send TLS
-    // close_notify.
+    // The connection sequence is complete: the session is "active". Send
+    // one screen update, discard input until the client leaves, then send
+    // TLS close_notify.
     let (mut tls, _) = framed.into_inner();
+    let _ = tls.write_all(&crate::refusal::first_bitmap_update()).await;
+    let _ = tls.flush().await;
     discard_until_eof(&mut tls).await;
     let _ = tls.shutdown().await;
     Ok(())
@@ -189,6 +217,63 @@ where
         }
     }
     Ok(())
+}
+
+/// `accept_finalize`, driven step by step: each Client Info PDU (MS-RDPBCGR 2.2.1.11) processed counts as a
+/// logon attempt when `client_info_attempts` is given (connections without CredSSP), and with `errinfo` a
+/// refused Client Info gets the answer Windows gives: a Set Error Info PDU with that code, an MCS Disconnect
+/// Provider Ultimatum, and the close. (The acceptor itself would encode ERRINFO 9 and then fail the step,
+/// which drops the PDU.)
+async fn finalize<S>(
+    mut framed: LocalTokioFramed<S>,
+    acceptor: &mut Acceptor,
+    errinfo: Option<u32>,
+    client_info_attempts: Option<&std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+) -> Result<LocalTokioFramed<S>, ConnEnd>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use ironrdp_connector::Sequence as _;
+    let mut buf = WriteBuf::new();
+    loop {
+        if acceptor.get_result().is_some() {
+            return Ok(framed);
+        }
+        let state = acceptor.state().name();
+        let result = single_sequence_step_read(&mut framed, acceptor, &mut buf).await;
+        if state == "SecureSettingsExchange"
+            && let Some(n) = client_info_attempts
+        {
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        match result {
+            Ok(written) => {
+                if let Some(n) = written.size() {
+                    framed.write_all(buf.filled().get(..n).unwrap_or_default()).await?;
+                }
+            }
+            Err(error) => {
+                if state == "SecureSettingsExchange"
+                    && let Some(code) = errinfo
+                {
+                    framed.write_all(&crate::refusal::set_error_info_pdu(code)).await?;
+                    framed.write_all(&crate::refusal::DISCONNECT_PROVIDER_ULTIMATUM).await?;
+                }
+                let (tls, _) = framed.into_inner();
+                close_tls_gracefully(tls).await;
+                return Err(error.into());
+            }
+        }
+    }
+}
+
+/// [`close_gracefully`] for a TLS stream: close_notify, then a short drain.
+async fn close_tls_gracefully<S>(mut stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = stream.shutdown().await;
+    let _ = tokio::time::timeout(LINGER, discard_until_eof(&mut stream)).await;
 }
 
 /// Ends a connection politely: FIN after everything written so far, then a

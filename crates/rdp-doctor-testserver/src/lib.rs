@@ -42,10 +42,12 @@
 //! # Limitations
 //!
 //! - Every connection is closed after 30 seconds, whatever its state, so an
-//!   accepted session is short-lived and never shows a desktop (no graphics
-//!   are sent after the connection sequence).
+//!   accepted session is short-lived and never shows a desktop.
 //! - CredSSP uses NTLM only (no Kerberos/KDC). In [`Security::Tls`] mode the
-//!   credentials of the Client Info PDU are accepted without any check.
+//!   credentials of the Client Info PDU are accepted without any check;
+//!   [`Security::TlsLogon`] checks them and refuses with a Set Error Info PDU.
+//! - After the connection sequence the server sends one small bitmap update
+//!   (the client's "first graphics update") and nothing else.
 //! - Standard RDP Security, RDSTLS and RDS-AAD are never selected.
 //! - A client that pipelines its TLS ClientHello behind the X.224 Connection
 //!   Request (without waiting for the Confirm) gets the Confirm and is then
@@ -55,11 +57,13 @@
 
 mod cert;
 mod gateway;
+pub mod refusal;
 mod scripted;
 
 pub use gateway::{GatewayFault, ScriptedGateway};
 pub use scripted::{ScriptedNla, ScriptedServer, ScriptedUdp};
 mod connection;
+mod counting;
 
 use core::fmt;
 use core::time::Duration;
@@ -117,6 +121,14 @@ pub enum Security {
     /// CredSSP. HYBRID stays on offer because MS-RDPBCGR 2.2.1.1.1 has
     /// clients request HYBRID_EX only together with HYBRID.
     HybridEx { username: String, password: String },
+    /// Offers PROTOCOL_SSL only, like [`Security::Tls`], but checks the credentials of the Client Info PDU
+    /// (MS-RDPBCGR 2.2.1.11) against these. On a mismatch it sends a Set Error Info PDU with `errinfo`
+    /// (MS-RDPBCGR 2.2.5.1.1; 7 = ERRINFO_SERVER_DENIED_CONNECTION, what mstsc shows as "0x904 / extended
+    /// 0x7"), then an MCS Disconnect Provider Ultimatum, and closes the connection.
+    TlsLogon { username: String, password: String, errinfo: u32 },
+    /// Like [`Security::HybridEx`], but every authenticated user is refused authorization: a HYBRID_EX
+    /// client gets the Early User Authorization Result AUTHZ_ACCESS_DENIED (MS-RDPBCGR 2.2.10.2).
+    HybridExDenied { username: String, password: String },
 }
 
 impl fmt::Debug for Security {
@@ -129,6 +141,15 @@ impl fmt::Debug for Security {
             Self::HybridEx { username, .. } => {
                 f.debug_struct("HybridEx").field("username", username).field("password", &"<redacted>").finish()
             }
+            Self::TlsLogon { username, errinfo, .. } => f
+                .debug_struct("TlsLogon")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .field("errinfo", errinfo)
+                .finish(),
+            Self::HybridExDenied { username, .. } => {
+                f.debug_struct("HybridExDenied").field("username", username).field("password", &"<redacted>").finish()
+            }
         }
     }
 }
@@ -137,9 +158,11 @@ impl Security {
     /// The protocol set handed to the acceptor.
     fn offered(&self) -> SecurityProtocol {
         match self {
-            Self::Tls => SecurityProtocol::SSL,
+            Self::Tls | Self::TlsLogon { .. } => SecurityProtocol::SSL,
             Self::Hybrid { .. } => SecurityProtocol::HYBRID,
-            Self::HybridEx { .. } => SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX,
+            Self::HybridEx { .. } | Self::HybridExDenied { .. } => {
+                SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX
+            }
         }
     }
 
@@ -147,7 +170,10 @@ impl Security {
     fn credentials(&self) -> Option<Credentials> {
         let (username, password) = match self {
             Self::Tls => return None,
-            Self::Hybrid { username, password } | Self::HybridEx { username, password } => (username, password),
+            Self::Hybrid { username, password }
+            | Self::HybridEx { username, password }
+            | Self::HybridExDenied { username, password }
+            | Self::TlsLogon { username, password, .. } => (username, password),
         };
         let (domain, username) = match username.split_once('\\') {
             Some((domain, account)) => (Some(domain.to_owned()), account.to_owned()),
@@ -208,6 +234,7 @@ pub struct TestServer {
     addr: SocketAddr,
     cert_der: Vec<u8>,
     connections: Arc<AtomicUsize>,
+    logon_attempts: Arc<AtomicUsize>,
     /// Dropping (or sending on) this tells the accept loop to stop.
     shutdown: Option<oneshot::Sender<()>>,
     /// Closed by the server thread when it is about to exit.
@@ -256,8 +283,15 @@ impl TestServer {
             credentials: config.security.credentials(),
             tls,
             public_key: generated.public_key,
+            errinfo: match &config.security {
+                Security::TlsLogon { errinfo, .. } => Some(*errinfo),
+                _ => None,
+            },
+            deny_authorization: matches!(config.security, Security::HybridExDenied { .. }),
+            logon_attempts: Arc::new(AtomicUsize::new(0)),
         };
         let connections = Arc::new(AtomicUsize::new(0));
+        let logon_attempts = Arc::clone(&ctx.logon_attempts);
         let (shutdown_tx, shutdown_rx) = oneshot::channel();
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
 
@@ -278,6 +312,7 @@ impl TestServer {
             addr,
             cert_der: generated.cert_der,
             connections,
+            logon_attempts,
             shutdown: Some(shutdown_tx),
             finished: finished_rx,
             thread: Some(thread),
@@ -301,6 +336,12 @@ impl TestServer {
     /// read from it.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many authentication attempts the server has seen: NTLM AUTHENTICATE messages inside CredSSP,
+    /// plus Client Info PDUs processed on connections without CredSSP (where they carry the logon).
+    pub fn logon_attempts(&self) -> usize {
+        self.logon_attempts.load(Ordering::SeqCst)
     }
 }
 

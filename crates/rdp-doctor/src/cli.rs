@@ -21,7 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diagnose one RDP server layer by layer: DNS, TCP, X.224 negotiation, TLS and its certificate.
+    /// Diagnose one RDP server layer by layer: DNS, TCP, X.224 negotiation, TLS and its certificate, CredSSP;
+    /// with --user, the whole connection sequence with one logon attempt.
     Check(CheckArgs),
     /// Start a built-in RDP server on loopback (certificate expired yesterday) and diagnose it.
     Demo(DemoArgs),
@@ -147,10 +148,30 @@ pub struct ProbeArgs {
     /// The gateway's UDP transport port for the DTLS ClientHello reachability test.
     #[arg(long, value_name = "PORT", default_value_t = rdp_doctor_probe::gateway::DEFAULT_UDP_PORT, requires = "gateway")]
     pub gateway_udp_port: u16,
+    /// Credentialed check: run the real connection sequence as this account ([DOMAIN\]user or
+    /// user@domain) up to the first screen update or the server's own verdict (what mstsc would show).
+    /// Exactly ONE authentication attempt is made per run, because account lockout policies count
+    /// failures. The password comes from --password-file, else the RDP_DOCTOR_PASSWORD environment
+    /// variable, else an interactive prompt; it is never taken from the command line and never printed.
+    #[arg(long, value_name = "[DOMAIN\\]USER")]
+    pub user: Option<String>,
+    /// Read the password for --user from this file (its first line; the file is not modified).
+    #[arg(long, value_name = "FILE", requires = "user")]
+    pub password_file: Option<std::path::PathBuf>,
+    /// Refused: a password on the command line ends up in shell history and the process list. Defined
+    /// only so that `--password=…` gets a clear refusal that does not echo the value.
+    #[arg(long, hide = true, num_args = 0..=1, allow_hyphen_values = true)]
+    pub password: Option<Option<String>>,
 }
 
 impl ProbeArgs {
     pub fn options(&self) -> anyhow::Result<CheckOptions> {
+        if self.password.is_some() {
+            bail!(
+                "--password is not accepted: a password in the arguments leaks into shell history and the process \
+                 list; use --password-file FILE, the RDP_DOCTOR_PASSWORD environment variable, or the prompt"
+            );
+        }
         Ok(CheckOptions {
             timeout: self.timeout,
             requested: parse_protocols(&self.protocols)?,
@@ -172,6 +193,10 @@ impl ProbeArgs {
             },
             gateway: self.gateway.as_deref().map(rdp_doctor_probe::gateway::parse_gateway).transpose()?,
             gateway_udp_port: self.gateway_udp_port,
+            credentials: match &self.user {
+                Some(user) => Some(crate::password::credentials(user, self.password_file.as_deref())?),
+                None => None,
+            },
         })
     }
 }

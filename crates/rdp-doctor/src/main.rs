@@ -7,6 +7,7 @@
 mod cli;
 mod demo;
 mod explain;
+mod password;
 mod rdpfile;
 mod render;
 

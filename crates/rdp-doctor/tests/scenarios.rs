@@ -59,7 +59,17 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         "shadow-tls" => lab(rdp_doctor_lab::shadow(ShadowVariant::Tls)),
         "shadow-rdp" => lab(rdp_doctor_lab::shadow(ShadowVariant::Rdp)),
         "ironrdp-expired" => acceptor(CertSpec::ExpiredYesterday, Security::Tls),
-        "ironrdp-hybrid" => acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() }),
+        "ironrdp-hybrid" => {
+            acceptor(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "Hybrid-pw-1".into() })
+        }
+        "ironrdp-hybrid-ex-denied" => acceptor(
+            CertSpec::Valid,
+            Security::HybridExDenied { username: "alice".into(), password: "S3cret-pw".into() },
+        ),
+        "ironrdp-tls-logon-errinfo-7" => acceptor(
+            CertSpec::Valid,
+            Security::TlsLogon { username: "alice".into(), password: "S3cret-pw".into(), errinfo: 7 },
+        ),
         "scripted-ntlm-skew" | "scripted-credssp-v3" => {
             let script = ScriptedNla {
                 credssp_version: if server == "scripted-credssp-v3" { 3 } else { 6 },
@@ -214,6 +224,12 @@ fn run(s: &Value) -> Vec<String> {
         _ => (addr.to_string(), vec![]),
     };
     cmd.timeout(Duration::from_secs(90)).args(["check", &target, "--json"]).args(gateway).args(strs(&s["args"]));
+    // Rows with credentials name the password; it goes in the environment, never in the arguments.
+    match s["password"].as_str() {
+        Some(pw) => cmd.env("RDP_DOCTOR_PASSWORD", pw),
+        None => cmd.env_remove("RDP_DOCTOR_PASSWORD"),
+    };
+    let password = s["password"].as_str().map(str::to_owned);
     let out = cmd.output().unwrap();
     drop(guard);
     let report: Value = match serde_json::from_slice(&out.stdout) {
@@ -221,6 +237,13 @@ fn run(s: &Value) -> Vec<String> {
         Err(e) => return vec![format!("{name}: no JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))],
     };
     let mut bad = Vec::new();
+    if let Some(pw) = &password {
+        for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            if String::from_utf8_lossy(bytes).contains(pw.as_str()) {
+                bad.push(format!("{name}: the password appears in {what}"));
+            }
+        }
+    }
     let ids: Vec<String> =
         report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
     let context = format!("verdict {} findings {ids:?}", report["verdict"]);
@@ -268,6 +291,14 @@ fn run(s: &Value) -> Vec<String> {
             let got = report.pointer(ptr);
             if got != Some(want) {
                 bad.push(format!("{name}: {ptr} expected {want}, got {got:?}"));
+            }
+        }
+    }
+    if let Some(contains) = s["contains"].as_object() {
+        for (ptr, want) in contains {
+            let got = report.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+            if !got.contains(want.as_str().unwrap_or("\u{0}")) {
+                bad.push(format!("{name}: {ptr} expected to contain {want}, got {got:?}"));
             }
         }
     }

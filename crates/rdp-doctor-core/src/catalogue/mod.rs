@@ -10,12 +10,14 @@ mod live;
 mod net;
 pub mod rdpfile;
 mod security;
+mod session;
 
 pub use capture::*;
 pub use gateway::*;
 pub use live::*;
 pub use net::*;
 pub use security::*;
+pub use session::*;
 
 use crate::finding::FindingDef;
 
@@ -43,6 +45,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(gateway::DEFS)
         .chain(rdpfile::DEFS)
         .chain(capture::DEFS)
+        .chain(session::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -17,6 +17,7 @@ mod network;
 mod nla;
 mod rdpfile;
 mod security;
+mod session;
 
 use crate::finding::Remedy;
 
@@ -35,6 +36,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(client::REMEDIES)
         .chain(rdpfile::REMEDIES)
         .chain(capture::REMEDIES)
+        .chain(session::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

@@ -8,6 +8,7 @@ mod gateway;
 pub mod net;
 mod rdp_security;
 pub mod security;
+pub mod session;
 mod tcp;
 mod tls;
 pub mod tls_versions;
@@ -17,7 +18,7 @@ use crate::evidence::Evidence;
 use crate::finding::Finding;
 
 /// Layer order, for sorting and for "first failing layer".
-pub const LAYER_ORDER: [&str; 6] = ["gateway", "dns", "tcp", "x224", "tls", "credssp"];
+pub const LAYER_ORDER: [&str; 7] = ["gateway", "dns", "tcp", "x224", "tls", "credssp", "session"];
 
 fn layer_rank(layer: &str) -> usize {
     LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
@@ -38,6 +39,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
     capture::check(evidence, &mut out);
+    session::check(evidence, &mut out);
     sort(&mut out);
     out
 }

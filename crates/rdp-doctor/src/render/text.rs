@@ -99,8 +99,9 @@ pub fn render(r: &Report, verbose: bool) -> String {
             layer.summary,
             paint(DIM, &time)
         );
-        let show_details =
-            verbose || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn) || layer.name.as_str() == "tls";
+        let show_details = verbose
+            || matches!(layer.status, LayerStatus::Fail | LayerStatus::Warn)
+            || matches!(layer.name.as_str(), "tls" | "session");
         if show_details {
             for d in &layer.details {
                 let _ = writeln!(o, "           {} {}", paint(DIM, &format!("{}:", d.label)), d.value);
@@ -118,6 +119,14 @@ pub fn render(r: &Report, verbose: bool) -> String {
             }
         });
     let _ = writeln!(o, "{} {}{headline}{where_}", paint(BOLD, "Verdict:"), paint(verdict_style, &r.verdict));
+    if let Some(view) = &r.client_view {
+        if let Some(m) = &view.mstsc {
+            let _ = writeln!(o, "{} {m}", paint(BOLD, "Windows client:"));
+        }
+        if let Some(f) = &view.freerdp {
+            let _ = writeln!(o, "{} {f}", paint(BOLD, "FreeRDP:"));
+        }
+    }
     let _ = writeln!(o, "{}", paint(DIM, &format!("Total time {}", fmt_ms(r.duration_ms))));
 
     findings_section(&mut o, &r.findings, verbose);
