@@ -18,7 +18,9 @@ use rdp_doctor_proto::tls::{Alert, version_name};
 use rdp_doctor_proto::{tpkt, x224};
 
 use crate::http::HttpDissector;
+use crate::keylog::SharedKeys;
 use crate::tcp::Chunk;
+use crate::tlsdec::{MAX_DECRYPTED_RECORDS, TlsDecrypt};
 
 /// Bytes kept per direction while waiting for a complete X.224 / MCS PDU (an MCS Connect Response with an
 /// X.509 chain is the largest; the live probe's bound is the same).
@@ -86,6 +88,10 @@ pub struct Dissector {
     /// (outcome, time, bytes quoted).
     pub mcs_initial_ns: Option<i64>,
     pub rdp_security: Option<(RdpSecurityOutcome, i64, String)>,
+    /// TLS secrets (`--keylog`, Decryption Secrets Blocks), shared by the capture's connections.
+    keys: Option<SharedKeys>,
+    /// Decryption of this connection's TLS, when secrets were given.
+    pub decrypt: Option<Box<TlsDecrypt>>,
 }
 
 impl Dissector {
@@ -117,6 +123,8 @@ impl Dissector {
             client_invalid: false,
             mcs_initial_ns: None,
             rdp_security: None,
+            keys: None,
+            decrypt: None,
         };
         match kind {
             ConnectionKind::Tls => {
@@ -130,6 +138,18 @@ impl Dissector {
             ConnectionKind::Rdp | ConnectionKind::RdpUdp => {}
         }
         d
+    }
+
+    /// Gives the dissector the capture's TLS secrets.
+    pub fn set_keys(&mut self, keys: Option<SharedKeys>) {
+        self.keys = keys;
+    }
+
+    /// Whether decryption still wants this connection's records.
+    fn decrypting(&self) -> bool {
+        self.decrypt.as_ref().is_some_and(|d| {
+            d.problem.is_none() && d.plain.ev.client_records + d.plain.ev.server_records < MAX_DECRYPTED_RECORDS
+        })
     }
 
     pub fn at_ms(&self, ts: i64) -> f64 {
@@ -153,6 +173,9 @@ impl Dissector {
         let data = match chunk {
             Chunk::Data(d) => d,
             Chunk::Gap(n) => {
+                if let Some(d) = self.decrypt.as_mut() {
+                    d.gap(side);
+                }
                 self.anomalies.push(format!(
                     "{n} bytes of the {}'s stream are missing from the capture during the {}: what follows was not decoded",
                     side.label(),
@@ -417,8 +440,20 @@ impl Dissector {
             Side::Client => tls.client.feed(data, &mut events),
             Side::Server => tls.server.feed(data, &mut events),
         }
+        if self.decrypt.is_none()
+            && let Some(keys) = &self.keys
+            && keys.try_borrow().is_ok_and(|k| !k.is_empty())
+        {
+            let sel = self.selected.map_or(0, |s| s.0);
+            self.decrypt = Some(Box::new(TlsDecrypt::new(sel & 0x0a != 0, sel & 0x08 != 0)));
+        }
         for e in events {
             self.tls_event(side, ts, e);
+        }
+        if let (Some(d), Some(keys)) = (self.decrypt.as_mut(), self.keys.as_ref())
+            && let Ok(k) = keys.try_borrow()
+        {
+            d.feed(side, ts, data, &k);
         }
     }
 
@@ -450,6 +485,11 @@ impl Dissector {
                     )
                     .replace("TLS  ", "TLS "),
                 );
+                if let Some(d) = self.decrypt.as_mut()
+                    && !sh.hello_retry_request
+                {
+                    d.server_hello(sh.version, sh.cipher_suite);
+                }
                 if sh.version >= 0x0304 && !sh.hello_retry_request {
                     tls.client.set_encrypted();
                     tls.server.set_encrypted();
@@ -573,7 +613,9 @@ impl Dissector {
             }
         }
         let total = self.encrypted.client_records + self.encrypted.server_records;
-        if total >= MAX_ENCRYPTED_RECORDS || (self.phase == Phase::Session && self.client_turns >= 6) {
+        if (total >= MAX_ENCRYPTED_RECORDS || (self.phase == Phase::Session && self.client_turns >= 6))
+            && !self.decrypting()
+        {
             self.done = true;
         }
     }

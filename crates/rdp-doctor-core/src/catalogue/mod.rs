@@ -5,6 +5,7 @@
 //! one line to [`all`].
 
 mod capture;
+mod decrypted;
 mod gateway;
 mod live;
 mod net;
@@ -12,6 +13,7 @@ pub mod rdpfile;
 mod security;
 
 pub use capture::*;
+pub use decrypted::*;
 pub use gateway::*;
 pub use live::*;
 pub use net::*;
@@ -43,6 +45,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(gateway::DEFS)
         .chain(rdpfile::DEFS)
         .chain(capture::DEFS)
+        .chain(decrypted::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.
