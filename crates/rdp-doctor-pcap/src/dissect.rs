@@ -450,10 +450,28 @@ impl Dissector {
         for e in events {
             self.tls_event(side, ts, e);
         }
+        let mut chain = None;
         if let (Some(d), Some(keys)) = (self.decrypt.as_mut(), self.keys.as_ref())
             && let Ok(k) = keys.try_borrow()
         {
             d.feed(side, ts, data, &k);
+            chain = d.chain.take();
+        }
+        {
+            // TLS 1.3: the certificate the capture hid, read from the decrypted handshake.
+            if let Some((chain, total)) = chain
+                && let Some(tls) = self.tls.as_mut()
+                && tls.chain.is_empty()
+            {
+                tls.chain = chain;
+                tls.chain_total = total;
+                self.event(
+                    ts,
+                    Side::Server,
+                    Phase::Tls,
+                    format!("TLS Certificate: {total} certificate(s) (decrypted)"),
+                );
+            }
         }
     }
 

@@ -38,6 +38,10 @@ pub struct TlsDecrypt {
     pub plain: Plain,
     /// Why nothing (or not everything) was decrypted.
     pub problem: Option<String>,
+    /// TLS 1.3: the server's encrypted handshake messages collected (bounded), and the chain of its
+    /// Certificate once read (leaf first, and the number of certificates).
+    server_handshake: Vec<u8>,
+    pub chain: Option<(Vec<Vec<u8>>, usize)>,
 }
 
 fn hello_random(body: &[u8], msg_type: u8) -> Option<[u8; 32]> {
@@ -58,6 +62,8 @@ impl TlsDecrypt {
             keyed: false,
             plain: Plain::new(nla, hybrid_ex),
             problem: None,
+            server_handshake: Vec::new(),
+            chain: None,
         }
     }
 
@@ -209,6 +215,9 @@ impl TlsDecrypt {
                     23 => self.plain.feed(side, ts, &plain),
                     21 if self.plain.ev.alerts.len() < 4 => self.plain.ev.alerts.push(alert_line(side, &plain)),
                     22 => {
+                        if side == Side::Server && self.chain.is_none() {
+                            self.server_handshake_bytes(&plain);
+                        }
                         // TLS 1.3: after this side's Finished (handshake type 20) its application keys apply.
                         let dir = match side {
                             Side::Client => &mut self.c,
@@ -239,6 +248,26 @@ impl TlsDecrypt {
                 };
                 self.fail(format!("not decrypted beyond this point in the {}'s stream: {why}", side.label()));
             }
+        }
+    }
+
+    /// TLS 1.3's encrypted server flight: finds the Certificate message (RFC 8446 §4.4.2).
+    fn server_handshake_bytes(&mut self, plain: &[u8]) {
+        use rdp_doctor_proto::tls::handshake::{HANDSHAKE_HEADER_LEN, MAX_HANDSHAKE_LEN, decode_tls13_certificate};
+        if self.server_handshake.len() + plain.len() > MAX_HANDSHAKE_LEN + HANDSHAKE_HEADER_LEN {
+            self.server_handshake = Vec::new();
+            return;
+        }
+        self.server_handshake.extend_from_slice(plain);
+        while let Some(&[t, l0, l1, l2]) = self.server_handshake.get(..4) {
+            let len = (usize::from(l0) << 16) | (usize::from(l1) << 8) | usize::from(l2);
+            let Some(body) = self.server_handshake.get(4..4 + len) else { return };
+            if t == 11 {
+                self.chain = decode_tls13_certificate(body);
+                self.server_handshake = Vec::new();
+                return;
+            }
+            self.server_handshake.drain(..4 + len);
         }
     }
 
