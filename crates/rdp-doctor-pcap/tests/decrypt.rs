@@ -307,3 +307,42 @@ fn early_user_authorization_denied() {
     assert_eq!(d.early_user_auth, Some(5));
     assert!(ids(&r).contains(&"nla.early_user_auth_denied"), "{:?}", ids(&r));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever the peers say inside TLS, the session reader never panics and the report serialises.
+        #[test]
+        fn arbitrary_plaintext_never_panics(
+            protocol in prop_oneof![Just(1u8), Just(2), Just(8)],
+            turns in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 1..300)), 0..6),
+            prefix in prop_oneof![Just(vec![]), Just(vec![3u8, 0]), Just(vec![0x30u8]), Just(vec![3, 0, 0, 40, 2, 0xf0, 0x80, 0x68])],
+        ) {
+            let turns: Vec<Turn> = turns
+                .into_iter()
+                .map(|(c, b)| if c { Turn::Client(b) } else { Turn::Server([prefix.clone(), b].concat()) })
+                .collect();
+            let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, protocol, &turns);
+            let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+            serde_json::to_string(&r).unwrap();
+        }
+
+        /// The lab capture with bytes changed, decrypted with its key log.
+        #[test]
+        fn mutated_lab_capture_with_secrets(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..16)) {
+            let mut b = std::fs::read(common::data("keylog/shadow-nla.pcapng")).unwrap();
+            for (at, v) in flips {
+                let n = b.len();
+                b[at % n] = v;
+            }
+            let keys = std::fs::read_to_string(common::data("keylog/shadow-nla.keys")).unwrap();
+            if let Ok(r) = rdp_doctor_pcap::analyse(b.as_slice(), "fuzz.pcapng", &rdp_doctor_pcap::Options { keylog: Some(keylog(&keys)), ports: vec![20766], ..Default::default() }) {
+                serde_json::to_string(&r).unwrap();
+            }
+        }
+    }
+}
