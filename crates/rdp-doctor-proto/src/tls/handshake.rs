@@ -215,8 +215,8 @@ fn convert(m: TlsMessageHandshake<'_>) -> Option<HandshakeMessage> {
 /// the number of entries; `None` when malformed. Raw public keys are not distinguished (RDP uses X.509).
 pub fn decode_tls13_certificate(body: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
     let u24 = |b: &[u8], at: usize| -> Option<usize> {
-        let x = b.get(at..at + 3)?;
-        Some(usize::from(x[0]) << 16 | usize::from(x[1]) << 8 | usize::from(x[2]))
+        let &[a, b, c] = b.get(at..at + 3)? else { return None };
+        Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
     };
     let ctx_len = usize::from(*body.first()?);
     let list_len = u24(body, 1 + ctx_len)?;
