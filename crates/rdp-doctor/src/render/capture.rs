@@ -147,9 +147,9 @@ fn decryption(o: &mut String, d: &rdp_doctor_core::capture::DecryptionEvidence) 
     }
     let _ = writeln!(
         o,
-        "    {:<7} {} {} client and {} server TLS records, secrets from {}",
+        "    {:<7} {:<11} {} client and {} server TLS records, secrets from {}",
         "Decrypt",
-        format!("{:<11}", "yes"),
+        "yes",
         d.client_records,
         d.server_records,
         d.sources.join(", ")
