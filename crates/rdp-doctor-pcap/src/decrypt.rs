@@ -8,11 +8,14 @@
 //! - TLS 1.3 (RFC 8446 §7.1, §7.3, §5.2): key/iv = HKDF-Expand-Label(traffic secret, "key"/"iv", "", len);
 //!   the inner plaintext ends with its real content type followed by zero padding.
 //!
-//! Supported: the AEAD suites RDP servers, gateways and rustls negotiate today. CBC suites are reported as
-//! unsupported, never guessed.
+//! Supported: the AEAD suites RDP servers, gateways and rustls negotiate today, and AES-CBC with
+//! HMAC-SHA1/SHA256/SHA384 in TLS 1.0–1.2 (`decrypt_cbc.rs`). Anything else (3DES, RC4, NULL, CCM) is
+//! reported as unsupported, never guessed.
 
 use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use ring::{hkdf, hmac};
+
+use crate::decrypt_cbc::{CbcKeys, MacAlg, prf10};
 
 /// The AEAD of a suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,15 +41,37 @@ impl Aead {
     }
 }
 
-/// A suite we can decrypt: its AEAD and the hash of its PRF / HKDF.
+/// How a suite protects records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bulk {
+    Aead(Aead),
+    /// AES-CBC with an HMAC; `key_len` 16 or 32.
+    Cbc {
+        key_len: usize,
+        mac: MacAlg,
+    },
+}
+
+/// A suite we can decrypt: its record protection and the hash of its PRF / HKDF (TLS 1.2+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suite {
-    pub aead: Aead,
+    pub bulk: Bulk,
     pub sha384: bool,
 }
 
-/// The decryptable suite for an IANA cipher suite value, or `None` (CBC, NULL, export, unknown…).
+/// The decryptable suite for an IANA cipher suite value, or `None` (3DES, RC4, NULL, CCM, unknown…).
 pub fn suite(id: u16) -> Option<Suite> {
+    let cbc = |key_len, mac, sha384| Some(Suite { bulk: Bulk::Cbc { key_len, mac }, sha384 });
+    match id {
+        // RSA, DHE_RSA, ECDHE_ECDSA, ECDHE_RSA with AES-CBC and HMAC-SHA1 (RFC 5246, RFC 4492).
+        0x002f | 0x0033 | 0xc009 | 0xc013 => return cbc(16, MacAlg::Sha1, false),
+        0x0035 | 0x0039 | 0xc00a | 0xc014 => return cbc(32, MacAlg::Sha1, false),
+        // … with HMAC-SHA256 / SHA384 (RFC 5246, RFC 5289).
+        0x003c | 0x0067 | 0xc023 | 0xc027 => return cbc(16, MacAlg::Sha256, false),
+        0x003d | 0x006b => return cbc(32, MacAlg::Sha256, false),
+        0xc024 | 0xc028 => return cbc(32, MacAlg::Sha384, true),
+        _ => {}
+    }
     let (aead, sha384) = match id {
         0x1301 => (Aead::Aes128Gcm, false),
         0x1302 => (Aead::Aes256Gcm, true),
@@ -58,11 +83,13 @@ pub fn suite(id: u16) -> Option<Suite> {
         0xcca8..=0xccaa => (Aead::Chacha20Poly1305, false),
         _ => return None,
     };
-    Some(Suite { aead, sha384 })
+    Some(Suite { bulk: Bulk::Aead(aead), sha384 })
 }
 
 /// The record protection of one direction.
 pub struct RecordKeys {
+    /// Set for CBC suites; the AEAD fields are then unused.
+    cbc: Option<CbcKeys>,
     key: LessSafeKey,
     /// 4-byte salt (TLS 1.2 GCM) or 12-byte IV.
     iv: Vec<u8>,
@@ -91,9 +118,13 @@ fn hmac_alg(sha384: bool) -> hmac::Algorithm {
     if sha384 { hmac::HMAC_SHA384 } else { hmac::HMAC_SHA256 }
 }
 
-/// P_hash of RFC 5246 §5.
 fn p_hash(sha384: bool, secret: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
-    let key = hmac::Key::new(hmac_alg(sha384), secret);
+    p_hash_alg(hmac_alg(sha384), secret, seed, len)
+}
+
+/// P_hash of RFC 5246 §5 with any HMAC.
+pub fn p_hash_alg(alg: hmac::Algorithm, secret: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
+    let key = hmac::Key::new(alg, secret);
     let mut out = Vec::with_capacity(len + 48);
     let mut a = hmac::sign(&key, seed).as_ref().to_vec();
     while out.len() < len {
@@ -142,39 +173,64 @@ pub fn hkdf_expand_label(sha384: bool, secret: &[u8], label: &[u8], len: usize) 
 impl RecordKeys {
     fn new(aead: Aead, key: &[u8], iv: Vec<u8>, explicit_nonce: bool, tls13: bool) -> Option<Self> {
         let key = LessSafeKey::new(UnboundKey::new(aead.algorithm(), key).ok()?);
-        Some(Self { key, iv, explicit_nonce, tls13, seq: 0 })
+        Some(Self { cbc: None, key, iv, explicit_nonce, tls13, seq: 0 })
+    }
+
+    fn with_cbc(cbc: CbcKeys) -> Option<Self> {
+        // The AEAD key is a placeholder that is never used.
+        let mut k = Self::new(Aead::Aes128Gcm, &[0; 16], Vec::new(), false, false)?;
+        k.cbc = Some(cbc);
+        Some(k)
     }
 
     /// TLS 1.3 keys from a traffic secret.
     pub fn tls13(suite: Suite, secret: &[u8]) -> Option<Self> {
-        let key = hkdf_expand_label(suite.sha384, secret, b"key", suite.aead.key_len())?;
+        let Bulk::Aead(aead) = suite.bulk else { return None };
+        let key = hkdf_expand_label(suite.sha384, secret, b"key", aead.key_len())?;
         let iv = hkdf_expand_label(suite.sha384, secret, b"iv", 12)?;
-        Self::new(suite.aead, &key, iv, false, true)
+        Self::new(aead, &key, iv, false, true)
     }
 
-    /// TLS 1.2 keys of both directions (client, server) from the master secret.
+    /// TLS 1.0–1.2 keys of both directions (client, server) from the master secret. `version` is the
+    /// negotiated one; `etm` whether the ServerHello accepted encrypt-then-MAC (RFC 7366).
     pub fn tls12(
         suite: Suite,
+        version: u16,
+        etm: bool,
         master: &[u8],
         client_random: &[u8; 32],
         server_random: &[u8; 32],
     ) -> Option<(Self, Self)> {
-        let k = suite.aead.key_len();
-        let iv = if suite.aead == Aead::Chacha20Poly1305 { 12 } else { 4 };
         let mut seed = Vec::with_capacity(64);
         seed.extend_from_slice(server_random);
         seed.extend_from_slice(client_random);
+        let aead = match suite.bulk {
+            Bulk::Aead(a) if version >= 0x0303 => a,
+            Bulk::Aead(_) => return None,
+            Bulk::Cbc { key_len, mac } => {
+                // client MAC key, server MAC key, client key, server key, client IV, server IV.
+                let (m, k) = (mac.len(), key_len);
+                let len = 2 * m + 2 * k + 2 * 16;
+                let block = if version >= 0x0303 {
+                    prf12(suite.sha384, master, b"key expansion", &seed, len)
+                } else {
+                    prf10(master, b"key expansion", &seed, len)?
+                };
+                let at = |from: usize, n: usize| block.get(from..from + n);
+                let explicit = version >= 0x0302;
+                let c = CbcKeys::new(at(2 * m, k)?, mac, at(0, m)?, at(2 * m + 2 * k, 16)?, explicit, etm);
+                let s = CbcKeys::new(at(2 * m + k, k)?, mac, at(m, m)?, at(2 * m + 2 * k + 16, 16)?, explicit, etm);
+                return Some((Self::with_cbc(c)?, Self::with_cbc(s)?));
+            }
+        };
+        let k = aead.key_len();
+        let iv = if aead == Aead::Chacha20Poly1305 { 12 } else { 4 };
         // AEAD suites have no MAC keys: client key, server key, client IV, server IV.
         let block = prf12(suite.sha384, master, b"key expansion", &seed, 2 * k + 2 * iv);
-        let explicit = suite.aead != Aead::Chacha20Poly1305;
-        let c = Self::new(suite.aead, block.get(..k)?, block.get(2 * k..2 * k + iv)?.to_vec(), explicit, false)?;
-        let s = Self::new(
-            suite.aead,
-            block.get(k..2 * k)?,
-            block.get(2 * k + iv..2 * k + 2 * iv)?.to_vec(),
-            explicit,
-            false,
-        )?;
+        let explicit = aead != Aead::Chacha20Poly1305;
+        let c = Self::new(aead, block.get(..k)?, block.get(2 * k..2 * k + iv)?.to_vec(), explicit, false)?;
+        let s =
+            Self::new(aead, block.get(k..2 * k)?, block.get(2 * k + iv..2 * k + 2 * iv)?.to_vec(), explicit, false)?;
         Some((c, s))
     }
 
@@ -182,6 +238,11 @@ impl RecordKeys {
     /// and the plaintext; the sequence number advances only on success.
     pub fn open(&mut self, content_type: u8, version: u16, body: &[u8]) -> Result<(u8, Vec<u8>), DecryptError> {
         const TAG: usize = 16;
+        if let Some(c) = self.cbc.as_mut() {
+            let plain = c.open(self.seq, content_type, version, body)?;
+            self.seq = self.seq.wrapping_add(1);
+            return Ok((content_type, plain));
+        }
         let mut nonce = [0u8; 12];
         let (aad, mut data) = if self.explicit_nonce {
             let explicit = body.get(..8).ok_or(DecryptError::Short)?;
@@ -262,15 +323,18 @@ mod tests {
 
     #[test]
     fn suites() {
-        assert_eq!(suite(0xc030), Some(Suite { aead: Aead::Aes256Gcm, sha384: true }));
-        assert_eq!(suite(0x1303), Some(Suite { aead: Aead::Chacha20Poly1305, sha384: false }));
-        assert_eq!(suite(0xc014), None, "CBC is not decrypted");
+        assert_eq!(suite(0xc030), Some(Suite { bulk: Bulk::Aead(Aead::Aes256Gcm), sha384: true }));
+        assert_eq!(suite(0x1303), Some(Suite { bulk: Bulk::Aead(Aead::Chacha20Poly1305), sha384: false }));
+        assert_eq!(suite(0xc014), Some(Suite { bulk: Bulk::Cbc { key_len: 32, mac: MacAlg::Sha1 }, sha384: false }));
+        assert_eq!(suite(0x000a), None, "3DES is not decrypted");
     }
 
     #[test]
     fn short_and_forged_records_are_errors() {
-        let s = Suite { aead: Aead::Aes128Gcm, sha384: false };
-        let Some((mut c, _)) = RecordKeys::tls12(s, &[1; 48], &[2; 32], &[3; 32]) else { panic!("keys") };
+        let s = Suite { bulk: Bulk::Aead(Aead::Aes128Gcm), sha384: false };
+        let Some((mut c, _)) = RecordKeys::tls12(s, 0x0303, false, &[1; 48], &[2; 32], &[3; 32]) else {
+            panic!("keys")
+        };
         assert_eq!(c.open(23, 0x0303, &[0; 23]), Err(DecryptError::Short));
         assert_eq!(c.open(23, 0x0303, &[0; 40]), Err(DecryptError::Auth));
         assert_eq!(c.seq, 0);

@@ -18,6 +18,7 @@ mod analyse;
 mod certs;
 mod conn;
 mod decrypt;
+mod decrypt_cbc;
 pub mod defrag;
 mod dissect;
 pub mod error;

@@ -32,6 +32,8 @@ pub struct TlsDecrypt {
     s: Dir,
     client_random: Option<[u8; 32]>,
     server_random: Option<[u8; 32]>,
+    /// The ServerHello accepted encrypt-then-MAC (RFC 7366 extension 22).
+    etm: bool,
     version: Option<u16>,
     suite: Option<u16>,
     keyed: bool,
@@ -57,6 +59,7 @@ impl TlsDecrypt {
             s: Dir::default(),
             client_random: None,
             server_random: None,
+            etm: false,
             version: None,
             suite: None,
             keyed: false,
@@ -85,7 +88,7 @@ impl TlsDecrypt {
         self.keyed = true;
         let Some(st) = suite(id) else {
             self.fail(format!(
-                "not decrypted: the cipher suite {} (0x{id:04x}) is not supported for decryption (AES-GCM and ChaCha20-Poly1305 are)",
+                "not decrypted: the cipher suite {} (0x{id:04x}) is not supported for decryption (AES-GCM, ChaCha20-Poly1305 and AES-CBC with HMAC-SHA1/SHA2 are)",
                 cipher_suite_name(id)
             ));
             return;
@@ -114,7 +117,7 @@ impl TlsDecrypt {
                 return;
             };
             let Some(sr) = self.server_random else { return };
-            match RecordKeys::tls12(st, master, &cr, &sr) {
+            match RecordKeys::tls12(st, version, self.etm, master, &cr, &sr) {
                 Some((c, s)) => {
                     self.c.keys = Some(c);
                     self.s.keys = Some(s);
@@ -175,6 +178,9 @@ impl TlsDecrypt {
                 match side {
                     Side::Client => self.client_random = self.client_random.or(hello_random(body, 1)),
                     Side::Server => {
+                        if self.server_random.is_none() && body.first() == Some(&2) {
+                            self.etm = server_hello_has_etm(body);
+                        }
                         self.server_random = self.server_random.or(hello_random(body, 2));
                         if self.version.is_some_and(|v| v >= 0x0304) {
                             self.key(keys);
@@ -238,7 +244,7 @@ impl TlsDecrypt {
                 dir.stopped = true;
                 dir.buf = Vec::new();
                 let why = match e {
-                    DecryptError::Short => "a record too short to be an AEAD record",
+                    DecryptError::Short => "a record too short for its cipher suite",
                     DecryptError::Auth if self.plain.ev.decrypted => {
                         "a record did not authenticate (a record missing from the capture, or a key update)"
                     }
@@ -302,6 +308,22 @@ impl TlsDecrypt {
             ));
         }
     }
+}
+
+/// Whether a ServerHello (handshake message, header included) carries encrypt_then_mac (RFC 7366, type 22).
+fn server_hello_has_etm(body: &[u8]) -> bool {
+    // type (1) + length (3) + legacy_version (2) + random (32), session_id, cipher_suite (2), compression (1).
+    let Some(&sid) = body.get(38) else { return false };
+    let at = 39 + usize::from(sid) + 3;
+    let Some(&[l0, l1]) = body.get(at..at + 2) else { return false };
+    let mut ext = body.get(at + 2..at + 2 + usize::from(u16::from_be_bytes([l0, l1]))).unwrap_or_default();
+    while let [t0, t1, n0, n1, rest @ ..] = ext {
+        if [*t0, *t1] == [0, 22] {
+            return true;
+        }
+        ext = rest.get(usize::from(u16::from_be_bytes([*n0, *n1]))..).unwrap_or_default();
+    }
+    false
 }
 
 /// Whether a run of TLS 1.3 handshake messages contains a Finished.
