@@ -445,17 +445,24 @@ impl Dissector {
             && keys.try_borrow().is_ok_and(|k| !k.is_empty())
         {
             let sel = self.selected.map_or(0, |s| s.0);
-            self.decrypt = Some(Box::new(TlsDecrypt::new(sel & 0x0a != 0, sel & 0x08 != 0)));
+            let mut d = Box::new(TlsDecrypt::new(sel & 0x0a != 0, sel & 0x08 != 0));
+            d.http_mode = self.kind == ConnectionKind::Tls;
+            self.decrypt = Some(d);
         }
         for e in events {
             self.tls_event(side, ts, e);
         }
         let mut chain = None;
+        let mut http = Vec::new();
         if let (Some(d), Some(keys)) = (self.decrypt.as_mut(), self.keys.as_ref())
             && let Ok(k) = keys.try_borrow()
         {
             d.feed(side, ts, data, &k);
             chain = d.chain.take();
+            http = std::mem::take(&mut d.outbox);
+        }
+        for (side, ts, bytes) in http {
+            self.decrypted_http(side, ts, &bytes);
         }
         {
             // TLS 1.3: the certificate the capture hid, read from the decrypted handshake.
@@ -635,6 +642,27 @@ impl Dissector {
             && !self.decrypting()
         {
             self.done = true;
+        }
+    }
+
+    /// Decrypted application data of a TLS-first connection: an RD Gateway's HTTP exchange is read by the
+    /// same HTTP reader as a clear-text one; anything else is left alone.
+    fn decrypted_http(&mut self, side: Side, ts: i64, data: &[u8]) {
+        if self.http.is_none() {
+            let request = rdp_doctor_proto::http::starts_like_gateway_request(data)
+                || data.starts_with(b"GET /")
+                || data.starts_with(b"POST /");
+            if side != Side::Client || !request {
+                return;
+            }
+            self.http = Some(HttpDissector::default());
+        }
+        let start = self.start_ns;
+        let Some(h) = self.http.as_mut() else { return };
+        let mut notes = Vec::new();
+        h.feed(side, ts, start, data, &mut notes);
+        for (s, what) in notes {
+            self.event(ts, s, Phase::Http, format!("{what} (decrypted)"));
         }
     }
 

@@ -70,6 +70,12 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
             if let Some(why) = &x.problem {
                 limits.push(format!("TLS {why}."));
             }
+            if x.http_mode && d.http.is_some() {
+                limits.push(
+                    "RD Gateway connection (decrypted): the HTTP heads are read; the MS-TSGU packets and the RDP connection inside the tunnel are not decoded."
+                        .to_owned(),
+                );
+            }
         }
         if d.tls.as_ref().is_some_and(|t| t.established_ns.is_some()) && !decrypted {
             limits.push(

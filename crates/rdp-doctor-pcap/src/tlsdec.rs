@@ -44,7 +44,15 @@ pub struct TlsDecrypt {
     /// Certificate once read (leaf first, and the number of certificates).
     server_handshake: Vec<u8>,
     pub chain: Option<(Vec<Vec<u8>>, usize)>,
+    /// TLS from the first byte (an RD Gateway on 443): application data is handed back to the dissector
+    /// for its HTTP reader instead of the RDP session reader.
+    pub http_mode: bool,
+    pub outbox: Vec<(Side, i64, Vec<u8>)>,
+    outbox_bytes: usize,
 }
+
+/// Decrypted HTTP bytes held for the dissector at most.
+const MAX_OUTBOX: usize = 256 * 1024;
 
 fn hello_random(body: &[u8], msg_type: u8) -> Option<[u8; 32]> {
     // Handshake header (type, 3-byte length), legacy_version (2), random (32).
@@ -67,6 +75,9 @@ impl TlsDecrypt {
             problem: None,
             server_handshake: Vec::new(),
             chain: None,
+            http_mode: false,
+            outbox: Vec::new(),
+            outbox_bytes: 0,
         }
     }
 
@@ -218,6 +229,7 @@ impl TlsDecrypt {
                 }
                 self.plain.ev.decrypted = true;
                 match inner {
+                    23 if self.http_mode => self.hand_over(side, ts, plain),
                     23 => self.plain.feed(side, ts, &plain),
                     21 if self.plain.ev.alerts.len() < 4 => self.plain.ev.alerts.push(alert_line(side, &plain)),
                     22 => {
@@ -254,6 +266,14 @@ impl TlsDecrypt {
                 };
                 self.fail(format!("not decrypted beyond this point in the {}'s stream: {why}", side.label()));
             }
+        }
+    }
+
+    /// Decrypted HTTP for the dissector, bounded by [`MAX_OUTBOX`].
+    fn hand_over(&mut self, side: Side, ts: i64, plain: Vec<u8>) {
+        if self.outbox_bytes + plain.len() <= MAX_OUTBOX {
+            self.outbox_bytes += plain.len();
+            self.outbox.push((side, ts, plain));
         }
     }
 

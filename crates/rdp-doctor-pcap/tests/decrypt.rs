@@ -42,8 +42,14 @@ enum Turn {
     Server(Vec<u8>),
 }
 
-/// Runs a rustls client and server over the capture's TCP streams; returns the capture and the key log.
+/// Runs a rustls client and server over the capture's TCP streams after an X.224 exchange selecting
+/// `protocol`; returns the capture and the key log.
 fn session(suite: SupportedCipherSuite, protocol: u8, turns: &[Turn]) -> (Flow, String) {
+    session_on(suite, Some(protocol), "10.0.0.9:3389", turns)
+}
+
+/// As [`session`]; `None`: TLS from the first byte (an RD Gateway).
+fn session_on(suite: SupportedCipherSuite, protocol: Option<u8>, server_addr: &str, turns: &[Turn]) -> (Flow, String) {
     let ck = rcgen::generate_simple_self_signed(vec!["rds.example.test".to_owned()]).unwrap();
     let cert: CertificateDer<'static> = ck.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
@@ -70,8 +76,11 @@ fn session(suite: SupportedCipherSuite, protocol: u8, turns: &[Turn]) -> (Flow, 
         ClientConnection::new(Arc::new(client_cfg), ServerName::try_from("rds.example.test").unwrap()).unwrap();
     let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
 
-    let mut flow = Flow::new("10.0.0.5:50000", "10.0.0.9:3389", Link::Ethernet);
-    flow.handshake().client(CR).server(&cc(protocol));
+    let mut flow = Flow::new("10.0.0.5:50000", server_addr, Link::Ethernet);
+    flow.handshake();
+    if let Some(protocol) = protocol {
+        flow.client(CR).server(&cc(protocol));
+    }
     let pump = |flow: &mut Flow, client: &mut ClientConnection, server: &mut ServerConnection| {
         for _ in 0..8 {
             let mut c2s = Vec::new();
@@ -345,4 +354,38 @@ mod props {
             }
         }
     }
+}
+
+/// An RD Gateway on 443: the decrypted HTTP exchange is read by the gateway reader and judged by the
+/// gateway rules (here the final 401 of a refused user).
+#[test]
+fn gateway_http_inside_tls_is_read() {
+    let request = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nAuthorization: Negotiate c2VjcmV0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let response =
+        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let (flow, lines) = session_on(
+        ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        None,
+        "10.0.0.9:443",
+        &[Turn::Client(request), Turn::Server(response)],
+    );
+    let opts = rdp_doctor_pcap::Options { keylog: Some(keylog(&lines)), ports: vec![443], ..Default::default() };
+    let r = rdp_doctor_pcap::analyse(flow.pcap().as_slice(), "gw.pcapng", &opts).unwrap();
+    let cap = r.connections[0].report.evidence.capture.clone().unwrap();
+    assert!(cap.decryption.as_ref().unwrap().decrypted);
+    assert_eq!(cap.http.len(), 1, "{:?}", cap.phases);
+    let resp = cap.http[0].response.clone().unwrap();
+    assert_eq!(resp.status, 401);
+    assert_eq!(resp.auth_schemes, vec!["Negotiate".to_owned(), "NTLM".to_owned()]);
+    assert!(ids(&r).contains(&"gateway.access_denied"), "{:?}", ids(&r));
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("c2VjcmV0"), "the Authorization value never reaches the report");
+    // Without the secrets the same connection shows no HTTP.
+    let r = rdp_doctor_pcap::analyse(
+        flow.pcap().as_slice(),
+        "gw.pcapng",
+        &rdp_doctor_pcap::Options { ports: vec![443], ..Default::default() },
+    )
+    .unwrap();
+    assert!(r.connections[0].report.evidence.capture.as_ref().unwrap().http.is_empty());
 }
