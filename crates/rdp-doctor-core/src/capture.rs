@@ -363,4 +363,8 @@ pub struct DecryptionEvidence {
     pub mcs_disconnect: Option<String>,
     /// MCS Connect-Response result inside TLS.
     pub mcs_result: Option<String>,
+    /// RD Gateway tunnel (MS-TSGU 2.2.10) responses from the server, one line each.
+    pub gateway: Vec<String>,
+    /// The first MS-TSGU response with a failing HRESULT: (packet, HRESULT).
+    pub gateway_refusal: Option<(String, u32)>,
 }

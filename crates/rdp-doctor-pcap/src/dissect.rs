@@ -21,6 +21,7 @@ use crate::http::HttpDissector;
 use crate::keylog::SharedKeys;
 use crate::tcp::Chunk;
 use crate::tlsdec::{MAX_DECRYPTED_RECORDS, TlsDecrypt};
+use crate::tunnel::Tunnel;
 
 /// Bytes kept per direction while waiting for a complete X.224 / MCS PDU (an MCS Connect Response with an
 /// X.509 chain is the largest; the live probe's bound is the same).
@@ -92,6 +93,8 @@ pub struct Dissector {
     keys: Option<SharedKeys>,
     /// Decryption of this connection's TLS, when secrets were given.
     pub decrypt: Option<Box<TlsDecrypt>>,
+    /// A decrypted RD Gateway tunnel's MS-TSGU packets (server side).
+    pub tunnel: Option<Tunnel>,
 }
 
 impl Dissector {
@@ -125,6 +128,7 @@ impl Dissector {
             rdp_security: None,
             keys: None,
             decrypt: None,
+            tunnel: None,
         };
         match kind {
             ConnectionKind::Tls => {
@@ -655,14 +659,27 @@ impl Dissector {
             if side != Side::Client || !request {
                 return;
             }
-            self.http = Some(HttpDissector::default());
+            let mut h = HttpDissector::default();
+            h.keep_tunnel = true;
+            self.http = Some(h);
         }
         let start = self.start_ns;
         let Some(h) = self.http.as_mut() else { return };
         let mut notes = Vec::new();
         h.feed(side, ts, start, data, &mut notes);
+        let tunnel_bytes = std::mem::take(&mut h.tunnel);
+        let websocket = h.opened;
         for (s, what) in notes {
             self.event(ts, s, Phase::Http, format!("{what} (decrypted)"));
+        }
+        if let (Some(ws), false) = (websocket, tunnel_bytes.is_empty()) {
+            let t = self.tunnel.get_or_insert_with(|| Tunnel::new(ws));
+            let before = t.lines.len();
+            t.feed(&tunnel_bytes);
+            let new: Vec<String> = t.lines.iter().skip(before).cloned().collect();
+            for l in new {
+                self.event(ts, Side::Server, Phase::Http, format!("MS-TSGU {l} (decrypted)"));
+            }
         }
     }
 

@@ -72,7 +72,7 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
             }
             if x.http_mode && d.http.is_some() {
                 limits.push(
-                    "RD Gateway connection (decrypted): the HTTP heads are read; the MS-TSGU packets and the RDP connection inside the tunnel are not decoded."
+                    "RD Gateway connection (decrypted): the HTTP heads and the gateway's MS-TSGU answers are read; the client's tunnel packets and the RDP connection inside the tunnel are not decoded."
                         .to_owned(),
                 );
             }
@@ -143,7 +143,12 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         decryption: d.and_then(|d| {
             let x = d.decrypt.as_ref()?;
             let keys = conn.keys.as_ref()?.try_borrow().ok()?;
-            Some(x.evidence(&keys))
+            let mut e = x.evidence(&keys);
+            if let Some(t) = &d.tunnel {
+                e.gateway = t.lines.clone();
+                e.gateway_refusal = t.refusal.map(|(n, c)| (n.to_owned(), c));
+            }
+            Some(e)
         }),
     });
     ev.limitations = limits;

@@ -31,6 +31,7 @@ mod plain;
 pub mod reader;
 pub mod tcp;
 mod tlsdec;
+mod tunnel;
 mod udp;
 
 pub use analyse::{Options, analyse, analyse_file};

@@ -389,3 +389,43 @@ fn gateway_http_inside_tls_is_read() {
     .unwrap();
     assert!(r.connections[0].report.evidence.capture.as_ref().unwrap().http.is_empty());
 }
+
+/// HTTP_HANDSHAKE_RESPONSE (type 2, length 18): errorCode S_OK, version 1.0, serverVersion 0,
+/// extendedAuth 0.
+const TSGU_HANDSHAKE_OK: [u8; 18] = [2, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+/// HTTP_TUNNEL_RESPONSE (type 5, length 18): serverVersion 1, statusCode 0x800759DA
+/// (E_PROXY_RAP_ACCESSDENIED), fieldsPresent 0, reserved 0.
+const TSGU_TUNNEL_DENIED: [u8; 18] = [5, 0, 0, 0, 18, 0, 0, 0, 1, 0, 0xda, 0x59, 0x07, 0x80, 0, 0, 0, 0];
+
+/// The gateway's MS-TSGU answers inside the decrypted tunnel, over the HTTP transport and over WebSocket.
+#[test]
+fn gateway_tunnel_refusal_is_read() {
+    let out =
+        b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let ws = b"GET /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".to_vec();
+    let packets = [TSGU_HANDSHAKE_OK, TSGU_TUNNEL_DENIED].concat();
+    let mut frames = Vec::new();
+    for p in [TSGU_HANDSHAKE_OK, TSGU_TUNNEL_DENIED] {
+        frames.extend_from_slice(&[0x82, 18]);
+        frames.extend_from_slice(&p);
+    }
+    let cases = [
+        (out, [b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), packets].concat()),
+        (ws, [b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".to_vec(), frames].concat()),
+    ];
+    for (request, answer) in cases {
+        let (flow, lines) = session_on(
+            ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            None,
+            "10.0.0.9:443",
+            &[Turn::Client(request), Turn::Server(answer)],
+        );
+        let opts = rdp_doctor_pcap::Options { keylog: Some(keylog(&lines)), ports: vec![443], ..Default::default() };
+        let r = rdp_doctor_pcap::analyse(flow.pcap().as_slice(), "gw.pcapng", &opts).unwrap();
+        let d = decryption(&r);
+        assert_eq!(d.gateway_refusal, Some(("HTTP_TUNNEL_RESPONSE".to_owned(), 0x8007_59DA)), "{:?}", d.gateway);
+        assert_eq!(d.gateway.len(), 2, "{:?}", d.gateway);
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "gateway.tunnel_refused").unwrap();
+        assert!(f.summary.contains("E_PROXY_RAP_ACCESSDENIED"), "{}", f.summary);
+    }
+}

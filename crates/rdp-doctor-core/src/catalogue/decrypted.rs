@@ -33,5 +33,16 @@ def!(
     ["server.rd_licensing", "client.clear_license_cache"]
 );
 
+def!(
+    GATEWAY_TUNNEL_REFUSED,
+    "gateway.tunnel_refused",
+    Fail,
+    "gateway",
+    "The RD Gateway refused the tunnel or the channel (MS-TSGU result)",
+    "After HTTP authentication the client and the RD Gateway set up the tunnel with MS-TSGU packets (handshake, tunnel create, tunnel authorization, channel create); each answer carries an HRESULT. A failing one is the gateway's own reason: E_PROXY_RAP_ACCESSDENIED means a resource authorization policy (RD RAP) does not allow this user to reach this computer, E_PROXY_NAP_ACCESSDENIED a connection authorization policy (RD CAP), E_PROXY_INTERNALERROR or a connect failure that the gateway could not reach the target.",
+    ["gateway.policies", "gateway.reach_target", "gateway.connection_limit"]
+);
+
 /// This file's findings.
-pub(super) static DEFS: &[FindingDef] = &[SESSION_ERROR_INFO, NLA_EARLY_USER_AUTH_DENIED, LICENSING_ERROR];
+pub(super) static DEFS: &[FindingDef] =
+    &[SESSION_ERROR_INFO, NLA_EARLY_USER_AUTH_DENIED, LICENSING_ERROR, GATEWAY_TUNNEL_REFUSED];

@@ -281,7 +281,7 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
 /// A code's name and meaning from the one code table, for evidence lines.
 fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
     let fam = rdp_doctor_codes::family(kind);
-    match fam.code(value) {
+    match fam.code(value).or_else(|| fam.lookup(value).and_then(|m| m.code())) {
         Some(c) => {
             let mut s = format!("{} (0x{value:08X}): {}", c.name, c.meaning);
             if let Some(a) = c.advice
@@ -331,6 +331,16 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
             format!("the server refused the user after NLA (Early User Authorization Result 0x{v:08X})"),
             e,
         ));
+    }
+    if let Some((packet, code)) = &d.gateway_refusal {
+        let mut e = base.clone();
+        e.extend(d.gateway.iter().map(|l| format!("MS-TSGU {l}")));
+        e.push(format!("{packet} result {}", code_line(Kind::Gateway, *code)));
+        let name = rdp_doctor_codes::family(Kind::Gateway)
+            .lookup(*code)
+            .and_then(|m| m.code())
+            .map_or_else(|| format!("0x{code:08X}"), |c| c.name.to_owned());
+        out.push(Finding::new(&GATEWAY_TUNNEL_REFUSED, format!("the RD Gateway answered {packet} with {name}"), e));
     }
     if let Some((code, state)) = d.licensing_error {
         let mut e = base;

@@ -171,6 +171,7 @@ fn decryption(o: &mut String, d: &rdp_doctor_core::capture::DecryptionEvidence) 
     if let Some(m) = &d.mcs_disconnect {
         lines.push(format!("MCS Disconnect Provider Ultimatum {m}"));
     }
+    lines.extend(d.gateway.iter().map(|g| format!("MS-TSGU {g}")));
     lines.extend(d.alerts.iter().map(|a| format!("TLS alert {a}")));
     if let Some(why) = &d.not_decrypted {
         lines.push(why.clone());
