@@ -429,3 +429,29 @@ fn gateway_tunnel_refusal_is_read() {
         assert!(f.summary.contains("E_PROXY_RAP_ACCESSDENIED"), "{}", f.summary);
     }
 }
+
+/// A licensing ERROR_ALERT other than STATUS_VALID_CLIENT (MS-RDPELE 2.2.2.7.1), inside TLS.
+#[test]
+fn licensing_error_alert_is_read() {
+    // TPKT(4) | X.224 Data | SDI 0x68, initiator 0x0001, channel 0x03eb, flags 0x70, PER length 20 |
+    // security header flags 0x0080 (SEC_LICENSE_PKT), flagsHi 0 | preamble bMsgType 0xFF (ERROR_ALERT),
+    // flags 0x03, wMsgSize 16 | dwErrorCode 0x06 (ERR_NO_LICENSE_SERVER), dwStateTransition 0x01
+    // (ST_TOTAL_ABORT) | bbErrorInfo: wBlobType 4, wBlobLen 0.
+    let mut pdu = vec![3, 0, 0, 34, 0x02, 0xf0, 0x80, 0x68, 0x00, 0x01, 0x03, 0xeb, 0x70, 20];
+    pdu.extend_from_slice(&[0x80, 0x00, 0x00, 0x00, 0xff, 0x03, 16, 0]);
+    pdu.extend_from_slice(&6u32.to_le_bytes());
+    pdu.extend_from_slice(&1u32.to_le_bytes());
+    pdu.extend_from_slice(&[4, 0, 0, 0]);
+    assert_eq!(pdu.len(), 34);
+    // The same alert with STATUS_VALID_CLIENT (7) is the normal end of licensing, not an error.
+    let mut valid = pdu.clone();
+    valid[22] = 7;
+    let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(pdu)]);
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    assert_eq!(decryption(&r).licensing_error, Some((6, 1)));
+    assert!(ids(&r).contains(&"licensing.error"), "{:?}", ids(&r));
+    let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(valid)]);
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    assert_eq!(decryption(&r).licensing_error, None);
+    assert!(!ids(&r).contains(&"licensing.error"));
+}
