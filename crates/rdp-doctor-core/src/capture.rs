@@ -328,4 +328,43 @@ pub struct CaptureEvidence {
     pub http: Vec<HttpExchange>,
     /// Bytes that could not be decoded, described.
     pub anomalies: Vec<String>,
+    /// TLS decryption with logged secrets; `None` when no secrets were given or the connection had no TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<DecryptionEvidence>,
+}
+
+/// What decrypting a connection's TLS with logged secrets showed (`capture --keylog`, or the capture's own
+/// Decryption Secrets Blocks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DecryptionEvidence {
+    /// Whether records were decrypted.
+    pub decrypted: bool,
+    /// Why not, or where it stopped ("no secret for this client random", "unsupported cipher suite …").
+    pub not_decrypted: Option<String>,
+    /// Where the secrets came from.
+    pub sources: Vec<String>,
+    pub client_records: u64,
+    pub server_records: u64,
+    /// Decrypted TLS alerts, "server: close_notify (warning)".
+    pub alerts: Vec<String>,
+    /// The CredSSP exchange as read (one line per TSRequest; no tokens, names or credentials).
+    pub credssp: Vec<String>,
+    /// errorCode of the server's TSRequest (MS-CSSP 2.2.1).
+    pub credssp_error: Option<u32>,
+    /// Whether the client sent its credentials (TSRequest.authInfo).
+    pub credentials_sent: bool,
+    /// MS-RDPBCGR 2.2.10.2 Early User Authorization Result.
+    pub early_user_auth: Option<u32>,
+    /// MS-RDPBCGR 2.2.5.1.1 Set Error Info PDU errorInfo values, in order.
+    pub error_info: Vec<u32>,
+    /// MS-RDPELE 2.2.2.7.1 licensing error (dwErrorCode, dwStateTransition) other than STATUS_VALID_CLIENT.
+    pub licensing_error: Option<(u32, u32)>,
+    /// MCS Disconnect Provider Ultimatum reason (T.125), named.
+    pub mcs_disconnect: Option<String>,
+    /// MCS Connect-Response result inside TLS.
+    pub mcs_result: Option<String>,
+    /// RD Gateway tunnel (MS-TSGU 2.2.10) responses from the server, one line each.
+    pub gateway: Vec<String>,
+    /// The first MS-TSGU response with a failing HRESULT: (packet, HRESULT).
+    pub gateway_refusal: Option<(String, u32)>,
 }

@@ -71,6 +71,28 @@ fn server_certificate(c: ServerCertificate) -> ServerCertEvidence {
     }
 }
 
+/// Finds an NTLM message inside a token (raw NTLM, or wrapped in SPNEGO).
+pub fn find_ntlm(token: &[u8]) -> Option<&[u8]> {
+    let at =
+        token.windows(rdp_doctor_proto::ntlm::SIGNATURE.len()).position(|w| w == rdp_doctor_proto::ntlm::SIGNATURE)?;
+    token.get(at..)
+}
+
+pub fn ntlm_info(c: &rdp_doctor_proto::ntlm::Challenge) -> crate::evidence::NtlmInfo {
+    let ti = &c.target_info;
+    crate::evidence::NtlmInfo {
+        target_name: c.target_name.clone(),
+        nb_computer_name: ti.nb_computer_name.clone(),
+        nb_domain_name: ti.nb_domain_name.clone(),
+        dns_computer_name: ti.dns_computer_name.clone(),
+        dns_domain_name: ti.dns_domain_name.clone(),
+        dns_tree_name: ti.dns_tree_name.clone(),
+        os_version: c.version.map(|v| format!("{}.{}.{}", v.major, v.minor, v.build)),
+        os_build: c.version.map(|v| v.build),
+        server_time_unix_ms: ti.timestamp.map(rdp_doctor_proto::ntlm::filetime_to_unix_ms),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

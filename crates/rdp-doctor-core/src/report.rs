@@ -978,6 +978,7 @@ mod tests {
             rdp_udp: None,
             http: vec![],
             anomalies: vec![],
+            decryption: None,
         }
     }
 

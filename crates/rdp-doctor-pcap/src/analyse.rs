@@ -19,6 +19,7 @@ use crate::defrag::Defrag;
 use crate::error::CaptureError;
 use crate::evidence::{self, Ctx, ms};
 use crate::hash::FxHashMap;
+use crate::keylog::{self, KeyLog, SharedKeys};
 use crate::link::{self, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Skip};
 use crate::reader::{self, Packet};
 use crate::udp::UdpConn;
@@ -41,11 +42,14 @@ pub struct Options {
     pub ports: Vec<u16>,
     /// Connections listed in the report; more are analysed and counted by verdict.
     pub max_listed: usize,
+    /// TLS secrets read from an NSS key log file (`--keylog`); the capture's own Decryption Secrets Blocks
+    /// are added to them.
+    pub keylog: Option<KeyLog>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { ports: Vec::new(), max_listed: 1000 }
+        Self { ports: Vec::new(), max_listed: 1000, keylog: None }
     }
 }
 
@@ -89,6 +93,7 @@ struct Analyzer<'o> {
     notable: Vec<ConnectionReport>,
     others: Vec<ConnectionReport>,
     omitted: BTreeMap<String, u64>,
+    keys: SharedKeys,
 }
 
 impl Analyzer<'_> {
@@ -196,6 +201,10 @@ impl Analyzer<'_> {
         self.flows += 1;
         let rdp = self.rdp_tcp(server.port());
         let mut c = TcpConn::new(self.next_id, client, server, ts, rdp, !t.syn);
+        c.keys = Some(self.keys.clone());
+        if let Some(d) = c.dissector.as_mut() {
+            d.set_keys(Some(self.keys.clone()));
+        }
         c.packet(ts, if src == client { Side::Client } else { Side::Server }, id, t);
         self.tcp.insert(k, c);
     }
@@ -397,13 +406,29 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         notable: Vec::new(),
         others: Vec::new(),
         omitted: BTreeMap::new(),
+        keys: SharedKeys::default(),
     };
-    let info = reader::read_capture(input, path, |p| {
-        if a.last_sweep == i64::MIN {
-            a.last_sweep = p.ts_ns;
-        }
-        a.packet(p);
-    })?;
+    if let Some(k) = &opts.keylog {
+        a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));
+    }
+    let keys = a.keys.clone();
+    let info = reader::read_capture_with_secrets(
+        input,
+        path,
+        |p| {
+            if a.last_sweep == i64::MIN {
+                a.last_sweep = p.ts_ns;
+            }
+            a.packet(p);
+        },
+        |kind, data| {
+            if kind == keylog::SECRETS_TYPE_TLS
+                && let Ok(mut k) = keys.try_borrow_mut()
+            {
+                k.add_text(data, "the capture's Decryption Secrets Block");
+            }
+        },
+    )?;
     Ok(a.finish(&info, path))
 }
 

@@ -35,6 +35,8 @@ pub struct TcpConn {
     pub s: TcpDir,
     pub relevance: Relevance,
     pub dissector: Option<Box<Dissector>>,
+    /// The capture's TLS secrets, for dissectors created later.
+    pub keys: Option<crate::keylog::SharedKeys>,
     /// The connection is expected to be RDP (its server port is an RDP port).
     pub icmp: Vec<IcmpEvent>,
     pub syn_ack_ns: Option<i64>,
@@ -68,6 +70,7 @@ impl TcpConn {
             relevance: if rdp_port { Relevance::Related } else { Relevance::Undecided },
             dissector: rdp_port
                 .then(|| Box::new(Dissector::new(ConnectionKind::Rdp, ts, mid_stream, server.port() == 3389))),
+            keys: None,
             icmp: Vec::new(),
             syn_ack_ns: None,
             end: None,
@@ -252,6 +255,7 @@ impl TcpConn {
             Some(k) => {
                 self.relevance = Relevance::Related;
                 let mut d = Box::new(Dissector::new(k, self.start_ns, false, false));
+                d.set_keys(self.keys.clone());
                 if self.probe_bytes > 0 {
                     let proto = match self.preamble.as_slice() {
                         [5, ..] => " (a SOCKS5 proxy handshake)",

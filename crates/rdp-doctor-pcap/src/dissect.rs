@@ -18,7 +18,10 @@ use rdp_doctor_proto::tls::{Alert, version_name};
 use rdp_doctor_proto::{tpkt, x224};
 
 use crate::http::HttpDissector;
+use crate::keylog::SharedKeys;
 use crate::tcp::Chunk;
+use crate::tlsdec::{MAX_DECRYPTED_RECORDS, TlsDecrypt};
+use crate::tunnel::Tunnel;
 
 /// Bytes kept per direction while waiting for a complete X.224 / MCS PDU (an MCS Connect Response with an
 /// X.509 chain is the largest; the live probe's bound is the same).
@@ -86,6 +89,12 @@ pub struct Dissector {
     /// (outcome, time, bytes quoted).
     pub mcs_initial_ns: Option<i64>,
     pub rdp_security: Option<(RdpSecurityOutcome, i64, String)>,
+    /// TLS secrets (`--keylog`, Decryption Secrets Blocks), shared by the capture's connections.
+    keys: Option<SharedKeys>,
+    /// Decryption of this connection's TLS, when secrets were given.
+    pub decrypt: Option<Box<TlsDecrypt>>,
+    /// A decrypted RD Gateway tunnel's MS-TSGU packets (server side).
+    pub tunnel: Option<Tunnel>,
 }
 
 impl Dissector {
@@ -117,6 +126,9 @@ impl Dissector {
             client_invalid: false,
             mcs_initial_ns: None,
             rdp_security: None,
+            keys: None,
+            decrypt: None,
+            tunnel: None,
         };
         match kind {
             ConnectionKind::Tls => {
@@ -130,6 +142,18 @@ impl Dissector {
             ConnectionKind::Rdp | ConnectionKind::RdpUdp => {}
         }
         d
+    }
+
+    /// Gives the dissector the capture's TLS secrets.
+    pub fn set_keys(&mut self, keys: Option<SharedKeys>) {
+        self.keys = keys;
+    }
+
+    /// Whether decryption still wants this connection's records.
+    fn decrypting(&self) -> bool {
+        self.decrypt.as_ref().is_some_and(|d| {
+            d.problem.is_none() && d.plain.ev.client_records + d.plain.ev.server_records < MAX_DECRYPTED_RECORDS
+        })
     }
 
     pub fn at_ms(&self, ts: i64) -> f64 {
@@ -153,6 +177,9 @@ impl Dissector {
         let data = match chunk {
             Chunk::Data(d) => d,
             Chunk::Gap(n) => {
+                if let Some(d) = self.decrypt.as_mut() {
+                    d.gap(side);
+                }
                 self.anomalies.push(format!(
                     "{n} bytes of the {}'s stream are missing from the capture during the {}: what follows was not decoded",
                     side.label(),
@@ -417,8 +444,45 @@ impl Dissector {
             Side::Client => tls.client.feed(data, &mut events),
             Side::Server => tls.server.feed(data, &mut events),
         }
+        if self.decrypt.is_none()
+            && let Some(keys) = &self.keys
+            && keys.try_borrow().is_ok_and(|k| !k.is_empty())
+        {
+            let sel = self.selected.map_or(0, |s| s.0);
+            let mut d = Box::new(TlsDecrypt::new(sel & 0x0a != 0, sel & 0x08 != 0));
+            d.http_mode = self.kind == ConnectionKind::Tls;
+            self.decrypt = Some(d);
+        }
         for e in events {
             self.tls_event(side, ts, e);
+        }
+        let mut chain = None;
+        let mut http = Vec::new();
+        if let (Some(d), Some(keys)) = (self.decrypt.as_mut(), self.keys.as_ref())
+            && let Ok(k) = keys.try_borrow()
+        {
+            d.feed(side, ts, data, &k);
+            chain = d.chain.take();
+            http = std::mem::take(&mut d.outbox);
+        }
+        for (side, ts, bytes) in http {
+            self.decrypted_http(side, ts, &bytes);
+        }
+        {
+            // TLS 1.3: the certificate the capture hid, read from the decrypted handshake.
+            if let Some((chain, total)) = chain
+                && let Some(tls) = self.tls.as_mut()
+                && tls.chain.is_empty()
+            {
+                tls.chain = chain;
+                tls.chain_total = total;
+                self.event(
+                    ts,
+                    Side::Server,
+                    Phase::Tls,
+                    format!("TLS Certificate: {total} certificate(s) (decrypted)"),
+                );
+            }
         }
     }
 
@@ -450,6 +514,11 @@ impl Dissector {
                     )
                     .replace("TLS  ", "TLS "),
                 );
+                if let Some(d) = self.decrypt.as_mut()
+                    && !sh.hello_retry_request
+                {
+                    d.server_hello(sh.version, sh.cipher_suite);
+                }
                 if sh.version >= 0x0304 && !sh.hello_retry_request {
                     tls.client.set_encrypted();
                     tls.server.set_encrypted();
@@ -573,8 +642,44 @@ impl Dissector {
             }
         }
         let total = self.encrypted.client_records + self.encrypted.server_records;
-        if total >= MAX_ENCRYPTED_RECORDS || (self.phase == Phase::Session && self.client_turns >= 6) {
+        if (total >= MAX_ENCRYPTED_RECORDS || (self.phase == Phase::Session && self.client_turns >= 6))
+            && !self.decrypting()
+        {
             self.done = true;
+        }
+    }
+
+    /// Decrypted application data of a TLS-first connection: an RD Gateway's HTTP exchange is read by the
+    /// same HTTP reader as a clear-text one; anything else is left alone.
+    fn decrypted_http(&mut self, side: Side, ts: i64, data: &[u8]) {
+        if self.http.is_none() {
+            let request = rdp_doctor_proto::http::starts_like_gateway_request(data)
+                || data.starts_with(b"GET /")
+                || data.starts_with(b"POST /");
+            if side != Side::Client || !request {
+                return;
+            }
+            let mut h = HttpDissector::default();
+            h.keep_tunnel = true;
+            self.http = Some(h);
+        }
+        let start = self.start_ns;
+        let Some(h) = self.http.as_mut() else { return };
+        let mut notes = Vec::new();
+        h.feed(side, ts, start, data, &mut notes);
+        let tunnel_bytes = std::mem::take(&mut h.tunnel);
+        let websocket = h.opened;
+        for (s, what) in notes {
+            self.event(ts, s, Phase::Http, format!("{what} (decrypted)"));
+        }
+        if let (Some(ws), false) = (websocket, tunnel_bytes.is_empty()) {
+            let t = self.tunnel.get_or_insert_with(|| Tunnel::new(ws));
+            let before = t.lines.len();
+            t.feed(&tunnel_bytes);
+            let new: Vec<String> = t.lines.iter().skip(before).cloned().collect();
+            for l in new {
+                self.event(ts, Side::Server, Phase::Http, format!("MS-TSGU {l} (decrypted)"));
+            }
         }
     }
 

@@ -64,7 +64,20 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         ev.x224 = x224_layer(conn, d, ctx, &mut limits);
         ev.tls = tls_layer(conn, d, ctx, certs, &mut limits);
         ev.rdp_security = rdp_security(conn, d);
-        if d.tls.as_ref().is_some_and(|t| t.established_ns.is_some()) {
+        let decrypted = d.decrypt.as_ref().is_some_and(|x| x.plain.ev.decrypted);
+        if let Some(x) = &d.decrypt {
+            ev.credssp = credssp_from_plaintext(x, start);
+            if let Some(why) = &x.problem {
+                limits.push(format!("TLS {why}."));
+            }
+            if x.http_mode && d.http.is_some() {
+                limits.push(
+                    "RD Gateway connection (decrypted): the HTTP heads and the gateway's MS-TSGU answers are read; the client's tunnel packets and the RDP connection inside the tunnel are not decoded."
+                        .to_owned(),
+                );
+            }
+        }
+        if d.tls.as_ref().is_some_and(|t| t.established_ns.is_some()) && !decrypted {
             limits.push(
                 "Everything after the TLS handshake is encrypted: CredSSP (NLA), licensing and the session are judged only from record sizes, turns and who closed the connection."
                     .to_owned(),
@@ -127,9 +140,41 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         rdp_udp: None,
         http: d.map(|d| d.http_exchanges()).unwrap_or_default(),
         anomalies: d.map(|d| d.anomalies.clone()).unwrap_or_default(),
+        decryption: d.and_then(|d| {
+            let x = d.decrypt.as_ref()?;
+            let keys = conn.keys.as_ref()?.try_borrow().ok()?;
+            let mut e = x.evidence(&keys);
+            if let Some(t) = &d.tunnel {
+                e.gateway = t.lines.clone();
+                e.gateway_refusal = t.refusal.map(|(n, c)| (n.to_owned(), c));
+            }
+            Some(e)
+        }),
     });
     ev.limitations = limits;
     (ev, outcome)
+}
+
+/// The server's first decrypted TSRequest as the same CredSSP evidence the live check records, so the same
+/// rules judge it (errorCode → `credssp.server_error`, NTLM CHALLENGE → `ntlm.host_info`, clock skew).
+fn credssp_from_plaintext(
+    x: &crate::tlsdec::TlsDecrypt,
+    start_ns: i64,
+) -> Option<rdp_doctor_core::evidence::CredsspEvidence> {
+    use rdp_doctor_core::evidence::{CredsspEvidence, CredsspOutcome};
+    let s = x.plain.first_server.as_ref()?;
+    let sent = x.plain.first_client_ns.unwrap_or(s.at_ns);
+    Some(CredsspEvidence {
+        client_version: x.plain.client_version.unwrap_or(0),
+        outcome: if s.ntlm.is_some() { CredsspOutcome::Challenge } else { CredsspOutcome::OtherTsRequest },
+        server_version: Some(s.version),
+        error_code: s.error_code.or(x.plain.ev.credssp_error),
+        ntlm: s.ntlm.clone(),
+        sent_unix_ms: sent.div_euclid(1_000_000),
+        received_unix_ms: s.at_ns.div_euclid(1_000_000),
+        duration_ms: ms(s.at_ns - sent),
+        response_hex: format!("(decrypted from the capture, +{})", fmt_ms(ms(s.at_ns - start_ns))),
+    })
 }
 
 /// The dissector's timeline, with the leaf certificate's subject named on its Certificate entry.

@@ -25,7 +25,16 @@ pub struct HttpDissector {
     pub exchanges: Vec<HttpExchange>,
     /// Index of the first exchange still waiting for its response.
     answered: usize,
+    /// Keep the server's bytes after the answer that opens the channel (decrypted captures only):
+    /// `Some(websocket)` once open.
+    pub keep_tunnel: bool,
+    pub opened: Option<bool>,
+    /// The server's tunnel bytes kept for the MS-TSGU reader (bounded by [`MAX_TUNNEL`]).
+    pub tunnel: Vec<u8>,
 }
+
+/// Server tunnel bytes kept at most per hand-over.
+pub const MAX_TUNNEL: usize = 64 * 1024;
 
 fn version(v: u8) -> String {
     format!("HTTP/1.{v}")
@@ -54,6 +63,10 @@ impl HttpDissector {
                 Side::Server => &mut self.server,
             };
             if dir.stopped || data.is_empty() {
+                if side == Side::Server && self.keep_tunnel && self.opened.is_some() {
+                    let room = MAX_TUNNEL.saturating_sub(self.tunnel.len());
+                    self.tunnel.extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                }
                 return;
             }
             if dir.skip > 0 {
@@ -163,6 +176,7 @@ impl HttpDissector {
             r.status == 101 || (r.status == 200 && method.starts_with("RDG_")) || method.starts_with("RPC_");
         match framing {
             _ if opens_channel => {
+                self.opened = Some(r.status == 101);
                 self.server.stopped = true;
                 self.client.stopped = true;
             }

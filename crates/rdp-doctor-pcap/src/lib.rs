@@ -17,15 +17,21 @@
 mod analyse;
 mod certs;
 mod conn;
+mod decrypt;
+mod decrypt_cbc;
 pub mod defrag;
 mod dissect;
 pub mod error;
 mod evidence;
 mod hash;
 mod http;
+pub mod keylog;
 pub mod link;
+mod plain;
 pub mod reader;
 pub mod tcp;
+mod tlsdec;
+mod tunnel;
 mod udp;
 
 pub use analyse::{Options, analyse, analyse_file};

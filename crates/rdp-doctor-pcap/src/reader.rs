@@ -73,10 +73,26 @@ fn first_bytes(data: &[u8]) -> String {
 }
 
 /// Reads every packet of a capture, calling `on_packet` for each. `path` names the file in messages.
-pub fn read_capture<R, F>(mut input: R, path: &str, mut on_packet: F) -> Result<FileInfo, CaptureError>
+pub fn read_capture<R, F>(input: R, path: &str, on_packet: F) -> Result<FileInfo, CaptureError>
 where
     R: Read + Send,
     F: FnMut(Packet<'_>),
+{
+    read_capture_with_secrets(input, path, on_packet, |_, _| {})
+}
+
+/// As [`read_capture`], also calling `on_secrets(secrets_type, data)` for each pcapng Decryption Secrets
+/// Block (pcapng §4.7; 0x544c534b "TLSK" is an NSS key log).
+pub fn read_capture_with_secrets<R, F, G>(
+    mut input: R,
+    path: &str,
+    mut on_packet: F,
+    mut on_secrets: G,
+) -> Result<FileInfo, CaptureError>
+where
+    R: Read + Send,
+    F: FnMut(Packet<'_>),
+    G: FnMut(u32, &[u8]),
 {
     let mut info = FileInfo::default();
     // Peek at the first bytes to tell "empty" and "not a capture" apart with the bytes quoted.
@@ -185,6 +201,7 @@ where
                         }
                         None => note(&mut info, "simple packet block before any interface skipped".to_owned()),
                     },
+                    PcapBlockOwned::NG(Block::DecryptionSecrets(dsb)) => on_secrets(dsb.secrets_type.0, dsb.data),
                     PcapBlockOwned::NG(_) => {}
                 }
                 info.bytes_read += offset as u64;

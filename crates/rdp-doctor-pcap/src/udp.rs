@@ -193,6 +193,7 @@ impl UdpConn {
             rdp_udp: Some(udp),
             http: Vec::new(),
             anomalies: Vec::new(),
+            decryption: None,
         });
         ev.limitations = limits;
         (ev, line)

@@ -319,7 +319,7 @@ fn many_connections_memory_is_bounded_by_the_listing() {
             p.packet(*ts, fr);
         }
     }
-    let opts = rdp_doctor_pcap::Options { ports: vec![], max_listed: 20 };
+    let opts = rdp_doctor_pcap::Options { ports: vec![], max_listed: 20, ..Default::default() };
     let r = rdp_doctor_pcap::analyse(p.buf.as_slice(), "many.pcap", &opts).unwrap();
     assert_eq!(r.connections.len(), 20);
     assert_eq!(r.summary.connections, 300);

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdp_doctor_core::evidence::{CredsspEvidence, CredsspOutcome, NtlmInfo};
+use rdp_doctor_core::evidence::{CredsspEvidence, CredsspOutcome};
 use rdp_doctor_proto::hex::hex_prefix;
 use rdp_doctor_proto::{credssp, ntlm};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -13,27 +13,6 @@ use crate::elapsed_ms;
 
 pub(crate) fn unix_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Finds an NTLM message inside a token (raw NTLM, or wrapped in SPNEGO).
-fn find_ntlm(token: &[u8]) -> Option<&[u8]> {
-    let at = token.windows(ntlm::SIGNATURE.len()).position(|w| w == ntlm::SIGNATURE)?;
-    token.get(at..)
-}
-
-fn ntlm_info(c: &ntlm::Challenge) -> NtlmInfo {
-    let ti = &c.target_info;
-    NtlmInfo {
-        target_name: c.target_name.clone(),
-        nb_computer_name: ti.nb_computer_name.clone(),
-        nb_domain_name: ti.nb_domain_name.clone(),
-        dns_computer_name: ti.dns_computer_name.clone(),
-        dns_domain_name: ti.dns_domain_name.clone(),
-        dns_tree_name: ti.dns_tree_name.clone(),
-        os_version: c.version.map(|v| format!("{}.{}.{}", v.major, v.minor, v.build)),
-        os_build: c.version.map(|v| v.build),
-        server_time_unix_ms: ti.timestamp.map(ntlm::filetime_to_unix_ms),
-    }
 }
 
 /// Sends TSRequest{version 6, NTLM NEGOTIATE} and reads the answer, bounded by `timeout` and
@@ -90,11 +69,14 @@ where
         Ok(Ok(Some(Ok(req)))) => {
             ev.server_version = Some(req.version);
             ev.error_code = req.error_code;
-            let challenge =
-                req.nego_tokens.iter().filter_map(|t| find_ntlm(t)).find_map(|m| ntlm::decode_challenge(m).ok());
+            let challenge = req
+                .nego_tokens
+                .iter()
+                .filter_map(|t| rdp_doctor_core::interpret::find_ntlm(t))
+                .find_map(|m| ntlm::decode_challenge(m).ok());
             match challenge {
                 Some(c) => {
-                    ev.ntlm = Some(ntlm_info(&c));
+                    ev.ntlm = Some(rdp_doctor_core::interpret::ntlm_info(&c));
                     CredsspOutcome::Challenge
                 }
                 None => CredsspOutcome::OtherTsRequest,

@@ -197,7 +197,7 @@ where
     let verifier =
         Arc::new(RecordingVerifier { platform, platform_error, provider: provider.clone(), record: record.clone() });
     let mut ev = TlsEvidence::pending(STACK, name, millis(timeout));
-    let config = match rustls::ClientConfig::builder_with_provider(provider)
+    let mut config = match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map(|b| b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
     {
@@ -210,6 +210,10 @@ where
             return (ev, limitation, None);
         }
     };
+    // Like browsers and curl: with SSLKEYLOGFILE set, the TLS secrets are appended to that file (NSS key
+    // log format) so a capture of this check can be decrypted (`rdp-doctor capture FILE --keylog FILE`).
+    // rustls' KeyLogFile does nothing when the variable is unset.
+    config.key_log = Arc::new(rustls::KeyLogFile::new());
     // A name rustls cannot use for SNI (e.g. with an underscore) is replaced for the handshake only;
     // certificate matching still uses `name`.
     let server_name = ServerName::try_from(name.to_owned()).unwrap_or_else(|_| {

@@ -19,6 +19,7 @@ proptest! {
         let _ = sniff::guess(&bytes);
         let _ = x224::decode_connection_request(&bytes);
         let _ = tls::handshake::decode_handshake_message(&bytes);
+        let _ = tls::handshake::decode_tls13_certificate(&bytes);
         let _ = rdpeudp::decode_syn(&bytes);
         let _ = http::decode_request(&bytes);
         let _ = http::decode_response(&bytes);

@@ -46,6 +46,12 @@ pub struct CaptureArgs {
     /// List at most this many connections in the report; the rest are analysed and counted by verdict.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_listed: usize,
+    /// Decrypt TLS with the secrets of this NSS key log file (SSLKEYLOGFILE format: CLIENT_RANDOM for
+    /// TLS ≤ 1.2, *_TRAFFIC_SECRET_* for TLS 1.3) and read the server's answer inside: CredSSP errorCode,
+    /// Early User Authorization Result, Set Error Info (ERRINFO), licensing errors. Decryption Secrets
+    /// Blocks in a pcapng are used without this option.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -59,9 +59,34 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => explain::run(&args),
         Command::Rdpfile(cmd) => rdpfile::run(cmd),
         Command::Capture(args) => {
-            let opts = rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1) };
+            let keylog = match &args.keylog {
+                Some(path) => Some(read_keylog(path)?),
+                None => None,
+            };
+            let opts =
+                rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1), keylog };
             let report = rdp_doctor_pcap::analyse_file(&args.file, &opts)?;
             Ok(render::emit_capture(&report, &args.output))
         }
     }
+}
+
+/// Reads an NSS key log file, bounded by [`rdp_doctor_pcap::keylog::MAX_KEYLOG_BYTES`].
+fn read_keylog(path: &std::path::Path) -> anyhow::Result<rdp_doctor_pcap::keylog::KeyLog> {
+    use anyhow::Context;
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open the key log {}", path.display()))?;
+    let mut text = Vec::new();
+    file.take(rdp_doctor_pcap::keylog::MAX_KEYLOG_BYTES as u64)
+        .read_to_end(&mut text)
+        .with_context(|| format!("cannot read the key log {}", path.display()))?;
+    let mut keys = rdp_doctor_pcap::keylog::KeyLog::default();
+    keys.add_text(&text, &format!("the key log {}", path.display()));
+    if keys.is_empty() {
+        anyhow::bail!(
+            "{} contains no TLS secrets (expected NSS key log lines: CLIENT_RANDOM or CLIENT_TRAFFIC_SECRET_0 …)",
+            path.display()
+        );
+    }
+    Ok(keys)
 }

@@ -98,3 +98,36 @@ fn truncated_capture_is_analysed_up_to_the_cut() {
     assert!(lims.iter().any(|l| l.contains("truncated")), "{lims:?}");
     assert_eq!(v["connections"].as_array().unwrap().len(), 1);
 }
+
+/// `--keylog`: the decrypted answer is shown and the secrets are never printed; a file without secrets
+/// is refused with a clear message (exit 2), a wrong one is a stated limitation.
+#[test]
+fn keylog_decrypts_and_never_prints_secrets() {
+    let cap = data("keylog/shadow-nla.pcapng");
+    let keys = data("keylog/shadow-nla.keys");
+    let out = bin().args(["capture", &cap, "--port", "20766", "--keylog", &keys, "-v"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Decrypt yes"), "{text}");
+    assert!(text.contains("server TSRequest version 6: NTLM CHALLENGE"), "{text}");
+    let json = bin().args(["capture", &cap, "--port", "20766", "--keylog", &keys, "--json"]).output().unwrap();
+    let all = [text.as_bytes(), &json.stdout].concat();
+    let all = String::from_utf8_lossy(&all);
+    for line in std::fs::read_to_string(&keys).unwrap().lines() {
+        let secret = line.split(' ').nth(2).unwrap();
+        assert!(!all.contains(secret), "a secret was printed");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.keys");
+    std::fs::write(&empty, "# nothing\n").unwrap();
+    let out = bin().args(["capture", &cap, "--keylog", &empty.display().to_string()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contains no TLS secrets"));
+
+    let other = dir.path().join("other.keys");
+    std::fs::write(&other, format!("CLIENT_RANDOM {} {}\n", "11".repeat(32), "22".repeat(48))).unwrap();
+    let out =
+        bin().args(["capture", &cap, "--port", "20766", "--keylog", &other.display().to_string()]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Decrypt no          not decrypted: no secret for this client random"), "{text}");
+}

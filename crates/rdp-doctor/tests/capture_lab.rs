@@ -238,3 +238,63 @@ fn wrong_password_reads_as_a_refused_nla_logon() {
         .collect();
     assert!(!ids.contains(&"credssp.ended_by_server"), "a successful logon must not read as refused: {ids:?}");
 }
+
+/// With the check's own TLS secrets (SSLKEYLOGFILE), the capture of an NLA check against FreeRDP's shadow
+/// server decrypts: the certificate TLS 1.3 hides and the server's NTLM CHALLENGE give the same findings
+/// as the live check (except the name match: the capture has no SNI, so it does not know the name used).
+#[test]
+fn keylog_decrypts_what_the_check_saw() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }).unwrap();
+    let cap = Dumpcap::start(dir.path(), "shadow-nla-keylog", &format!("tcp port {}", s.addr.port()));
+    let keys = dir.path().join("tls.keys");
+    let out = Cmd::cargo_bin("rdp-doctor")
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .env("SSLKEYLOGFILE", &keys)
+        .args(["check", &s.addr.to_string(), "--json", "--timeout", "2s", "--no-matrix", "--samples", "0"])
+        .output()
+        .unwrap();
+    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = cap.finish();
+    drop(s);
+    let ids = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let live_ids = ids(&live);
+    assert!(live_ids.contains(&"ntlm.host_info".to_owned()), "{live_ids:?}");
+    let port = file_port(&live);
+    let r = capture_report(&file, &["--port", &port, "--keylog", &keys.display().to_string()]);
+    let conn = r["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["report"]["evidence"]["capture"]["setup_seen"] == true)
+        .cloned()
+        .unwrap();
+    let d = &conn["report"]["evidence"]["capture"]["decryption"];
+    assert_eq!(d["decrypted"], true, "{d}");
+    let cap_ids = ids(&conn["report"]);
+    // The layers inside TLS (the capture filter holds only the TCP connection, not the UDP probe).
+    let inside = |i: &&String| {
+        ["cert.", "ntlm.", "credssp.", "time."].iter().any(|p| i.starts_with(p)) && i.as_str() != "cert.name_mismatch"
+    };
+    for id in live_ids.iter().filter(inside) {
+        assert!(cap_ids.contains(id), "live {id} missing from the decrypted capture: {cap_ids:?}");
+    }
+    assert_eq!(
+        conn["report"]["evidence"]["credssp"]["ntlm"]["nb_computer_name"],
+        live["evidence"]["credssp"]["ntlm"]["nb_computer_name"]
+    );
+}
+
+fn file_port(live: &Value) -> String {
+    live["target"]["port"].as_u64().map(|p| p.to_string()).unwrap_or_default()
+}

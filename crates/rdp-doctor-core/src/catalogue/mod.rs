@@ -5,6 +5,7 @@
 //! one line to [`all`].
 
 mod capture;
+mod decrypted;
 mod gateway;
 mod live;
 mod net;
@@ -13,6 +14,7 @@ mod security;
 mod session;
 
 pub use capture::*;
+pub use decrypted::*;
 pub use gateway::*;
 pub use live::*;
 pub use net::*;
@@ -46,6 +48,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(rdpfile::DEFS)
         .chain(capture::DEFS)
         .chain(session::DEFS)
+        .chain(decrypted::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -25,6 +25,7 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     zero_window(c, out);
     tls_sides(ev, c, out);
     credssp(ev, c, out);
+    decrypted(c, out);
     mcs(c, out);
     gateway(c, out);
     if let Some(u) = &c.rdp_udp {
@@ -236,6 +237,10 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
     );
     let established = ev.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established);
     let Some(enc) = &c.encrypted else { return };
+    // A decrypted CredSSP answer is judged by the CredSSP rules, not guessed from record turns.
+    if c.decryption.as_ref().is_some_and(|d| d.credssp_error.is_some() || d.early_user_auth.is_some()) {
+        return;
+    }
     if !nla || !established || c.last_phase != Phase::Credssp || enc.client_records == 0 {
         return;
     }
@@ -270,6 +275,77 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
             "the client ended the connection during NLA before sending its credentials",
             lines,
         ));
+    }
+}
+
+/// A code's name and meaning from the one code table, for evidence lines.
+fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
+    let fam = rdp_doctor_codes::family(kind);
+    match fam.code(value).or_else(|| fam.lookup(value).and_then(|m| m.code())) {
+        Some(c) => {
+            let mut s = format!("{} (0x{value:08X}): {}", c.name, c.meaning);
+            if let Some(a) = c.advice
+                && let Some(cause) = a.causes.first()
+            {
+                s.push_str(&format!(" Most likely: {cause}"));
+            }
+            s
+        }
+        None => format!("0x{value:08X} (not in the {} table)", fam.title),
+    }
+}
+
+/// What decrypting the capture showed: the server's Set Error Info, Early User Authorization Result and
+/// licensing errors.
+fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
+    use rdp_doctor_codes::Kind;
+    let Some(d) = &c.decryption else { return };
+    let mut base: Vec<String> = Vec::new();
+    base.push(format!(
+        "decrypted {} client and {} server TLS records with secrets from {}",
+        d.client_records,
+        d.server_records,
+        d.sources.join(", ")
+    ));
+    // ERRINFO_LOGOFF_BY_USER and friends are ordinary ends of a session, not failures.
+    if let Some(&code) = d.error_info.iter().find(|&&v| !matches!(v, 0 | 0xB | 0xC)) {
+        let mut e = base.clone();
+        e.push(format!("Set Error Info PDU errorInfo {}", code_line(Kind::Errinfo, code)));
+        if let Some(m) = &d.mcs_disconnect {
+            e.push(format!("then MCS Disconnect Provider Ultimatum {m}"));
+        }
+        let name = rdp_doctor_codes::family(Kind::Errinfo).code(code).map_or("an unknown code", |c| c.name);
+        out.push(Finding::new(
+            &SESSION_ERROR_INFO,
+            format!("the server ended the session with {name} (0x{code:X})"),
+            e,
+        ));
+    }
+    if let Some(v) = d.early_user_auth
+        && v != 0
+    {
+        let mut e = base.clone();
+        e.push(format!("Early User Authorization Result {}", code_line(Kind::Authz, v)));
+        out.push(Finding::new(
+            &NLA_EARLY_USER_AUTH_DENIED,
+            format!("the server refused the user after NLA (Early User Authorization Result 0x{v:08X})"),
+            e,
+        ));
+    }
+    if let Some((packet, code)) = &d.gateway_refusal {
+        let mut e = base.clone();
+        e.extend(d.gateway.iter().map(|l| format!("MS-TSGU {l}")));
+        e.push(format!("{packet} result {}", code_line(Kind::Gateway, *code)));
+        let name = rdp_doctor_codes::family(Kind::Gateway)
+            .lookup(*code)
+            .and_then(|m| m.code())
+            .map_or_else(|| format!("0x{code:08X}"), |c| c.name.to_owned());
+        out.push(Finding::new(&GATEWAY_TUNNEL_REFUSED, format!("the RD Gateway answered {packet} with {name}"), e));
+    }
+    if let Some((code, state)) = d.licensing_error {
+        let mut e = base;
+        e.push(format!("licensing ERROR_ALERT dwErrorCode 0x{code:08X}, dwStateTransition 0x{state:08X}"));
+        out.push(Finding::new(&LICENSING_ERROR, format!("the server's licensing answered error 0x{code:X}"), e));
     }
 }
 
@@ -448,6 +524,7 @@ mod tests {
             rdp_udp: None,
             http: vec![],
             anomalies: vec![],
+            decryption: None,
         }
     }
 

@@ -227,6 +227,14 @@ impl PcapNg {
         self.buf.extend_from_slice(&body);
         self.buf.extend_from_slice(&len.to_le_bytes());
     }
+    /// A Decryption Secrets Block (pcapng §4.7) of `secrets_type` (0x544c534b: NSS key log).
+    pub fn secrets(&mut self, secrets_type: u32, data: &[u8]) {
+        let mut body = Vec::new();
+        body.extend_from_slice(&secrets_type.to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        self.block(0x0000_000a, &body);
+    }
     /// An interface with the given link type and if_tsresol (6 = µs, 9 = ns).
     pub fn interface(&mut self, linktype: u16, tsresol: u8) {
         let mut body = Vec::new();

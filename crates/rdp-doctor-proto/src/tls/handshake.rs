@@ -209,6 +209,41 @@ fn convert(m: TlsMessageHandshake<'_>) -> Option<HandshakeMessage> {
     })
 }
 
+/// A TLS 1.3 Certificate message body (RFC 8446 §4.4.2: certificate_request_context<0..255>,
+/// certificate_list<0..2^24-1> of CertificateEntry { cert_data<1..2^24-1>, extensions<0..2^16-1> }), as
+/// read from a decrypted handshake. Returns the chain (leaf first, at most [`MAX_CHAIN`] certificates) and
+/// the number of entries; `None` when malformed. Raw public keys are not distinguished (RDP uses X.509).
+pub fn decode_tls13_certificate(body: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
+    let u24 = |b: &[u8], at: usize| -> Option<usize> {
+        let &[a, b, c] = b.get(at..at + 3)? else { return None };
+        Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
+    };
+    let ctx_len = usize::from(*body.first()?);
+    let list_len = u24(body, 1 + ctx_len)?;
+    let start = 1 + ctx_len + 3;
+    let list = body.get(start..start + list_len)?;
+    if start + list_len != body.len() {
+        return None;
+    }
+    let (mut chain, mut total, mut at) = (Vec::new(), 0usize, 0usize);
+    while at < list.len() {
+        let len = u24(list, at)?;
+        let cert = list.get(at + 3..at + 3 + len)?;
+        if cert.is_empty() {
+            return None;
+        }
+        let ext_at = at + 3 + len;
+        let ext_len = usize::from(u16::from_be_bytes(list.get(ext_at..ext_at + 2)?.try_into().ok()?));
+        list.get(ext_at + 2..ext_at + 2 + ext_len)?;
+        if chain.len() < MAX_CHAIN {
+            chain.push(cert.to_vec());
+        }
+        total += 1;
+        at = ext_at + 2 + ext_len;
+    }
+    Some((chain, total))
+}
+
 /// The IANA name of a cipher suite, or its number in hex.
 pub fn cipher_suite_name(id: u16) -> String {
     tls_parser::TlsCipherSuite::from_id(id).map_or_else(|| format!("0x{id:04x}"), |c| c.name.to_owned())
@@ -289,5 +324,20 @@ mod tests {
             decode_handshake_message(&fx("02 00 00 02 09 09")),
             Err(HandshakeError::Malformed(HandshakeType::SERVER_HELLO))
         );
+    }
+
+    /// TLS 1.3 Certificate body: context len 0 | list len 0x00000f | entry: cert len 3, cert aa bb cc,
+    /// extensions len 0 | entry: cert len 2, cert dd ee, extensions len 0.
+    #[test]
+    fn decodes_tls13_certificate() {
+        let ok = [0, 0, 0, 0x0f, 0, 0, 3, 0xaa, 0xbb, 0xcc, 0, 0, 0, 0, 2, 0xdd, 0xee, 0, 0];
+        assert_eq!(decode_tls13_certificate(&ok), Some((vec![vec![0xaa, 0xbb, 0xcc], vec![0xdd, 0xee]], 2)));
+        // A list length that disagrees with the body.
+        let mut bad = ok;
+        bad[3] = 0x0e;
+        assert_eq!(decode_tls13_certificate(&bad), None);
+        for n in 0..ok.len() {
+            assert_eq!(decode_tls13_certificate(&ok[..n]), None, "truncated to {n}");
+        }
     }
 }

@@ -107,6 +107,9 @@ fn connection(o: &mut String, c: &ConnectionReport, verbose: bool) {
             }
         }
     }
+    if let Some(d) = r.evidence.capture.as_ref().and_then(|c| c.decryption.as_ref()) {
+        decryption(o, d);
+    }
     if let Some(cap) = &r.evidence.capture {
         let failing = r.max_severity >= Some(Severity::Warn);
         if (verbose || failing) && !cap.phases.is_empty() {
@@ -132,6 +135,49 @@ fn connection(o: &mut String, c: &ConnectionReport, verbose: bool) {
         for l in &r.limitations {
             let _ = writeln!(o, "    {} {l}", paint(DIM, "limitation:"));
         }
+    }
+}
+
+/// What decryption with the given TLS secrets showed, or why it did not happen: always said plainly.
+fn decryption(o: &mut String, d: &rdp_doctor_core::capture::DecryptionEvidence) {
+    if !d.decrypted {
+        let why = d.not_decrypted.as_deref().unwrap_or("not decrypted");
+        let _ = writeln!(o, "    {:<7} {} {why}", "Decrypt", paint(DIM, &format!("{:<11}", "no")));
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "    {:<7} {:<11} {} client and {} server TLS records, secrets from {}",
+        "Decrypt",
+        "yes",
+        d.client_records,
+        d.server_records,
+        d.sources.join(", ")
+    );
+    let mut lines: Vec<String> = d.credssp.clone();
+    if let Some(v) = d.early_user_auth {
+        lines.push(format!("Early User Authorization Result 0x{v:08X}"));
+    }
+    if let Some(m) = &d.mcs_result {
+        lines.push(format!("MCS Connect-Response {m}"));
+    }
+    for e in &d.error_info {
+        let name = rdp_doctor_codes::family(rdp_doctor_codes::Kind::Errinfo).code(*e).map_or("unknown", |c| c.name);
+        lines.push(format!("Set Error Info {name} (0x{e:X})"));
+    }
+    if let Some((code, state)) = d.licensing_error {
+        lines.push(format!("licensing error alert 0x{code:08X} (state 0x{state:08X})"));
+    }
+    if let Some(m) = &d.mcs_disconnect {
+        lines.push(format!("MCS Disconnect Provider Ultimatum {m}"));
+    }
+    lines.extend(d.gateway.iter().map(|g| format!("MS-TSGU {g}")));
+    lines.extend(d.alerts.iter().map(|a| format!("TLS alert {a}")));
+    if let Some(why) = &d.not_decrypted {
+        lines.push(why.clone());
+    }
+    for l in lines {
+        let _ = writeln!(o, "              {l}");
     }
 }
 

@@ -1,0 +1,282 @@
+//! The decrypted byte streams of an RDP connection, read by the same decoders as the live check: CredSSP
+//! TSRequests (MS-CSSP 2.2.1), the Early User Authorization Result (MS-RDPBCGR 2.2.10.2), then TPKT-framed
+//! MCS: the Connect-Response, Send Data Indications carrying the Set Error Info PDU (2.2.5.1.1) and
+//! licensing error alerts (MS-RDPELE 2.2.2.7.1), and the Disconnect Provider Ultimatum (T.125).
+//!
+//! Privacy: the client's stream carries user names (NTLM AUTHENTICATE), and in Standard-TLS connections the
+//! password itself (Client Info PDU). Only the server's stream is decoded beyond framing; of the client's
+//! TSRequests only their shape (version, whether credentials were sent) is recorded.
+
+use rdp_doctor_core::capture::{DecryptionEvidence, Side};
+use rdp_doctor_core::evidence::NtlmInfo;
+use rdp_doctor_core::interpret;
+use rdp_doctor_proto::{credssp, mcs, ntlm};
+
+/// Bytes held per direction while waiting for a complete PDU.
+pub const MAX_PLAIN_BUFFER: usize = 64 * 1024;
+
+/// The first server TSRequest, for the CredSSP evidence the live check builds.
+#[derive(Debug, Clone)]
+pub struct ServerTsRequest {
+    pub version: u32,
+    pub error_code: Option<u32>,
+    pub ntlm: Option<NtlmInfo>,
+    pub at_ns: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Plain {
+    cbuf: Vec<u8>,
+    sbuf: Vec<u8>,
+    /// HYBRID_EX was selected: the server sends a 4-byte Early User Authorization Result after CredSSP.
+    pub hybrid_ex: bool,
+    credssp_over: bool,
+    client_stopped: bool,
+    server_stopped: bool,
+    pub client_version: Option<u32>,
+    pub first_client_ns: Option<i64>,
+    pub first_server: Option<ServerTsRequest>,
+    pub ev: DecryptionEvidence,
+}
+
+fn u16le(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u32le(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+impl Plain {
+    pub fn new(nla: bool, hybrid_ex: bool) -> Self {
+        Self { hybrid_ex, credssp_over: !nla, ..Self::default() }
+    }
+
+    /// Feeds decrypted application data of one side.
+    pub fn feed(&mut self, side: Side, ts: i64, data: &[u8]) {
+        let stopped = match side {
+            Side::Client => self.client_stopped,
+            Side::Server => self.server_stopped,
+        };
+        if stopped {
+            return;
+        }
+        let buf = match side {
+            Side::Client => &mut self.cbuf,
+            Side::Server => &mut self.sbuf,
+        };
+        if buf.len() + data.len() > MAX_PLAIN_BUFFER {
+            buf.clear();
+            match side {
+                Side::Client => self.client_stopped = true,
+                Side::Server => self.server_stopped = true,
+            }
+            return;
+        }
+        buf.extend_from_slice(data);
+        match side {
+            Side::Client => self.client(ts),
+            Side::Server => self.server(ts),
+        }
+    }
+
+    fn client(&mut self, ts: i64) {
+        while !self.cbuf.is_empty() && !self.client_stopped {
+            if self.cbuf.first() == Some(&0x30) {
+                match credssp::decode(&self.cbuf) {
+                    Ok(Some((req, used))) => {
+                        self.first_client_ns.get_or_insert(ts);
+                        self.client_version.get_or_insert(req.version);
+                        let what = if req.auth_info_len.is_some() {
+                            self.ev.credentials_sent = true;
+                            self.credssp_over = true;
+                            "credentials (authInfo)"
+                        } else if req.pub_key_auth_len.is_some() {
+                            "authentication token and pubKeyAuth"
+                        } else {
+                            "authentication token"
+                        };
+                        self.note(format!("client TSRequest version {}: {what}", req.version));
+                        self.cbuf.drain(..used.min(self.cbuf.len()));
+                    }
+                    Ok(None) => return,
+                    Err(_) => self.client_stopped = true,
+                }
+            } else {
+                // TPKT / fast-path: the client's session data is not decoded (it carries credentials).
+                self.client_stopped = true;
+                self.cbuf = Vec::new();
+            }
+        }
+    }
+
+    fn note(&mut self, line: String) {
+        if self.ev.credssp.len() < 16 {
+            self.ev.credssp.push(line);
+        }
+    }
+
+    fn server(&mut self, ts: i64) {
+        while !self.sbuf.is_empty() && !self.server_stopped {
+            let first = self.sbuf.first().copied().unwrap_or(0);
+            if first == 0x30 && !self.credssp_over {
+                match credssp::decode(&self.sbuf) {
+                    Ok(Some((req, used))) => {
+                        let ntlm = req
+                            .nego_tokens
+                            .iter()
+                            .filter_map(|t| interpret::find_ntlm(t))
+                            .find_map(|m| ntlm::decode_challenge(m).ok())
+                            .map(|c| interpret::ntlm_info(&c));
+                        let mut what = format!("server TSRequest version {}", req.version);
+                        if ntlm.is_some() {
+                            what.push_str(": NTLM CHALLENGE");
+                        } else if !req.nego_tokens.is_empty() {
+                            what.push_str(": authentication token");
+                        }
+                        if req.pub_key_auth_len.is_some() {
+                            what.push_str(", pubKeyAuth");
+                        }
+                        if let Some(code) = req.error_code {
+                            what.push_str(&format!(", errorCode 0x{code:08X}"));
+                            self.ev.credssp_error.get_or_insert(code);
+                        }
+                        self.note(what);
+                        if self.first_server.is_none() {
+                            self.first_server = Some(ServerTsRequest {
+                                version: req.version,
+                                error_code: req.error_code,
+                                ntlm,
+                                at_ns: ts,
+                            });
+                        } else if let (Some(f), Some(code)) = (self.first_server.as_mut(), req.error_code) {
+                            f.error_code.get_or_insert(code);
+                        }
+                        self.sbuf.drain(..used.min(self.sbuf.len()));
+                    }
+                    Ok(None) => return,
+                    Err(_) => self.server_stopped = true,
+                }
+                continue;
+            }
+            if self.hybrid_ex && self.ev.credentials_sent && self.ev.early_user_auth.is_none() && first != 3 {
+                let Some(v) = u32le(&self.sbuf, 0) else { return };
+                self.ev.early_user_auth = Some(v);
+                self.sbuf.drain(..4);
+                continue;
+            }
+            if first == 3 {
+                let (Some(&h), Some(&l)) = (self.sbuf.get(2), self.sbuf.get(3)) else { return };
+                let len = usize::from(u16::from_be_bytes([h, l]));
+                if len < 7 {
+                    self.server_stopped = true;
+                    return;
+                }
+                if self.sbuf.len() < len {
+                    return;
+                }
+                let pdu: Vec<u8> = self.sbuf.drain(..len).collect();
+                self.credssp_over = true;
+                self.tpkt(&pdu);
+                continue;
+            }
+            // Fast-path output (MS-RDPBCGR 2.2.9.1.2): skip by its length.
+            let Some(b1) = self.sbuf.get(1).copied() else { return };
+            let len = if b1 & 0x80 != 0 {
+                let Some(b2) = self.sbuf.get(2).copied() else { return };
+                usize::from(u16::from_be_bytes([b1 & 0x7f, b2]))
+            } else {
+                usize::from(b1)
+            };
+            if len < 2 {
+                self.server_stopped = true;
+                return;
+            }
+            if self.sbuf.len() < len {
+                return;
+            }
+            self.sbuf.drain(..len);
+        }
+    }
+
+    /// One TPKT PDU from the server: X.224 Data, then MCS.
+    fn tpkt(&mut self, pdu: &[u8]) {
+        // TPKT header (4) + X.224 Data TPDU (02 f0 80).
+        if pdu.get(4..7) != Some(&[0x02, 0xf0, 0x80][..]) {
+            return;
+        }
+        let m = pdu.get(7..).unwrap_or_default();
+        let Some(&b0) = m.first() else { return };
+        if b0 == 0x7f {
+            if let Ok(Some((mcs::McsConnect::Response { result }, _))) = mcs::decode_connect_pdu(pdu) {
+                self.ev.mcs_result = Some(result.name().to_owned());
+            }
+            return;
+        }
+        match b0 >> 2 {
+            // DisconnectProviderUltimatum (T.125 choice 8): reason in 3 bits across the first two bytes.
+            8 => {
+                let reason = ((b0 & 0x03) << 1) | (m.get(1).copied().unwrap_or(0) >> 7);
+                let name = match reason {
+                    0 => "rn-domain-disconnected",
+                    1 => "rn-provider-initiated",
+                    2 => "rn-token-purged",
+                    3 => "rn-user-requested",
+                    4 => "rn-channel-purged",
+                    _ => "unknown reason",
+                };
+                self.ev.mcs_disconnect = Some(format!("{name} ({reason})"));
+            }
+            // SendDataIndication (choice 26): initiator, channelId, flags, PER length, user data.
+            26 => {
+                let Some(&l0) = m.get(6) else { return };
+                let (len, at) = if l0 & 0x80 != 0 {
+                    (usize::from(u16::from_be_bytes([l0 & 0x3f, m.get(7).copied().unwrap_or(0)])), 8)
+                } else {
+                    (usize::from(l0), 7)
+                };
+                let Some(user) = m.get(at..at + len) else { return };
+                self.user_data(user);
+            }
+            _ => {}
+        }
+    }
+
+    fn user_data(&mut self, u: &[u8]) {
+        let flags = u16le(u, 0).unwrap_or(0);
+        // A Share Control Header's totalLength equals the PDU's length; a security header (licensing) has
+        // SEC_LICENSE_PKT (0x0080) in its flags.
+        if usize::from(flags) == u.len() {
+            let pdu_type = u16le(u, 2).unwrap_or(0) & 0x0f;
+            // PDUTYPE_DATAPDU: Share Data Header, pduType2 at offset 14; 0x2F = Set Error Info.
+            if pdu_type == 7
+                && u.get(14) == Some(&0x2f)
+                && let Some(code) = u32le(u, 18)
+                && self.ev.error_info.len() < 8
+            {
+                self.ev.error_info.push(code);
+            }
+            return;
+        }
+        if flags & 0x0080 != 0 && u.get(4) == Some(&0xff) {
+            // ERROR_ALERT: bMsgType 0xFF, flags, wMsgSize, dwErrorCode, dwStateTransition.
+            if let (Some(code), Some(st)) = (u32le(u, 8), u32le(u, 12))
+                && code != 7
+            {
+                self.ev.licensing_error = Some((code, st));
+            }
+        }
+    }
+}
+
+/// The name of a decrypted alert.
+pub fn alert_line(side: Side, body: &[u8]) -> String {
+    match body {
+        [level, desc] => format!(
+            "{}: {} ({})",
+            side.label(),
+            rdp_doctor_proto::tls::AlertDescription(*desc).display_name(),
+            if *level == 2 { "fatal" } else { "warning" }
+        ),
+        _ => format!("{}: malformed alert of {} bytes", side.label(), body.len()),
+    }
+}

@@ -1,0 +1,457 @@
+//! Decryption of captured TLS with logged secrets (`capture --keylog`, pcapng Decryption Secrets Blocks).
+//!
+//! Every capture here is made in the test by a real TLS library: a rustls client and server talk in
+//! memory (no sockets) with rustls' key log callback recording the NSS key log lines; their byte streams
+//! are written as TCP segments of a synthetic capture. So the record vectors of every suite come from
+//! rustls, not typed in, and a wrong answer from our key schedule fails to authenticate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{CR, Flow, Link, PcapNg};
+use rdp_doctor_core::capture_report::CaptureReport;
+use rdp_doctor_pcap::keylog::KeyLog;
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection, SupportedCipherSuite};
+
+/// rustls' key log callback, collecting NSS lines.
+#[derive(Debug, Default)]
+struct Lines(Mutex<String>);
+
+impl rustls::KeyLog for Lines {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        if let Ok(mut s) = self.0.lock() {
+            s.push_str(&format!("{label} {} {}\n", hex(client_random), hex(secret)));
+        }
+    }
+}
+
+/// X.224 Connection Confirm with RDP_NEG_RSP selecting `protocol`.
+fn cc(protocol: u8) -> Vec<u8> {
+    vec![3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x1f, 8, 0, protocol, 0, 0, 0]
+}
+
+/// What each side writes inside TLS, in turns.
+enum Turn {
+    Client(Vec<u8>),
+    Server(Vec<u8>),
+}
+
+/// Runs a rustls client and server over the capture's TCP streams after an X.224 exchange selecting
+/// `protocol`; returns the capture and the key log.
+fn session(suite: SupportedCipherSuite, protocol: u8, turns: &[Turn]) -> (Flow, String) {
+    session_on(suite, Some(protocol), "10.0.0.9:3389", turns)
+}
+
+/// As [`session`]; `None`: TLS from the first byte (an RD Gateway).
+fn session_on(suite: SupportedCipherSuite, protocol: Option<u8>, server_addr: &str, turns: &[Turn]) -> (Flow, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["rds.example.test".to_owned()]).unwrap();
+    let cert: CertificateDer<'static> = ck.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let provider = Arc::new(CryptoProvider { cipher_suites: vec![suite], ..ring::default_provider() });
+    let version = suite.version();
+    let log = Arc::new(Lines::default());
+    let mut server_cfg = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    server_cfg.key_log = log.clone();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let mut client_cfg = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // Only the server logs: both sides would write the same lines.
+    client_cfg.key_log = Arc::new(NoLog);
+    let mut client =
+        ClientConnection::new(Arc::new(client_cfg), ServerName::try_from("rds.example.test").unwrap()).unwrap();
+    let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
+
+    let mut flow = Flow::new("10.0.0.5:50000", server_addr, Link::Ethernet);
+    flow.handshake();
+    if let Some(protocol) = protocol {
+        flow.client(CR).server(&cc(protocol));
+    }
+    let pump = |flow: &mut Flow, client: &mut ClientConnection, server: &mut ServerConnection| {
+        for _ in 0..8 {
+            let mut c2s = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut c2s).unwrap();
+            }
+            for seg in c2s.chunks(1400) {
+                flow.client(seg);
+            }
+            let mut rd = c2s.as_slice();
+            while !rd.is_empty() {
+                server.read_tls(&mut rd).unwrap();
+                server.process_new_packets().unwrap();
+            }
+            let mut s2c = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut s2c).unwrap();
+            }
+            for seg in s2c.chunks(1400) {
+                flow.server(seg);
+            }
+            let mut rd = s2c.as_slice();
+            while !rd.is_empty() {
+                client.read_tls(&mut rd).unwrap();
+                client.process_new_packets().unwrap();
+            }
+            if c2s.is_empty() && s2c.is_empty() {
+                break;
+            }
+        }
+    };
+    pump(&mut flow, &mut client, &mut server);
+    assert!(!client.is_handshaking() && !server.is_handshaking());
+    for t in turns {
+        use std::io::Write;
+        match t {
+            Turn::Client(b) => client.writer().write_all(b).unwrap(),
+            Turn::Server(b) => server.writer().write_all(b).unwrap(),
+        }
+        pump(&mut flow, &mut client, &mut server);
+    }
+    server.send_close_notify();
+    pump(&mut flow, &mut client, &mut server);
+    flow.server_flags(common::FIN | common::ACK);
+    let lines = log.0.lock().unwrap().clone();
+    (flow, lines)
+}
+
+#[derive(Debug)]
+struct NoLog;
+impl rustls::KeyLog for NoLog {
+    fn log(&self, _: &str, _: &[u8], _: &[u8]) {}
+}
+
+fn keylog(text: &str) -> KeyLog {
+    let mut k = KeyLog::default();
+    k.add_text(text.as_bytes(), "the key log test.keys");
+    k
+}
+
+fn analyse(capture: &[u8], keys: Option<KeyLog>) -> CaptureReport {
+    let opts = rdp_doctor_pcap::Options { keylog: keys, ..Default::default() };
+    rdp_doctor_pcap::analyse(capture, "test.pcapng", &opts).unwrap()
+}
+
+fn pcapng(flow: &Flow, secrets: Option<&str>) -> Vec<u8> {
+    let mut p = PcapNg::new();
+    if let Some(s) = secrets {
+        p.secrets(0x544c_534b, s.as_bytes());
+    }
+    p.interface(1, 9);
+    for (ts, f) in &flow.frames {
+        p.packet(0, *ts as u64, f);
+    }
+    p.buf
+}
+
+/// A client TSRequest {version 6, negoTokens: NTLM NEGOTIATE}, as the live probe sends it.
+fn client_negotiate() -> Vec<u8> {
+    rdp_doctor_proto::credssp::encode_nego(6, &rdp_doctor_proto::ntlm::encode_negotiate())
+}
+
+/// TSRequest { [0] version 6, [4] errorCode 0xC000006D STATUS_LOGON_FAILURE }.
+const TS_LOGON_FAILURE: &[u8] =
+    &[0x30, 0x0d, 0xa0, 0x03, 0x02, 0x01, 0x06, 0xa4, 0x06, 0x02, 0x04, 0xc0, 0x00, 0x00, 0x6d];
+
+fn ids(r: &CaptureReport) -> Vec<&'static str> {
+    r.connections.iter().flat_map(|c| c.report.findings.iter().map(|f| f.id)).collect()
+}
+
+fn decryption(r: &CaptureReport) -> rdp_doctor_core::capture::DecryptionEvidence {
+    r.connections[0].report.evidence.capture.as_ref().unwrap().decryption.clone().unwrap()
+}
+
+fn all_suites() -> Vec<SupportedCipherSuite> {
+    use ring::cipher_suite::*;
+    vec![
+        TLS13_AES_128_GCM_SHA256,
+        TLS13_AES_256_GCM_SHA384,
+        TLS13_CHACHA20_POLY1305_SHA256,
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+}
+
+/// Every supported suite: the server's CredSSP errorCode is read and judged like the live check's.
+#[test]
+fn every_suite_decrypts_the_credssp_error() {
+    for suite in all_suites() {
+        let name = format!("{:?}", suite.suite());
+        let (flow, lines) =
+            session(suite, 2, &[Turn::Client(client_negotiate()), Turn::Server(TS_LOGON_FAILURE.to_vec())]);
+        assert!(!lines.is_empty(), "{name}: rustls logged no secrets");
+        let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+        let d = decryption(&r);
+        assert!(d.decrypted, "{name}: {:?}", d.not_decrypted);
+        assert_eq!(d.not_decrypted, None, "{name}");
+        assert_eq!(d.credssp_error, Some(0xC000_006D), "{name}");
+        assert!(d.alerts.iter().any(|a| a.contains("close_notify")), "{name}: {:?}", d.alerts);
+        let found = ids(&r);
+        assert!(found.contains(&"credssp.server_error"), "{name}: {found:?}");
+        assert!(!found.contains(&"credssp.ended_by_server"), "{name}: the reason is known, not guessed");
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "credssp.server_error").unwrap();
+        assert!(f.evidence.iter().any(|e| e.contains("STATUS_LOGON_FAILURE")), "{name}: {:?}", f.evidence);
+    }
+}
+
+/// Without the secret (or with another connection's) the report says so and judges nothing inside.
+#[test]
+fn missing_or_wrong_secrets_are_a_stated_limitation() {
+    use ring::cipher_suite::*;
+    for suite in [TLS13_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256] {
+        let (flow, _) = session(suite, 2, &[Turn::Client(client_negotiate()), Turn::Server(TS_LOGON_FAILURE.to_vec())]);
+        // Secrets of another session of the same suite.
+        let (_, other) = session(suite, 2, &[]);
+        let r = analyse(&flow.pcap(), Some(keylog(&other)));
+        let d = decryption(&r);
+        assert!(!d.decrypted);
+        let why = d.not_decrypted.clone().unwrap_or_default();
+        assert!(why.contains("no secret for this client random"), "{why}");
+        assert!(
+            r.connections[0].report.limitations.iter().any(|l| l.contains("no secret for this client random")),
+            "{:?}",
+            r.connections[0].report.limitations
+        );
+        assert!(!ids(&r).contains(&"credssp.server_error"));
+        assert_eq!(d.credssp_error, None);
+        // No key log at all: no decryption section, the old inference stays.
+        let r = analyse(&flow.pcap(), None);
+        assert!(r.connections[0].report.evidence.capture.as_ref().unwrap().decryption.is_none());
+    }
+}
+
+/// A key log line whose secret is wrong for its client random: a clear "does not decrypt", not a guess.
+#[test]
+fn corrupted_secret_does_not_authenticate() {
+    let (flow, lines) = session(
+        ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        2,
+        &[Turn::Client(client_negotiate()), Turn::Server(TS_LOGON_FAILURE.to_vec())],
+    );
+    let bad: String = lines
+        .lines()
+        .map(|l| {
+            let mut p: Vec<String> = l.split(' ').map(str::to_owned).collect();
+            p[2] = "00".repeat(p[2].len() / 2);
+            p.join(" ") + "\n"
+        })
+        .collect();
+    let d = decryption(&analyse(&flow.pcap(), Some(keylog(&bad))));
+    assert!(!d.decrypted);
+    assert!(d.not_decrypted.unwrap_or_default().contains("does not decrypt"));
+}
+
+/// Secrets embedded in the pcapng (Decryption Secrets Block) are used without --keylog.
+#[test]
+fn decryption_secrets_block_is_used() {
+    let (flow, lines) = session(
+        ring::cipher_suite::TLS13_AES_256_GCM_SHA384,
+        2,
+        &[Turn::Client(client_negotiate()), Turn::Server(TS_LOGON_FAILURE.to_vec())],
+    );
+    let r = analyse(&pcapng(&flow, Some(&lines)), None);
+    let d = decryption(&r);
+    assert!(d.decrypted, "{:?}", d.not_decrypted);
+    assert_eq!(d.sources, vec!["the capture's Decryption Secrets Block".to_owned()]);
+    assert!(ids(&r).contains(&"credssp.server_error"));
+}
+
+/// Set Error Info PDU inside a TLS-only (PROTOCOL_SSL) connection, then the MCS Disconnect Provider
+/// Ultimatum.
+#[test]
+fn set_error_info_is_read_after_decryption() {
+    // TPKT(4) | X.224 Data 02 f0 80 | MCS SendDataIndication 0x68, initiator 0x0001, channel 0x03eb,
+    // flags 0x70, PER length 22 | ShareControlHeader totalLength 22, pduType 0x0017 (DATA, v1), source
+    // 0x03e9 | ShareDataHeader shareId 0x000103ea, pad, streamId 1, uncompressedLength 8, pduType2 0x2f
+    // (SET_ERROR_INFO), compression 0, 0 | errorInfo 0x00000007 ERRINFO_SERVER_DENIED_CONNECTION.
+    let mut sdi = vec![3, 0, 0, 36, 0x02, 0xf0, 0x80, 0x68, 0x00, 0x01, 0x03, 0xeb, 0x70, 22];
+    sdi.extend_from_slice(&[22, 0, 0x17, 0x00, 0xe9, 0x03]);
+    sdi.extend_from_slice(&[0xea, 0x03, 0x01, 0x00, 0, 1, 8, 0, 0x2f, 0, 0, 0]);
+    sdi.extend_from_slice(&7u32.to_le_bytes());
+    assert_eq!(sdi.len(), 36);
+    // DisconnectProviderUltimatum, reason rn-user-requested (3): 0x21 0x80.
+    let dpum = vec![3, 0, 0, 9, 0x02, 0xf0, 0x80, 0x21, 0x80];
+    for suite in [
+        ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ] {
+        let (flow, lines) = session(suite, 1, &[Turn::Server([sdi.clone(), dpum.clone()].concat())]);
+        let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+        let d = decryption(&r);
+        assert_eq!(d.error_info, vec![7]);
+        assert_eq!(d.mcs_disconnect.as_deref(), Some("rn-user-requested (3)"));
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "session.error_info").unwrap();
+        assert!(f.summary.contains("ERRINFO_SERVER_DENIED_CONNECTION"), "{}", f.summary);
+    }
+}
+
+/// HYBRID_EX: after the client's credentials the server's 4-byte Early User Authorization Result.
+#[test]
+fn early_user_authorization_denied() {
+    // TSRequest { version 6, [2] authInfo OCTET STRING (2 bytes) }: the shape of a credentials message.
+    let auth = vec![0x30, 0x0b, 0xa0, 0x03, 0x02, 0x01, 0x06, 0xa2, 0x04, 0x04, 0x02, 0xaa, 0xbb];
+    let (flow, lines) = session(
+        ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        8,
+        &[Turn::Client(auth), Turn::Server(5u32.to_le_bytes().to_vec())],
+    );
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    let d = decryption(&r);
+    assert!(d.credentials_sent);
+    assert_eq!(d.early_user_auth, Some(5));
+    assert!(ids(&r).contains(&"nla.early_user_auth_denied"), "{:?}", ids(&r));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever the peers say inside TLS, the session reader never panics and the report serialises.
+        #[test]
+        fn arbitrary_plaintext_never_panics(
+            protocol in prop_oneof![Just(1u8), Just(2), Just(8)],
+            turns in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 1..300)), 0..6),
+            prefix in prop_oneof![Just(vec![]), Just(vec![3u8, 0]), Just(vec![0x30u8]), Just(vec![3, 0, 0, 40, 2, 0xf0, 0x80, 0x68])],
+        ) {
+            let turns: Vec<Turn> = turns
+                .into_iter()
+                .map(|(c, b)| if c { Turn::Client(b) } else { Turn::Server([prefix.clone(), b].concat()) })
+                .collect();
+            let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, protocol, &turns);
+            let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+            serde_json::to_string(&r).unwrap();
+        }
+
+        /// The lab capture with bytes changed, decrypted with its key log.
+        #[test]
+        fn mutated_lab_capture_with_secrets(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..16)) {
+            let mut b = std::fs::read(common::data("keylog/shadow-nla.pcapng")).unwrap();
+            for (at, v) in flips {
+                let n = b.len();
+                b[at % n] = v;
+            }
+            let keys = std::fs::read_to_string(common::data("keylog/shadow-nla.keys")).unwrap();
+            if let Ok(r) = rdp_doctor_pcap::analyse(b.as_slice(), "fuzz.pcapng", &rdp_doctor_pcap::Options { keylog: Some(keylog(&keys)), ports: vec![20766], ..Default::default() }) {
+                serde_json::to_string(&r).unwrap();
+            }
+        }
+    }
+}
+
+/// An RD Gateway on 443: the decrypted HTTP exchange is read by the gateway reader and judged by the
+/// gateway rules (here the final 401 of a refused user).
+#[test]
+fn gateway_http_inside_tls_is_read() {
+    let request = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nAuthorization: Negotiate c2VjcmV0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let response =
+        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let (flow, lines) = session_on(
+        ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        None,
+        "10.0.0.9:443",
+        &[Turn::Client(request), Turn::Server(response)],
+    );
+    let opts = rdp_doctor_pcap::Options { keylog: Some(keylog(&lines)), ports: vec![443], ..Default::default() };
+    let r = rdp_doctor_pcap::analyse(flow.pcap().as_slice(), "gw.pcapng", &opts).unwrap();
+    let cap = r.connections[0].report.evidence.capture.clone().unwrap();
+    assert!(cap.decryption.as_ref().unwrap().decrypted);
+    assert_eq!(cap.http.len(), 1, "{:?}", cap.phases);
+    let resp = cap.http[0].response.clone().unwrap();
+    assert_eq!(resp.status, 401);
+    assert_eq!(resp.auth_schemes, vec!["Negotiate".to_owned(), "NTLM".to_owned()]);
+    assert!(ids(&r).contains(&"gateway.access_denied"), "{:?}", ids(&r));
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("c2VjcmV0"), "the Authorization value never reaches the report");
+    // Without the secrets the same connection shows no HTTP.
+    let r = rdp_doctor_pcap::analyse(
+        flow.pcap().as_slice(),
+        "gw.pcapng",
+        &rdp_doctor_pcap::Options { ports: vec![443], ..Default::default() },
+    )
+    .unwrap();
+    assert!(r.connections[0].report.evidence.capture.as_ref().unwrap().http.is_empty());
+}
+
+/// HTTP_HANDSHAKE_RESPONSE (type 2, length 18): errorCode S_OK, version 1.0, serverVersion 0,
+/// extendedAuth 0.
+const TSGU_HANDSHAKE_OK: [u8; 18] = [2, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+/// HTTP_TUNNEL_RESPONSE (type 5, length 18): serverVersion 1, statusCode 0x800759DA
+/// (E_PROXY_RAP_ACCESSDENIED), fieldsPresent 0, reserved 0.
+const TSGU_TUNNEL_DENIED: [u8; 18] = [5, 0, 0, 0, 18, 0, 0, 0, 1, 0, 0xda, 0x59, 0x07, 0x80, 0, 0, 0, 0];
+
+/// The gateway's MS-TSGU answers inside the decrypted tunnel, over the HTTP transport and over WebSocket.
+#[test]
+fn gateway_tunnel_refusal_is_read() {
+    let out =
+        b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let ws = b"GET /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".to_vec();
+    let packets = [TSGU_HANDSHAKE_OK, TSGU_TUNNEL_DENIED].concat();
+    let mut frames = Vec::new();
+    for p in [TSGU_HANDSHAKE_OK, TSGU_TUNNEL_DENIED] {
+        frames.extend_from_slice(&[0x82, 18]);
+        frames.extend_from_slice(&p);
+    }
+    let cases = [
+        (out, [b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), packets].concat()),
+        (ws, [b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".to_vec(), frames].concat()),
+    ];
+    for (request, answer) in cases {
+        let (flow, lines) = session_on(
+            ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            None,
+            "10.0.0.9:443",
+            &[Turn::Client(request), Turn::Server(answer)],
+        );
+        let opts = rdp_doctor_pcap::Options { keylog: Some(keylog(&lines)), ports: vec![443], ..Default::default() };
+        let r = rdp_doctor_pcap::analyse(flow.pcap().as_slice(), "gw.pcapng", &opts).unwrap();
+        let d = decryption(&r);
+        assert_eq!(d.gateway_refusal, Some(("HTTP_TUNNEL_RESPONSE".to_owned(), 0x8007_59DA)), "{:?}", d.gateway);
+        assert_eq!(d.gateway.len(), 2, "{:?}", d.gateway);
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "gateway.tunnel_refused").unwrap();
+        assert!(f.summary.contains("E_PROXY_RAP_ACCESSDENIED"), "{}", f.summary);
+    }
+}
+
+/// A licensing ERROR_ALERT other than STATUS_VALID_CLIENT (MS-RDPELE 2.2.2.7.1), inside TLS.
+#[test]
+fn licensing_error_alert_is_read() {
+    // TPKT(4) | X.224 Data | SDI 0x68, initiator 0x0001, channel 0x03eb, flags 0x70, PER length 20 |
+    // security header flags 0x0080 (SEC_LICENSE_PKT), flagsHi 0 | preamble bMsgType 0xFF (ERROR_ALERT),
+    // flags 0x03, wMsgSize 16 | dwErrorCode 0x06 (ERR_NO_LICENSE_SERVER), dwStateTransition 0x01
+    // (ST_TOTAL_ABORT) | bbErrorInfo: wBlobType 4, wBlobLen 0.
+    let mut pdu = vec![3, 0, 0, 34, 0x02, 0xf0, 0x80, 0x68, 0x00, 0x01, 0x03, 0xeb, 0x70, 20];
+    pdu.extend_from_slice(&[0x80, 0x00, 0x00, 0x00, 0xff, 0x03, 16, 0]);
+    pdu.extend_from_slice(&6u32.to_le_bytes());
+    pdu.extend_from_slice(&1u32.to_le_bytes());
+    pdu.extend_from_slice(&[4, 0, 0, 0]);
+    assert_eq!(pdu.len(), 34);
+    // The same alert with STATUS_VALID_CLIENT (7) is the normal end of licensing, not an error.
+    let mut valid = pdu.clone();
+    valid[22] = 7;
+    let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(pdu)]);
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    assert_eq!(decryption(&r).licensing_error, Some((6, 1)));
+    assert!(ids(&r).contains(&"licensing.error"), "{:?}", ids(&r));
+    let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(valid)]);
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    assert_eq!(decryption(&r).licensing_error, None);
+    assert!(!ids(&r).contains(&"licensing.error"));
+}
