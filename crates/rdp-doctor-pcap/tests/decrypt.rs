@@ -295,7 +295,8 @@ fn set_error_info_is_read_after_decryption() {
         let d = decryption(&r);
         assert_eq!(d.error_info, vec![7]);
         assert_eq!(d.mcs_disconnect.as_deref(), Some("rn-user-requested (3)"));
-        let f = r.connections[0].report.findings.iter().find(|f| f.id == "session.error_info").unwrap();
+        // The same finding as the live credentialed check for ERRINFO 7.
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "server.denied_connection").unwrap();
         assert!(f.summary.contains("ERRINFO_SERVER_DENIED_CONNECTION"), "{}", f.summary);
     }
 }
@@ -314,7 +315,7 @@ fn early_user_authorization_denied() {
     let d = decryption(&r);
     assert!(d.credentials_sent);
     assert_eq!(d.early_user_auth, Some(5));
-    assert!(ids(&r).contains(&"nla.early_user_auth_denied"), "{:?}", ids(&r));
+    assert!(ids(&r).contains(&"authz.access_denied"), "{:?}", ids(&r));
 }
 
 mod props {

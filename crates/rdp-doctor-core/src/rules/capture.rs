@@ -315,19 +315,20 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
             e.push(format!("then MCS Disconnect Provider Ultimatum {m}"));
         }
         let name = rdp_doctor_codes::family(Kind::Errinfo).code(code).map_or("an unknown code", |c| c.name);
-        out.push(Finding::new(
-            &SESSION_ERROR_INFO,
-            format!("the server ended the session with {name} (0x{code:X})"),
-            e,
-        ));
+        // The same finding the live credentialed check gives for this code (server.denied_connection,
+        // license.*, server.disconnected, …): one interpretation for both drivers.
+        let def = crate::catalogue::by_id(crate::session_codes::errinfo_finding(code)).unwrap_or(&SESSION_ERROR_INFO);
+        out.push(Finding::new(def, format!("the server ended the session with {name} (0x{code:X})"), e));
     }
     if let Some(v) = d.early_user_auth
         && v != 0
     {
         let mut e = base.clone();
         e.push(format!("Early User Authorization Result {}", code_line(Kind::Authz, v)));
+        // AUTHZ_ACCESS_DENIED (5) is what the live credentialed check reports as authz.access_denied.
+        let def = if v == 5 { &AUTHZ_ACCESS_DENIED } else { &NLA_EARLY_USER_AUTH_DENIED };
         out.push(Finding::new(
-            &NLA_EARLY_USER_AUTH_DENIED,
+            def,
             format!("the server refused the user after NLA (Early User Authorization Result 0x{v:08X})"),
             e,
         ));
