@@ -140,37 +140,85 @@ pub enum ConfirmError {
     Negotiation(#[from] NegError),
 }
 
-/// Decodes a Connection Confirm at the start of `buf`.
-///
-/// `Ok(None)`: more bytes are needed. On success, also returns the number of bytes used.
-pub fn decode_connection_confirm(buf: &[u8]) -> Result<Option<(ConnectionConfirm, usize)>, ConfirmError> {
-    let Some(total) = tpkt::frame_len(buf)? else {
+/// The X.224 fixed part that Connection Request and Confirm share (ITU-T X.224 §13.3/13.4), read once
+/// for both decoders, with the oddities that do not stop decoding.
+pub(crate) struct FixedPart<'a> {
+    pub(crate) tpkt: TpktHeader,
+    pub(crate) length_indicator: u8,
+    pub(crate) dst_ref: u16,
+    pub(crate) src_ref: u16,
+    pub(crate) class_option: u8,
+    /// The bytes after the fixed part, up to the end of the TPKT packet.
+    pub(crate) variable: &'a [u8],
+    /// Bytes used (the TPKT length).
+    pub(crate) total: usize,
+    /// TPKT reserved byte, when not zero.
+    pub(crate) reserved_nonzero: Option<u8>,
+    /// Credit nibble, when not zero.
+    pub(crate) credit: Option<u8>,
+    /// (length indicator, expected), when they differ.
+    pub(crate) li_mismatch: Option<(u8, usize)>,
+}
+
+/// Why the fixed part cannot be read.
+pub(crate) enum FixedError {
+    Tpkt(TpktError),
+    TooShort { length: usize },
+    UnexpectedTpdu { code: TpduCode },
+}
+
+/// Reads TPKT + the X.224 fixed part of a TPDU of kind `expected`; `Ok(None)` when more bytes are needed.
+pub(crate) fn decode_fixed(buf: &[u8], expected: TpduCode) -> Result<Option<FixedPart<'_>>, FixedError> {
+    let Some(total) = tpkt::frame_len(buf).map_err(FixedError::Tpkt)? else {
         return Ok(None);
     };
-    let Some(tpkt) = tpkt::decode_header(buf)? else {
+    let Some(tpkt) = tpkt::decode_header(buf).map_err(FixedError::Tpkt)? else {
         return Ok(None);
     };
     let packet = buf.get(TPKT_HEADER_LEN..total).unwrap_or_default();
     let (li, code, d0, d1, s0, s1, class) = match packet {
         [li, code, d0, d1, s0, s1, class, ..] => (*li, *code, *d0, *d1, *s0, *s1, *class),
-        [_, code, ..] if code & 0xf0 != 0xd0 => return Err(ConfirmError::UnexpectedTpdu { code: TpduCode(*code) }),
-        _ => return Err(ConfirmError::TooShort { length: total }),
+        [_, code, ..] if code & 0xf0 != expected.0 => return Err(FixedError::UnexpectedTpdu { code: TpduCode(*code) }),
+        _ => return Err(FixedError::TooShort { length: total }),
     };
-    if code & 0xf0 != TpduCode::CONNECTION_CONFIRM.0 {
-        return Err(ConfirmError::UnexpectedTpdu { code: TpduCode(code) });
-    }
-    let mut anomalies = Vec::new();
-    if tpkt.reserved != 0 {
-        anomalies.push(Anomaly::TpktReservedNonZero(tpkt.reserved));
-    }
-    if code & 0x0f != 0 {
-        anomalies.push(Anomaly::NonZeroCredit(code & 0x0f));
+    if code & 0xf0 != expected.0 {
+        return Err(FixedError::UnexpectedTpdu { code: TpduCode(code) });
     }
     let expected_li = packet.len() - 1;
-    if usize::from(li) != expected_li {
-        anomalies.push(Anomaly::LengthIndicatorMismatch { length_indicator: li, expected: expected_li });
-    }
-    let variable = packet.get(X224_FIXED_LEN..).unwrap_or_default();
+    Ok(Some(FixedPart {
+        tpkt,
+        length_indicator: li,
+        dst_ref: u16::from_be_bytes([d0, d1]),
+        src_ref: u16::from_be_bytes([s0, s1]),
+        class_option: class,
+        variable: packet.get(X224_FIXED_LEN..).unwrap_or_default(),
+        total,
+        reserved_nonzero: (tpkt.reserved != 0).then_some(tpkt.reserved),
+        credit: (code & 0x0f != 0).then_some(code & 0x0f),
+        li_mismatch: (usize::from(li) != expected_li).then_some((li, expected_li)),
+    }))
+}
+
+/// Decodes a Connection Confirm at the start of `buf`.
+///
+/// `Ok(None)`: more bytes are needed. On success, also returns the number of bytes used.
+pub fn decode_connection_confirm(buf: &[u8]) -> Result<Option<(ConnectionConfirm, usize)>, ConfirmError> {
+    let fixed = match decode_fixed(buf, TpduCode::CONNECTION_CONFIRM) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(FixedError::Tpkt(e)) => return Err(ConfirmError::Tpkt(e)),
+        Err(FixedError::TooShort { length }) => return Err(ConfirmError::TooShort { length }),
+        Err(FixedError::UnexpectedTpdu { code }) => return Err(ConfirmError::UnexpectedTpdu { code }),
+    };
+    let mut anomalies = Vec::new();
+    anomalies.extend(fixed.reserved_nonzero.map(Anomaly::TpktReservedNonZero));
+    anomalies.extend(fixed.credit.map(Anomaly::NonZeroCredit));
+    anomalies.extend(
+        fixed
+            .li_mismatch
+            .map(|(length_indicator, expected)| Anomaly::LengthIndicatorMismatch { length_indicator, expected }),
+    );
+    let variable = fixed.variable;
     let negotiation = match variable.len() {
         0 => None,
         n if n < nego::NEG_STRUCT_LEN => {
@@ -185,15 +233,15 @@ pub fn decode_connection_confirm(buf: &[u8]) -> Result<Option<(ConnectionConfirm
         }
     };
     let confirm = ConnectionConfirm {
-        tpkt,
-        length_indicator: li,
-        dst_ref: u16::from_be_bytes([d0, d1]),
-        src_ref: u16::from_be_bytes([s0, s1]),
-        class_option: class,
+        tpkt: fixed.tpkt,
+        length_indicator: fixed.length_indicator,
+        dst_ref: fixed.dst_ref,
+        src_ref: fixed.src_ref,
+        class_option: fixed.class_option,
         negotiation,
         anomalies,
     };
-    Ok(Some((confirm, total)))
+    Ok(Some((confirm, fixed.total)))
 }
 
 #[cfg(test)]

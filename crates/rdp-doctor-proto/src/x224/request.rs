@@ -11,9 +11,9 @@
 //! [`RequestAnomaly`] values. The cookie carries a user name: it is kept for callers that need it but
 //! redacted in `Debug`, and evidence built from it must say only that it was present.
 
-use super::{TpduCode, X224_FIXED_LEN};
+use super::{FixedError, TpduCode, decode_fixed};
 use crate::nego::{NEG_STRUCT_LEN, NegType, SecurityProtocol};
-use crate::tpkt::{self, TPKT_HEADER_LEN, TpktError, TpktHeader};
+use crate::tpkt::{TpktError, TpktHeader};
 
 /// MS-RDPBCGR 2.2.1.1.2 RDP_NEG_CORRELATION_INFO: type (1) = 0x06 | flags (1) | length (2) = 36 |
 /// correlationId (16) | reserved (16).
@@ -152,33 +152,22 @@ pub enum RequestError {
 /// Decodes a Connection Request at the start of `buf`. `Ok(None)`: more bytes are needed. On success,
 /// also returns the number of bytes used.
 pub fn decode_connection_request(buf: &[u8]) -> Result<Option<(ConnectionRequest, usize)>, RequestError> {
-    let Some(total) = tpkt::frame_len(buf)? else {
-        return Ok(None);
+    let fixed = match decode_fixed(buf, TpduCode::CONNECTION_REQUEST) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(FixedError::Tpkt(e)) => return Err(RequestError::Tpkt(e)),
+        Err(FixedError::TooShort { length }) => return Err(RequestError::TooShort { length }),
+        Err(FixedError::UnexpectedTpdu { code }) => return Err(RequestError::UnexpectedTpdu { code }),
     };
-    let Some(tpkt) = tpkt::decode_header(buf)? else {
-        return Ok(None);
-    };
-    let packet = buf.get(TPKT_HEADER_LEN..total).unwrap_or_default();
-    let (li, code, d0, d1, s0, s1, class) = match packet {
-        [li, code, d0, d1, s0, s1, class, ..] => (*li, *code, *d0, *d1, *s0, *s1, *class),
-        [_, code, ..] if code & 0xf0 != 0xe0 => return Err(RequestError::UnexpectedTpdu { code: TpduCode(*code) }),
-        _ => return Err(RequestError::TooShort { length: total }),
-    };
-    if code & 0xf0 != TpduCode::CONNECTION_REQUEST.0 {
-        return Err(RequestError::UnexpectedTpdu { code: TpduCode(code) });
-    }
     let mut anomalies = Vec::new();
-    if tpkt.reserved != 0 {
-        anomalies.push(RequestAnomaly::TpktReservedNonZero(tpkt.reserved));
-    }
-    if code & 0x0f != 0 {
-        anomalies.push(RequestAnomaly::NonZeroCredit(code & 0x0f));
-    }
-    let expected_li = packet.len() - 1;
-    if usize::from(li) != expected_li {
-        anomalies.push(RequestAnomaly::LengthIndicatorMismatch { length_indicator: li, expected: expected_li });
-    }
-    let mut rest = packet.get(X224_FIXED_LEN..).unwrap_or_default();
+    anomalies.extend(fixed.reserved_nonzero.map(RequestAnomaly::TpktReservedNonZero));
+    anomalies.extend(fixed.credit.map(RequestAnomaly::NonZeroCredit));
+    anomalies.extend(
+        fixed
+            .li_mismatch
+            .map(|(length_indicator, expected)| RequestAnomaly::LengthIndicatorMismatch { length_indicator, expected }),
+    );
+    let mut rest = fixed.variable;
     let token = take_token(&mut rest, &mut anomalies);
     let negotiation = take_negotiation(&mut rest, &mut anomalies);
     let mut correlation_id = None;
@@ -197,17 +186,17 @@ pub fn decode_connection_request(buf: &[u8]) -> Result<Option<(ConnectionRequest
         anomalies.push(RequestAnomaly::TrailingBytes(rest.len()));
     }
     let request = ConnectionRequest {
-        tpkt,
-        length_indicator: li,
-        dst_ref: u16::from_be_bytes([d0, d1]),
-        src_ref: u16::from_be_bytes([s0, s1]),
-        class_option: class,
+        tpkt: fixed.tpkt,
+        length_indicator: fixed.length_indicator,
+        dst_ref: fixed.dst_ref,
+        src_ref: fixed.src_ref,
+        class_option: fixed.class_option,
         token,
         negotiation,
         correlation_id,
         anomalies,
     };
-    Ok(Some((request, total)))
+    Ok(Some((request, fixed.total)))
 }
 
 /// Takes a `Cookie: …\r\n` line off the front of `rest`.
