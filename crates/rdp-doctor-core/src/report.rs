@@ -630,8 +630,23 @@ fn capture_layers(ev: &Evidence, findings: &[Finding], layers: &mut [Layer]) {
             l.summary = format!("not applicable to this {} connection", kind.label());
         }
         if l.name == LayerName::Credssp && l.status == LayerStatus::Skipped && cap.encrypted.is_some() {
-            l.summary =
-                "encrypted inside TLS: judged only from record sizes, turns and who ended the connection".to_owned();
+            let selected = match ev.x224.as_ref().map(|x| &x.outcome) {
+                Some(X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. }) => {
+                    Some(*protocol)
+                }
+                _ => None,
+            };
+            let decrypted = cap.decryption.as_ref().is_some_and(|d| d.decrypted);
+            l.summary = match selected {
+                Some(p) if p & 0x0a == 0 => format!(
+                    "not used: the server selected {} (no NLA)",
+                    rdp_doctor_proto::nego::SecurityProtocol(p).names().join(" | ")
+                ),
+                _ if decrypted => "decrypted, but no CredSSP message was read".to_owned(),
+                _ => {
+                    "encrypted inside TLS: judged only from record sizes, turns and who ended the connection".to_owned()
+                }
+            };
             let worst = findings.iter().filter(|f| f.layer == LayerName::Credssp.as_str()).map(|f| f.severity).max();
             l.status = match worst {
                 Some(Severity::Fail) => LayerStatus::Fail,
@@ -748,7 +763,8 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
              {hint}"
         ));
     }
-    if let Some(s) = evidence.session.as_ref().filter(|_| session_ran) {
+    // These describe the live credentialed check; a capture's session evidence is what its client did.
+    if let Some(s) = evidence.session.as_ref().filter(|_| session_ran && evidence.capture.is_none()) {
         let nla = s.selected_protocol.is_some_and(|p| p & 0x0a != 0);
         if nla {
             limitations.push(

@@ -115,6 +115,9 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         },
     };
     let outcome = outcome_line(&end);
+    if let Some(x) = conn.dissector.as_deref().and_then(|d| d.decrypt.as_ref()) {
+        ev.session = session_from_plaintext(x, &ev, &end, start);
+    }
     ev.capture = Some(CaptureEvidence {
         kind: d.map_or(ConnectionKind::Rdp, |d| d.kind),
         transport: "tcp",
@@ -153,6 +156,98 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
     });
     ev.limitations = limits;
     (ev, outcome)
+}
+
+/// The server's own verdict read from the decrypted streams, as the same session evidence the live
+/// credentialed check (`check --user`) records, so one set of rules judges both: a CredSSP errorCode, a
+/// close right after the NTLM AUTHENTICATE, the Early User Authorization Result, Set Error Info, a
+/// licensing error or an ultimatum. `None` when the plaintext holds no such verdict (nothing to judge, or
+/// not decrypted): the capture rules then read what the record turns show.
+fn session_from_plaintext(
+    x: &crate::tlsdec::TlsDecrypt,
+    ev: &Evidence,
+    end: &ConnectionEnd,
+    start_ns: i64,
+) -> Option<rdp_doctor_core::evidence::SessionEvidence> {
+    use rdp_doctor_core::evidence::{SessionEvidence, SessionOutcome, SessionStep};
+    let p = &x.plain;
+    if !p.ev.decrypted {
+        return None;
+    }
+    let server_ended = end.by == Some(Side::Server) && end.how != EndKind::CaptureEnded;
+    let closed_after_credentials =
+        p.auth_sent_ns.is_some() && !p.server_after_auth && !p.ev.credentials_sent && server_ended;
+    let errinfo = p.ev.error_info.iter().any(|&c| !matches!(c, 0 | 0xB | 0xC));
+    let verdict = p.ev.credssp_error.is_some()
+        || closed_after_credentials
+        || p.ev.early_user_auth.is_some_and(|v| v != 0)
+        || errinfo
+        || p.ev.licensing_error.is_some()
+        || p.ultimatum.is_some();
+    if !verdict {
+        return None;
+    }
+    let outcome = match (end.how, end.by) {
+        (EndKind::Rst, Some(Side::Server)) => SessionOutcome::Reset,
+        (EndKind::Fin, Some(Side::Server)) => SessionOutcome::Closed,
+        (EndKind::CaptureEnded, _) => SessionOutcome::Stopped { reason: "the capture ends here".to_owned() },
+        _ => SessionOutcome::Stopped { reason: "the client closed the connection".to_owned() },
+    };
+    let phase = match p.steps.last().map(|s| s.1) {
+        _ if p.ev.credssp_error.is_some() || closed_after_credentials => "credssp",
+        Some(name @ ("early_user_authorization" | "mcs_connect" | "licensing")) => name,
+        Some("set_error_info" | "ultimatum") if p.ev.licensing_error.is_some() => "licensing",
+        Some(_) if p.ev.credentials_sent || p.ev.mcs_result.is_some() => "the session setup",
+        _ => "credssp",
+    };
+    let mut steps = Vec::new();
+    let mut last = start_ns;
+    for (ts, name, detail) in &p.steps {
+        steps.push(SessionStep {
+            name: (*name).to_owned(),
+            at_ms: ms(ts - start_ns),
+            duration_ms: ms(ts - last).max(0.0),
+            detail: detail.clone(),
+        });
+        last = *ts;
+    }
+    if server_ended {
+        let how = if end.how == EndKind::Rst { "reset (RST)" } else { "closed (FIN)" };
+        steps.push(SessionStep {
+            name: "closed".to_owned(),
+            at_ms: end.at_ms,
+            duration_ms: (end.at_ms - ms(last - start_ns)).max(0.0),
+            detail: format!("the server {how} the connection"),
+        });
+    }
+    let requested = ev.x224.as_ref().map_or(0, |x| x.requested_protocols);
+    let selected = match ev.x224.as_ref().map(|x| &x.outcome) {
+        Some(X224Outcome::Confirm {
+            negotiation: rdp_doctor_core::evidence::NegotiationResult::Selected { protocol, .. },
+            ..
+        }) => Some(*protocol),
+        _ => None,
+    };
+    Some(SessionEvidence {
+        account: p.account.clone().unwrap_or_else(|| "(the account is not in the decrypted data)".to_owned()),
+        requested_protocols: requested,
+        selected_protocol: selected,
+        steps,
+        outcome,
+        phase: phase.to_owned(),
+        credssp_error: p.ev.credssp_error,
+        credssp_closed_after_credentials: closed_after_credentials,
+        early_user_auth: p.ev.early_user_auth,
+        error_infos: p.ev.error_info.clone(),
+        license_error: p.ev.licensing_error,
+        logon_infos: vec![],
+        logon_error: None,
+        ultimatum: p.ultimatum,
+        first_update_ms: None,
+        connector_error: None,
+        duration_ms: end.at_ms,
+        timeout_ms: 0,
+    })
 }
 
 /// The server's first decrypted TSRequest as the same CredSSP evidence the live check records, so the same

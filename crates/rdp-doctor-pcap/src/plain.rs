@@ -5,7 +5,9 @@
 //!
 //! Privacy: the client's stream carries user names (NTLM AUTHENTICATE), and in Standard-TLS connections the
 //! password itself (Client Info PDU). Only the server's stream is decoded beyond framing; of the client's
-//! TSRequests only their shape (version, whether credentials were sent) is recorded.
+//! TSRequests only their shape (version, whether credentials were sent) and the account the NTLM
+//! AUTHENTICATE names (`DOMAIN\user`, as the live check reports the account it used) are recorded — never
+//! its responses, the encrypted credentials (authInfo) or anything after CredSSP.
 
 use rdp_doctor_core::capture::{DecryptionEvidence, Side};
 use rdp_doctor_core::evidence::NtlmInfo;
@@ -36,8 +38,21 @@ pub struct Plain {
     pub client_version: Option<u32>,
     pub first_client_ns: Option<i64>,
     pub first_server: Option<ServerTsRequest>,
+    /// When the client sent its NTLM AUTHENTICATE (the TSRequest with pubKeyAuth and no authInfo).
+    pub auth_sent_ns: Option<i64>,
+    /// The account the client's NTLM AUTHENTICATE names.
+    pub account: Option<String>,
+    /// A server TSRequest came after the client's AUTHENTICATE (the server answered it).
+    pub server_after_auth: bool,
+    /// The reason of a Disconnect Provider Ultimatum (T.125), raw.
+    pub ultimatum: Option<u8>,
+    /// What was read, in order, with its capture time: (time, step name, detail).
+    pub steps: Vec<(i64, &'static str, String)>,
     pub ev: DecryptionEvidence,
 }
+
+/// Steps recorded per connection.
+const MAX_STEPS: usize = 32;
 
 fn u16le(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
@@ -91,11 +106,22 @@ impl Plain {
                             self.credssp_over = true;
                             "credentials (authInfo)"
                         } else if req.pub_key_auth_len.is_some() {
+                            self.auth_sent_ns.get_or_insert(ts);
+                            if self.account.is_none() {
+                                self.account = req
+                                    .nego_tokens
+                                    .iter()
+                                    .filter_map(|t| interpret::find_ntlm(t))
+                                    .find_map(|m| ntlm::decode_authenticate_account(m).ok())
+                                    .map(|a| a.display());
+                            }
                             "authentication token and pubKeyAuth"
                         } else {
                             "authentication token"
                         };
-                        self.note(format!("client TSRequest version {}: {what}", req.version));
+                        let line = format!("client TSRequest version {}: {what}", req.version);
+                        self.step(ts, "credssp", line.clone());
+                        self.note(line);
                         self.cbuf.drain(..used.min(self.cbuf.len()));
                     }
                     Ok(None) => return,
@@ -106,6 +132,12 @@ impl Plain {
                 self.client_stopped = true;
                 self.cbuf = Vec::new();
             }
+        }
+    }
+
+    fn step(&mut self, ts: i64, name: &'static str, detail: String) {
+        if self.steps.len() < MAX_STEPS {
+            self.steps.push((ts, name, detail));
         }
     }
 
@@ -140,6 +172,10 @@ impl Plain {
                             what.push_str(&format!(", errorCode 0x{code:08X}"));
                             self.ev.credssp_error.get_or_insert(code);
                         }
+                        if self.auth_sent_ns.is_some() {
+                            self.server_after_auth = true;
+                        }
+                        self.step(ts, "credssp", what.clone());
                         self.note(what);
                         if self.first_server.is_none() {
                             self.first_server = Some(ServerTsRequest {
@@ -161,6 +197,7 @@ impl Plain {
             if self.hybrid_ex && self.ev.credentials_sent && self.ev.early_user_auth.is_none() && first != 3 {
                 let Some(v) = u32le(&self.sbuf, 0) else { return };
                 self.ev.early_user_auth = Some(v);
+                self.step(ts, "early_user_authorization", format!("Early User Authorization Result 0x{v:08X}"));
                 self.sbuf.drain(..4);
                 continue;
             }
@@ -176,7 +213,7 @@ impl Plain {
                 }
                 let pdu: Vec<u8> = self.sbuf.drain(..len).collect();
                 self.credssp_over = true;
-                self.tpkt(&pdu);
+                self.tpkt(ts, &pdu);
                 continue;
             }
             // Fast-path output (MS-RDPBCGR 2.2.9.1.2): skip by its length.
@@ -199,7 +236,7 @@ impl Plain {
     }
 
     /// One TPKT PDU from the server: X.224 Data, then MCS.
-    fn tpkt(&mut self, pdu: &[u8]) {
+    fn tpkt(&mut self, ts: i64, pdu: &[u8]) {
         // TPKT header (4) + X.224 Data TPDU (02 f0 80).
         if pdu.get(4..7) != Some(&[0x02, 0xf0, 0x80][..]) {
             return;
@@ -209,6 +246,7 @@ impl Plain {
         if b0 == 0x7f {
             if let Ok(Some((mcs::McsConnect::Response { result }, _))) = mcs::decode_connect_pdu(pdu) {
                 self.ev.mcs_result = Some(result.name().to_owned());
+                self.step(ts, "mcs_connect", format!("MCS Connect Response: {}", result.name()));
             }
             return;
         }
@@ -225,6 +263,8 @@ impl Plain {
                     _ => "unknown reason",
                 };
                 self.ev.mcs_disconnect = Some(format!("{name} ({reason})"));
+                self.ultimatum = Some(reason);
+                self.step(ts, "ultimatum", format!("MCS Disconnect Provider Ultimatum {name} ({reason})"));
             }
             // SendDataIndication (choice 26): initiator, channelId, flags, PER length, user data.
             26 => {
@@ -235,13 +275,13 @@ impl Plain {
                     (usize::from(l0), 7)
                 };
                 let Some(user) = m.get(at..at + len) else { return };
-                self.user_data(user);
+                self.user_data(ts, user);
             }
             _ => {}
         }
     }
 
-    fn user_data(&mut self, u: &[u8]) {
+    fn user_data(&mut self, ts: i64, u: &[u8]) {
         let flags = u16le(u, 0).unwrap_or(0);
         // A Share Control Header's totalLength equals the PDU's length; a security header (licensing) has
         // SEC_LICENSE_PKT (0x0080) in its flags.
@@ -254,6 +294,7 @@ impl Plain {
                 && self.ev.error_info.len() < 8
             {
                 self.ev.error_info.push(code);
+                self.step(ts, "set_error_info", format!("Set Error Info PDU errorInfo 0x{code:08X}"));
             }
             return;
         }
@@ -263,6 +304,7 @@ impl Plain {
                 && code != 7
             {
                 self.ev.licensing_error = Some((code, st));
+                self.step(ts, "licensing", format!("licensing ERROR_ALERT dwErrorCode 0x{code:08X}"));
             }
         }
     }

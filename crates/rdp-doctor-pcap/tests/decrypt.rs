@@ -187,7 +187,8 @@ fn all_suites() -> Vec<SupportedCipherSuite> {
     ]
 }
 
-/// Every supported suite: the server's CredSSP errorCode is read and judged like the live check's.
+/// Every supported suite: the server's CredSSP errorCode is read and judged like the live check's (the same
+/// session rules: STATUS_LOGON_FAILURE is `credssp.logon_failure`, with the client view).
 #[test]
 fn every_suite_decrypts_the_credssp_error() {
     for suite in all_suites() {
@@ -202,10 +203,13 @@ fn every_suite_decrypts_the_credssp_error() {
         assert_eq!(d.credssp_error, Some(0xC000_006D), "{name}");
         assert!(d.alerts.iter().any(|a| a.contains("close_notify")), "{name}: {:?}", d.alerts);
         let found = ids(&r);
-        assert!(found.contains(&"credssp.server_error"), "{name}: {found:?}");
+        assert_eq!(r.connections[0].report.verdict, "credssp.logon_failure", "{name}: {found:?}");
         assert!(!found.contains(&"credssp.ended_by_server"), "{name}: the reason is known, not guessed");
-        let f = r.connections[0].report.findings.iter().find(|f| f.id == "credssp.server_error").unwrap();
+        assert!(!found.contains(&"credssp.server_error"), "{name}: one code, one finding: {found:?}");
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "credssp.logon_failure").unwrap();
         assert!(f.evidence.iter().any(|e| e.contains("STATUS_LOGON_FAILURE")), "{name}: {:?}", f.evidence);
+        let session = r.connections[0].report.evidence.session.as_ref().unwrap();
+        assert_eq!(session.credssp_error, Some(0xC000_006D), "{name}");
     }
 }
 
@@ -227,7 +231,7 @@ fn missing_or_wrong_secrets_are_a_stated_limitation() {
             "{:?}",
             r.connections[0].report.limitations
         );
-        assert!(!ids(&r).contains(&"credssp.server_error"));
+        assert!(!ids(&r).iter().any(|i| *i == "credssp.server_error" || *i == "credssp.logon_failure"));
         assert_eq!(d.credssp_error, None);
         // No key log at all: no decryption section, the old inference stays.
         let r = analyse(&flow.pcap(), None);
@@ -268,7 +272,7 @@ fn decryption_secrets_block_is_used() {
     let d = decryption(&r);
     assert!(d.decrypted, "{:?}", d.not_decrypted);
     assert_eq!(d.sources, vec!["the capture's Decryption Secrets Block".to_owned()]);
-    assert!(ids(&r).contains(&"credssp.server_error"));
+    assert!(ids(&r).contains(&"credssp.logon_failure"), "{:?}", ids(&r));
 }
 
 /// Set Error Info PDU inside a TLS-only (PROTOCOL_SSL) connection, then the MCS Disconnect Provider
@@ -450,9 +454,11 @@ fn licensing_error_alert_is_read() {
     let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(pdu)]);
     let r = analyse(&flow.pcap(), Some(keylog(&lines)));
     assert_eq!(decryption(&r).licensing_error, Some((6, 1)));
-    assert!(ids(&r).contains(&"licensing.error"), "{:?}", ids(&r));
+    // ERR_NO_LICENSE_SERVER: the live credentialed check's finding for the same alert.
+    assert_eq!(r.connections[0].report.verdict, "license.no_license_server", "{:?}", ids(&r));
     let (flow, lines) = session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server(valid)]);
     let r = analyse(&flow.pcap(), Some(keylog(&lines)));
     assert_eq!(decryption(&r).licensing_error, None);
-    assert!(!ids(&r).contains(&"licensing.error"));
+    assert!(!ids(&r).iter().any(|i| i.starts_with("license.")), "{:?}", ids(&r));
+    assert!(r.connections[0].report.evidence.session.is_none());
 }

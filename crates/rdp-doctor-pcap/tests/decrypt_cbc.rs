@@ -133,6 +133,6 @@ fn cbc_suites_decrypt_the_credssp_error() {
         assert!(d.decrypted, "{name}: {:?}", d.not_decrypted);
         assert_eq!(d.credssp_error, Some(0xC000_006D), "{name}: {d:?}");
         assert_eq!(d.not_decrypted, None, "{name}");
-        assert!(r.connections[0].report.findings.iter().any(|f| f.id == "credssp.server_error"), "{name}");
+        assert!(r.connections[0].report.findings.iter().any(|f| f.id == "credssp.logon_failure"), "{name}");
     }
 }

@@ -90,7 +90,7 @@ pub enum NtlmError {
     Truncated(usize),
     #[error("no NTLMSSP signature")]
     BadSignature,
-    #[error("NTLM message type {0}, expected 2 (CHALLENGE)")]
+    #[error("NTLM message type {0} is not the one expected here")]
     WrongType(u32),
     #[error("{field} points outside the message (offset {offset}, length {len}, message {total})")]
     FieldOutOfBounds { field: &'static str, offset: usize, len: usize, total: usize },
@@ -159,6 +159,52 @@ pub fn decode_challenge(msg: &[u8]) -> Result<Challenge, NtlmError> {
         target_info: decode_target_info(info),
         version,
     })
+}
+
+/// The account an AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) names: `DomainNameFields` and `UserNameFields`.
+/// Nothing else of the message is read (its responses prove the password and stay untouched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticateAccount {
+    pub domain: Option<String>,
+    pub user: String,
+}
+
+impl AuthenticateAccount {
+    /// `DOMAIN\user`, or `user` alone.
+    pub fn display(&self) -> String {
+        match &self.domain {
+            Some(d) => format!("{d}\\{}", self.user),
+            None => self.user.clone(),
+        }
+    }
+}
+
+/// Reads the domain and user names of an AUTHENTICATE_MESSAGE (the whole NTLM token). Names are UTF-16LE
+/// when NTLMSSP_NEGOTIATE_UNICODE is set in its NegotiateFlags (offset 60), OEM (read as Latin-1) otherwise.
+pub fn decode_authenticate_account(msg: &[u8]) -> Result<AuthenticateAccount, NtlmError> {
+    // Signature (8), MessageType (4), then six 8-byte fields (LM, NT, domain, user, workstation, session
+    // key) and NegotiateFlags (4): 64 bytes.
+    if msg.len() < 64 {
+        return Err(NtlmError::Truncated(msg.len()));
+    }
+    if msg.get(..8) != Some(&SIGNATURE[..]) {
+        return Err(NtlmError::BadSignature);
+    }
+    let ty = u32_at(msg, 8).unwrap_or(0);
+    if ty != 3 {
+        return Err(NtlmError::WrongType(ty));
+    }
+    let flags = u32_at(msg, 60).unwrap_or(0);
+    let text = |b: &[u8]| {
+        if flags & flags::NTLMSSP_NEGOTIATE_UNICODE != 0 {
+            utf16(b)
+        } else {
+            b.iter().map(|&c| char::from(c)).collect()
+        }
+    };
+    let domain = field(msg, 28, "DomainNameFields")?;
+    let user = field(msg, 36, "UserNameFields")?;
+    Ok(AuthenticateAccount { domain: (!domain.is_empty()).then(|| text(domain)), user: text(user) })
 }
 
 /// Walks AV_PAIRs until MsvAvEOL or the end; a pair that overruns ends the walk.
@@ -292,6 +338,51 @@ mod tests {
         let mut wrong = m.clone();
         wrong[8] = 3;
         assert_eq!(decode_challenge(&wrong), Err(NtlmError::WrongType(3)));
+    }
+
+    /// An AUTHENTICATE_MESSAGE laid out as MS-NLMP 2.2.1.3 gives it, with empty LM/NT responses.
+    fn authenticate(unicode: bool) -> Vec<u8> {
+        let enc = |s: &str| -> Vec<u8> {
+            if unicode { s.encode_utf16().flat_map(u16::to_le_bytes).collect() } else { s.as_bytes().to_vec() }
+        };
+        let (domain, user, ws) = (enc("CORP"), enc("alice"), enc("PC1"));
+        let mut m = Vec::new();
+        m.extend_from_slice(SIGNATURE);
+        m.extend_from_slice(&3u32.to_le_bytes()); // MessageType = NtLmAuthenticate
+        let mut at = 72u32; // payload after the fixed part (64) and VERSION (8)
+        let mut fields = Vec::new();
+        for part in [&[][..], &[][..], &domain[..], &user[..], &ws[..], &[][..]] {
+            let len = u16::try_from(part.len()).unwrap_or(0);
+            fields.extend_from_slice(&len.to_le_bytes()); // Len
+            fields.extend_from_slice(&len.to_le_bytes()); // MaxLen
+            fields.extend_from_slice(&at.to_le_bytes()); // BufferOffset
+            at += u32::from(len);
+        }
+        m.extend_from_slice(&fields); // Lm, Nt, DomainName, UserName, Workstation, EncryptedRandomSessionKey
+        let f = if unicode { NEGOTIATE_FLAGS } else { NEGOTIATE_FLAGS & !flags::NTLMSSP_NEGOTIATE_UNICODE };
+        m.extend_from_slice(&f.to_le_bytes()); // NegotiateFlags
+        m.extend_from_slice(&[10, 0, 0x61, 0x4a, 0, 0, 0, 15]); // VERSION
+        m.extend_from_slice(&domain);
+        m.extend_from_slice(&user);
+        m.extend_from_slice(&ws);
+        m
+    }
+
+    #[test]
+    fn authenticate_names_the_account() {
+        for unicode in [true, false] {
+            let a = decode_authenticate_account(&authenticate(unicode)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(a.display(), "CORP\\alice");
+        }
+        let m = authenticate(true);
+        for n in 0..64 {
+            assert!(decode_authenticate_account(&m[..n]).is_err(), "cut at {n}");
+        }
+        assert!(matches!(
+            decode_authenticate_account(&m[..m.len() - 7]),
+            Err(NtlmError::FieldOutOfBounds { field: "UserNameFields", .. })
+        ));
+        assert_eq!(decode_authenticate_account(&sample()), Err(NtlmError::WrongType(2)));
     }
 
     #[test]

@@ -27,6 +27,7 @@ proptest! {
         let _ = credssp::decode(&bytes);
         let _ = der::read_tlv(&bytes);
         let _ = ntlm::decode_challenge(&bytes);
+        let _ = ntlm::decode_authenticate_account(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
         let _ = tls_hello::decode_server_answer(&bytes);
         let _ = mcs::decode_connect_response(&bytes);
@@ -73,6 +74,8 @@ proptest! {
         m.extend_from_slice(&2u32.to_le_bytes());
         m.extend_from_slice(&tail);
         let _ = ntlm::decode_challenge(&m);
+        m[8] = 3;
+        let _ = ntlm::decode_authenticate_account(&m);
     }
 
     /// TLS-record-shaped inputs: a handshake record header over arbitrary contents.

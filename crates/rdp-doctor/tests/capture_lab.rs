@@ -298,3 +298,132 @@ fn keylog_decrypts_what_the_check_saw() {
 fn file_port(live: &Value) -> String {
     live["target"]["port"].as_u64().map(|p| p.to_string()).unwrap_or_default()
 }
+
+/// `check --user` (the credentialed check), captured with its TLS secrets, against FreeRDP's shadow server
+/// (NLA) and xrdp (TLS, which checks passwords after the protocol, in xrdp-sesman). Returns the live report,
+/// the capture file and the key log.
+fn credentialed_captured(dir: &Path, name: &str, addr: SocketAddr, password: &str) -> (Value, PathBuf, PathBuf) {
+    let cap = Dumpcap::start(dir, name, &format!("tcp port {}", addr.port()));
+    let keys = dir.join(format!("{name}.keys"));
+    // The password goes by the environment, never argv (the tool refuses --password).
+    let out = Cmd::cargo_bin("rdp-doctor")
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .env("SSLKEYLOGFILE", &keys)
+        .env("RDP_DOCTOR_PASSWORD", password)
+        .args(["check", &addr.to_string(), "--json", "--timeout", "2s", "--no-matrix", "--samples", "0", "--no-udp"])
+        .args(["--user", "alice"])
+        .output()
+        .unwrap();
+    let live: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{name}: no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (live, cap.finish(), keys)
+}
+
+/// The capture's connection that carried the credentials (the session evidence names the account).
+fn credentialed_connection(r: &Value) -> Option<Value> {
+    r["connections"].as_array()?.iter().find(|c| c["report"]["evidence"]["session"]["account"] == "alice").cloned()
+}
+
+/// Issue 10's lab case: a wrong password in the credentialed check against the shadow server reads
+/// `credssp.logon_failure` live; the capture of that check, decrypted with the check's own key log, and
+/// the same capture with the secrets injected by editcap (a Decryption Secrets Block, no --keylog) reach
+/// the same verdict with the same account. The right password is not read as a refusal.
+#[test]
+fn wrong_password_check_and_its_decrypted_capture_agree() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }).unwrap();
+    let port = s.addr.port().to_string();
+    let (live, file, keys) = credentialed_captured(dir.path(), "shadow-check-wrong-password", s.addr, "not-the-pw");
+    assert_eq!(live["verdict"], "credssp.logon_failure", "live: {}", live["findings"]);
+    let keylog = keys.display().to_string();
+    let with_keys = capture_report(&file, &["--port", &port, "--keylog", &keylog]);
+    let conn = credentialed_connection(&with_keys).unwrap_or_else(|| panic!("no credentialed connection: {with_keys}"));
+    assert_eq!(conn["report"]["verdict"], "credssp.logon_failure", "{}", conn["report"]["findings"]);
+    assert_eq!(with_keys["verdict"], live["verdict"]);
+    assert_eq!(conn["report"]["evidence"]["session"]["credssp_closed_after_credentials"], true);
+    assert_eq!(
+        conn["report"]["client_view"]["freerdp"], live["client_view"]["freerdp"],
+        "the capture names what FreeRDP would show, as the live check does"
+    );
+    // The password never reaches either report.
+    for v in [&live, &with_keys] {
+        assert!(!v.to_string().contains("not-the-pw"));
+    }
+
+    // The same capture with its secrets embedded (Wireshark's "inject secrets"), read without --keylog.
+    let dsb = dir.path().join("shadow-check-wrong-password-dsb.pcapng");
+    let editcap = rdp_doctor_lab::require("editcap").unwrap_or_else(|_| PathBuf::from("/usr/bin/editcap"));
+    let st = Command::new(editcap)
+        .arg("--inject-secrets")
+        .arg(format!("tls,{}", keys.display()))
+        .arg(&file)
+        .arg(&dsb)
+        .status()
+        .expect("editcap (package tshark) must be installed");
+    assert!(st.success());
+    let embedded = capture_report(&dsb, &["--port", &port]);
+    let conn = credentialed_connection(&embedded).unwrap_or_else(|| panic!("no credentialed connection: {embedded}"));
+    assert_eq!(conn["report"]["verdict"], "credssp.logon_failure");
+    assert_eq!(
+        conn["report"]["evidence"]["capture"]["decryption"]["sources"][0],
+        "the capture's Decryption Secrets Block"
+    );
+
+    // Without secrets: no account, no session evidence, the record-turn inference stays.
+    let opaque = capture_report(&file, &["--port", &port]);
+    assert!(credentialed_connection(&opaque).is_none());
+    assert_eq!(opaque["verdict"], "credssp.ended_by_server", "{opaque}");
+
+    // The right password: the server answers the AUTHENTICATE, no logon failure live or in the capture.
+    let (live, file, keys) = credentialed_captured(dir.path(), "shadow-check-right-password", s.addr, "S3cret-pw");
+    let live_ids: Vec<&str> = live["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(!live_ids.contains(&"credssp.logon_failure"), "{live_ids:?}");
+    let keylog = keys.display().to_string();
+    let r = capture_report(&file, &["--port", &port, "--keylog", &keylog]);
+    // The connection that carried the credentials (the check's credential-free CredSSP probe, which hangs
+    // up after the server's CHALLENGE, is another one).
+    let conn = r["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["report"]["evidence"]["capture"]["decryption"]["credentials_sent"] == true)
+        .unwrap_or_else(|| panic!("no connection sent credentials: {r}"));
+    let ids: Vec<&str> =
+        conn["report"]["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(!ids.iter().any(|i| i.starts_with("credssp.")), "a successful logon must not read as refused: {ids:?}");
+}
+
+/// xrdp checks the password after the RDP connection sequence (in xrdp-sesman, behind its own login
+/// window), so a wrong password is no protocol failure: live, the check sees the sequence complete; the
+/// decrypted capture must not invent a logon refusal either, and says CredSSP was not used.
+#[test]
+fn xrdp_wrong_password_is_not_a_protocol_refusal_in_either_driver() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and starting lab servers").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = rdp_doctor_lab::xrdp(XrdpVariant::Default).unwrap();
+    let port = s.addr.port().to_string();
+    let (live, file, keys) = credentialed_captured(dir.path(), "xrdp-check-wrong-password", s.addr, "not-the-pw");
+    let live_ids: Vec<&str> = live["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(!live_ids.iter().any(|i| i.starts_with("credssp.")), "{live_ids:?}");
+    let keylog = keys.display().to_string();
+    let r = capture_report(&file, &["--port", &port, "--keylog", &keylog]);
+    // Closing packets of the lab's readiness probe may fall into the capture as a mid-stream flow.
+    let conns: Vec<&Value> = r["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["report"]["evidence"]["capture"]["setup_seen"] == true)
+        .collect();
+    assert_eq!(conns.len(), 2, "the check's TLS probe and its credentialed connection: {r}");
+    for c in conns {
+        let rep = &c["report"];
+        assert_eq!(rep["evidence"]["capture"]["decryption"]["decrypted"], true, "{rep}");
+        let ids: Vec<&str> = rep["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        assert!(!ids.iter().any(|i| i.starts_with("credssp.") || i.starts_with("session.")), "{ids:?}");
+        let credssp = rep["layers"].as_array().unwrap().iter().find(|l| l["name"] == "credssp").unwrap();
+        assert!(credssp["summary"].as_str().unwrap().starts_with("not used"), "{credssp}");
+    }
+    assert!(!r.to_string().contains("not-the-pw"), "the Client Info PDU's password is never decoded");
+}

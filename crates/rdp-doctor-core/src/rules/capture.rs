@@ -237,8 +237,10 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
     );
     let established = ev.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established);
     let Some(enc) = &c.encrypted else { return };
-    // A decrypted CredSSP answer is judged by the CredSSP rules, not guessed from record turns.
-    if c.decryption.as_ref().is_some_and(|d| d.credssp_error.is_some() || d.early_user_auth.is_some()) {
+    // A decrypted CredSSP answer is judged by the CredSSP and session rules, not guessed from record turns.
+    if ev.session.is_some()
+        || c.decryption.as_ref().is_some_and(|d| d.credssp_error.is_some() || d.early_user_auth.is_some())
+    {
         return;
     }
     if !nla || !established || c.last_phase != Phase::Credssp || enc.client_records == 0 {
@@ -295,46 +297,21 @@ fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
     }
 }
 
-/// What decrypting the capture showed: the server's Set Error Info, Early User Authorization Result and
-/// licensing errors.
+/// What decrypting the capture showed beyond the session evidence: the RD Gateway's MS-TSGU refusal.
 fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
     use rdp_doctor_codes::Kind;
     let Some(d) = &c.decryption else { return };
-    let mut base: Vec<String> = Vec::new();
-    base.push(format!(
+    let base = vec![format!(
         "decrypted {} client and {} server TLS records with secrets from {}",
         d.client_records,
         d.server_records,
         d.sources.join(", ")
-    ));
-    // ERRINFO_LOGOFF_BY_USER and friends are ordinary ends of a session, not failures.
-    if let Some(&code) = d.error_info.iter().find(|&&v| !matches!(v, 0 | 0xB | 0xC)) {
-        let mut e = base.clone();
-        e.push(format!("Set Error Info PDU errorInfo {}", code_line(Kind::Errinfo, code)));
-        if let Some(m) = &d.mcs_disconnect {
-            e.push(format!("then MCS Disconnect Provider Ultimatum {m}"));
-        }
-        let name = rdp_doctor_codes::family(Kind::Errinfo).code(code).map_or("an unknown code", |c| c.name);
-        // The same finding the live credentialed check gives for this code (server.denied_connection,
-        // license.*, server.disconnected, …): one interpretation for both drivers.
-        let def = crate::catalogue::by_id(crate::session_codes::errinfo_finding(code)).unwrap_or(&SESSION_ERROR_INFO);
-        out.push(Finding::new(def, format!("the server ended the session with {name} (0x{code:X})"), e));
-    }
-    if let Some(v) = d.early_user_auth
-        && v != 0
-    {
-        let mut e = base.clone();
-        e.push(format!("Early User Authorization Result {}", code_line(Kind::Authz, v)));
-        // AUTHZ_ACCESS_DENIED (5) is what the live credentialed check reports as authz.access_denied.
-        let def = if v == 5 { &AUTHZ_ACCESS_DENIED } else { &NLA_EARLY_USER_AUTH_DENIED };
-        out.push(Finding::new(
-            def,
-            format!("the server refused the user after NLA (Early User Authorization Result 0x{v:08X})"),
-            e,
-        ));
-    }
+    )];
+    // The server's verdicts inside the session (CredSSP errorCode, Early User Authorization Result, Set
+    // Error Info, licensing errors, ultimatum) became session evidence in the capture driver and are judged
+    // by the session rules, as for the live credentialed check: one interpretation for both drivers.
     if let Some((packet, code)) = &d.gateway_refusal {
-        let mut e = base.clone();
+        let mut e = base;
         e.extend(d.gateway.iter().map(|l| format!("MS-TSGU {l}")));
         e.push(format!("{packet} result {}", code_line(Kind::Gateway, *code)));
         let name = rdp_doctor_codes::family(Kind::Gateway)
@@ -342,11 +319,6 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
             .and_then(|m| m.code())
             .map_or_else(|| format!("0x{code:08X}"), |c| c.name.to_owned());
         out.push(Finding::new(&GATEWAY_TUNNEL_REFUSED, format!("the RD Gateway answered {packet} with {name}"), e));
-    }
-    if let Some((code, state)) = d.licensing_error {
-        let mut e = base;
-        e.push(format!("licensing ERROR_ALERT dwErrorCode 0x{code:08X}, dwStateTransition 0x{state:08X}"));
-        out.push(Finding::new(&LICENSING_ERROR, format!("the server's licensing answered error 0x{code:X}"), e));
     }
 }
 

@@ -55,7 +55,9 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
         e.push(format!("server TSRequest version {v} (patched servers answer 5 or 6)"));
         out.push(Finding::new(&CREDSSP_OLD_VERSION, format!("the server speaks CredSSP version {v}"), e));
     }
-    if let Some(code) = c.error_code {
+    // A code the session evidence also carries (a decrypted capture's logon refusal) is judged once, by the
+    // session rules, which name it as the credentialed check does.
+    if let Some(code) = c.error_code.filter(|&code| ev.session.as_ref().and_then(|s| s.credssp_error) != Some(code)) {
         let mut e = base.clone();
         // The name and meaning come from the one code table (NTSTATUS first, then SEC_E).
         let named = [Kind::Ntstatus, Kind::Sspi]
