@@ -14,6 +14,7 @@ pub mod dtls;
 pub mod gateway_http;
 pub mod hex;
 pub mod http;
+pub mod krb;
 pub mod mcs;
 pub mod nego;
 pub mod ntlm;

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use rdp_doctor_proto::{
-    credssp, der, dtls, gateway_http, http, mcs, nego, ntlm, rdpeudp, server_pdu, sniff, tls, tls_hello, tpkt, tsgu,
-    x224,
+    credssp, der, dtls, gateway_http, http, krb, mcs, nego, ntlm, rdpeudp, server_pdu, sniff, tls, tls_hello, tpkt,
+    tsgu, x224,
 };
 
 proptest! {
@@ -28,6 +28,9 @@ proptest! {
         let _ = der::read_tlv(&bytes);
         let _ = ntlm::decode_challenge(&bytes);
         let _ = ntlm::decode_authenticate_account(&bytes);
+        let _ = krb::decode(&bytes);
+        let _ = krb::find_in_gss_token(&bytes);
+        let _ = krb::tcp_record_len(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
         let _ = tls_hello::decode_server_answer(&bytes);
         let _ = mcs::decode_connect_response(&bytes);
@@ -65,6 +68,18 @@ proptest! {
             let f = gateway_http::facts(&head, &m[head.head_len..]);
             prop_assert_eq!(f.status, 401);
         }
+    }
+
+    /// Kerberos-shaped inputs: an application tag and a SEQUENCE header over arbitrary contents.
+    #[test]
+    fn kerberos_like_inputs(tag in prop::sample::select(vec![0x6au8, 0x6b, 0x6c, 0x6d, 0x6e, 0x7e]), body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut inner = vec![0x30];
+        der::write_len(&mut inner, body.len());
+        inner.extend_from_slice(&body);
+        let mut m = vec![tag];
+        der::write_len(&mut m, inner.len());
+        m.extend_from_slice(&inner);
+        let _ = krb::decode(&m);
     }
 
     /// NTLM CHALLENGE with valid header and arbitrary offsets/lengths/payload.
