@@ -145,8 +145,8 @@ pub fn decode(buf: &[u8]) -> Result<Message, KrbError> {
 /// The length of the Kerberos TCP record at the start of `buf` (RFC 4120 7.2.2: a 4-byte big-endian length,
 /// high bit reserved): `Ok(Some(body_len))` when the prefix is there, `Ok(None)` when more bytes are needed.
 pub fn tcp_record_len(buf: &[u8]) -> Result<Option<usize>, KrbError> {
-    let Some(p) = buf.get(..4) else { return Ok(None) };
-    let len = u32::from_be_bytes([p[0] & 0x7f, p[1], p[2], p[3]]);
+    let Some(&[b0, b1, b2, b3]) = buf.get(..4) else { return Ok(None) };
+    let len = u32::from_be_bytes([b0 & 0x7f, b1, b2, b3]);
     let len = usize::try_from(len).unwrap_or(usize::MAX);
     if len > MAX_TCP_MESSAGE {
         return Err(KrbError::TooLong(len));
