@@ -167,7 +167,7 @@ pub fn find_in_gss_token(token: &[u8]) -> Option<Message> {
         let mut from = 0;
         while let Some(at) = token.get(from..).and_then(|t| t.windows(oid.len()).position(|w| w == oid)) {
             let after = from + at + oid.len();
-            if let Some(&[0x01 | 0x02 | 0x03, 0x00]) = token.get(after..after + 2)
+            if let Some(&[0x01..=0x03, 0x00]) = token.get(after..after + 2)
                 && let Some(m) = token.get(after + 2..).and_then(|rest| decode(rest).ok())
             {
                 return Some(m);
