@@ -18,6 +18,7 @@ pub mod errinfo;
 pub mod extended;
 pub mod freerdp;
 pub mod gateway;
+pub mod kerberos;
 mod lookup;
 pub mod nego;
 pub mod pair;
@@ -79,6 +80,8 @@ pub enum Kind {
     NegProtocol,
     /// MS-RDPBCGR 2.2.1.2.1 RDP_NEG_RSP flags.
     NegRspFlags,
+    /// RFC 4120 7.5.9 Kerberos KRB-ERROR error-code.
+    Kerberos,
 }
 
 /// One named value of a family.

@@ -4,7 +4,7 @@ use crate::{Code, Family, Group, Kind, Shape, Status};
 
 /// Every family, most likely first: what users bring most often (the mstsc dialog's two numbers), then
 /// what logs show, then the protocol fields only captures and rdp-doctor show.
-static FAMILIES: [&Family; 12] = [
+static FAMILIES: [&Family; 13] = [
     &crate::disconnect::FAMILY,
     &crate::extended::FAMILY,
     &crate::errinfo::FAMILY,
@@ -15,6 +15,7 @@ static FAMILIES: [&Family; 12] = [
     &crate::nego::NEG_FAILURE,
     &crate::authz::AUTHZ,
     &crate::authz::RDSTLS,
+    &crate::kerberos::FAMILY,
     &crate::nego::NEG_PROTOCOL,
     &crate::nego::NEG_RSP_FLAGS,
 ];

@@ -18,7 +18,7 @@ fn every_kind_has_exactly_one_family_and_ids_are_unique() {
         assert_eq!(family_by_id(&f.id.to_uppercase()).map(|g| g.id), Some(f.id));
         assert!(!f.sources.is_empty() && !f.about.is_empty() && !f.title.is_empty(), "{}", f.id);
     }
-    assert_eq!(families().len(), 12);
+    assert_eq!(families().len(), 13);
 }
 
 #[test]
@@ -84,6 +84,7 @@ fn documented_table_sizes() {
     assert_eq!(family(Kind::Ntstatus).codes.len(), 18);
     assert_eq!(family(Kind::Sspi).codes.len(), 22);
     assert_eq!(family(Kind::Freerdp).codes.len(), 32);
+    assert_eq!(family(Kind::Kerberos).codes.len(), 72);
 }
 
 #[test]

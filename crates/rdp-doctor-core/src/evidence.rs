@@ -9,6 +9,8 @@ use crate::cert::CertInfo;
 
 pub mod gateway;
 pub use gateway::*;
+pub mod kerberos;
+pub use kerberos::*;
 
 /// Everything one diagnosis observed.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +42,9 @@ pub struct Evidence {
     pub gateway: Option<GatewayEvidence>,
     /// The credentialed connection sequence (`--user`), on its own connection.
     pub session: Option<SessionEvidence>,
+    /// Kerberos messages seen in a capture around this connection (absent for live checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kerberos: Option<KerberosEvidence>,
     /// What the tool could not see, said plainly.
     pub limitations: Vec<String>,
     /// What a capture showed beyond the layers (absent for live checks).
@@ -67,6 +72,7 @@ impl Evidence {
             udp: None,
             gateway: None,
             session: None,
+            kerberos: None,
             limitations: Vec::new(),
             capture: None,
         }

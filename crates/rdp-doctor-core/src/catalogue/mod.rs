@@ -6,6 +6,7 @@
 
 mod capture;
 mod decrypted;
+mod kerberos;
 mod gateway;
 mod live;
 mod net;
@@ -15,6 +16,7 @@ mod session;
 
 pub use capture::*;
 pub use decrypted::*;
+pub use kerberos::*;
 pub use gateway::*;
 pub use live::*;
 pub use net::*;
@@ -49,6 +51,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(capture::DEFS)
         .chain(session::DEFS)
         .chain(decrypted::DEFS)
+        .chain(kerberos::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -12,6 +12,7 @@ mod certificate;
 mod client;
 mod credentials;
 mod gateway;
+mod kerberos;
 mod licensing;
 mod network;
 mod nla;
@@ -37,6 +38,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(rdpfile::REMEDIES)
         .chain(capture::REMEDIES)
         .chain(session::REMEDIES)
+        .chain(kerberos::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

@@ -5,6 +5,7 @@ pub mod compat;
 mod credssp;
 mod dns;
 mod gateway;
+pub mod kerberos;
 pub mod net;
 mod rdp_security;
 pub mod security;
@@ -38,6 +39,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     tls::check(evidence, &mut out);
     tls_versions::check(evidence, &mut out);
     credssp::check(evidence, &mut out);
+    kerberos::check(evidence, &mut out);
     capture::check(evidence, &mut out);
     session::check(evidence, &mut out);
     sort(&mut out);

@@ -284,6 +284,8 @@ mod tests {
 
     fn run(s: SessionEvidence) -> Vec<crate::Finding> {
         let mut ev = base();
+        // By name: an IP address adds the Kerberos fallback reading to NTLM refusals (rules/kerberos.rs).
+        ev.target.host = "rds1.corp.example".into();
         ev.session = Some(s);
         crate::rules::evaluate(&ev)
     }
