@@ -43,6 +43,8 @@ pub enum ConnectionKind {
     GatewayHttp,
     /// TLS from the first byte on a port the user named (an RD Gateway on 443 whose HTTP is encrypted).
     Tls,
+    /// A client's Kerberos exchanges with its KDC (port 88) that no RDP connection in the capture shows.
+    Kerberos,
 }
 
 impl ConnectionKind {
@@ -52,6 +54,7 @@ impl ConnectionKind {
             Self::RdpUdp => "RDP-UDP",
             Self::GatewayHttp => "RD Gateway HTTP",
             Self::Tls => "TLS",
+            Self::Kerberos => "Kerberos",
         }
     }
 }

@@ -623,8 +623,22 @@ fn capture_layers(ev: &Evidence, findings: &[Finding], layers: &mut [Layer]) {
         ConnectionKind::RdpUdp => &[LayerName::Tcp, LayerName::X224, LayerName::Tls, LayerName::Credssp],
         ConnectionKind::GatewayHttp => &[LayerName::X224, LayerName::Tls, LayerName::Credssp],
         ConnectionKind::Tls => &[LayerName::X224, LayerName::Credssp],
+        ConnectionKind::Kerberos => &[LayerName::Tcp, LayerName::X224, LayerName::Tls],
     };
     for l in layers.iter_mut() {
+        // A KDC exchange is authentication: the CredSSP layer carries its Kerberos findings.
+        if kind == ConnectionKind::Kerberos && l.name == LayerName::Credssp {
+            let k = ev.kerberos.as_ref();
+            let n = k.map_or(0, |k| k.messages.len());
+            let errors = k.map_or(0, |k| k.messages.iter().filter(|m| m.error_code.is_some()).count());
+            l.summary = format!("Kerberos with the KDC: {n} message(s), {errors} KRB-ERROR(s)");
+            l.status = match findings.iter().filter(|f| f.layer == "credssp").map(|f| f.severity).max() {
+                Some(Severity::Fail) => LayerStatus::Fail,
+                Some(Severity::Warn) => LayerStatus::Warn,
+                _ => LayerStatus::Ok,
+            };
+            continue;
+        }
         if l.status == LayerStatus::NotReached && na.contains(&l.name) {
             l.status = LayerStatus::Skipped;
             l.summary = format!("not applicable to this {} connection", kind.label());

@@ -19,6 +19,7 @@ use crate::defrag::Defrag;
 use crate::error::CaptureError;
 use crate::evidence::{self, Ctx, ms};
 use crate::hash::FxHashMap;
+use crate::kerberos::{self, KrbLog};
 use crate::keylog::{self, KeyLog, SharedKeys};
 use crate::link::{self, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Skip};
 use crate::reader::{self, Packet};
@@ -94,6 +95,7 @@ struct Analyzer<'o> {
     others: Vec<ConnectionReport>,
     omitted: BTreeMap<String, u64>,
     keys: SharedKeys,
+    krb: KrbLog,
 }
 
 impl Analyzer<'_> {
@@ -171,7 +173,17 @@ impl Analyzer<'_> {
         }
     }
 
+    /// Milliseconds from the first packet.
+    fn rel_ms(&self, ts: i64) -> f64 {
+        ms(ts - self.first_ns.unwrap_or(ts))
+    }
+
     fn tcp_packet(&mut self, ts: i64, src: SocketAddr, dst: SocketAddr, id: u16, t: &link::Tcp<'_>) {
+        if kerberos::is_kerberos(src, dst) {
+            let at = self.rel_ms(ts);
+            self.krb.tcp(at, src, dst, t);
+            return;
+        }
         let k = key(src, dst);
         let mut restart = false;
         if let Some(c) = self.tcp.get_mut(&k) {
@@ -210,6 +222,11 @@ impl Analyzer<'_> {
     }
 
     fn udp_packet(&mut self, ts: i64, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        if kerberos::is_kerberos(src, dst) {
+            let at = self.rel_ms(ts);
+            self.krb.udp(at, src, dst, payload);
+            return;
+        }
         let k = key(src, dst);
         if let Some(c) = self.udp.get_mut(&k) {
             let side = if src == c.client { Side::Client } else { Side::Server };
@@ -291,7 +308,16 @@ impl Analyzer<'_> {
             return;
         }
         let ctx = self.ctx();
-        let (ev, line) = evidence::tcp(&mut c, &ctx, &mut self.certs);
+        let (mut ev, line) = evidence::tcp(&mut c, &ctx, &mut self.certs);
+        // The client's Kerberos exchanges from a minute before this connection to its end: the tickets it
+        // asked for (TERMSRV/<name>) and what the KDC answered.
+        let (from, to) = (ms(c.start_ns - ctx.capture_start_ns) - 60_000.0, ms(c.last_ns - ctx.capture_start_ns));
+        if let Some(k) = self.krb.around(c.client.ip(), from, to) {
+            let e = ev.kerberos.get_or_insert_with(Default::default);
+            e.truncated |= k.truncated;
+            e.messages.extend(k.messages);
+            e.messages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+        }
         self.finished.push((c.id, ev, line));
         if self.finished.len() >= 256 {
             self.drain_finished();
@@ -338,6 +364,11 @@ impl Analyzer<'_> {
             let (ev, line) = c.evidence(&ctx);
             self.finished.push((c.id, ev, line));
         }
+        for (client, kdc, k) in self.krb.unattached() {
+            self.next_id += 1;
+            let (ev, line) = evidence::kerberos(client, kdc, k);
+            self.finished.push((self.next_id, ev, line));
+        }
         self.drain_finished();
         self.defrag.finish();
         let mut limitations = info.problems.clone();
@@ -347,6 +378,16 @@ impl Analyzer<'_> {
         }
         for (why, n) in &self.skipped {
             limitations.push(format!("{n} packet(s) skipped: {why}"));
+        }
+        if self.krb.undecodable > 0 {
+            limitations.push(format!(
+                "{} datagram(s) or record(s) on port 88 did not decode as Kerberos messages",
+                self.krb.undecodable
+            ));
+        }
+        if self.krb.dropped > 0 {
+            limitations
+                .push(format!("{} Kerberos message(s) beyond the per-client bound were not kept", self.krb.dropped));
         }
         if self.defrag.stats.incomplete > 0 {
             limitations.push(format!(
@@ -407,6 +448,7 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         others: Vec::new(),
         omitted: BTreeMap::new(),
         keys: SharedKeys::default(),
+        krb: KrbLog::default(),
     };
     if let Some(k) = &opts.keylog {
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));

@@ -139,7 +139,7 @@ impl Dissector {
                 d.phase = Phase::Http;
                 d.http = Some(HttpDissector::default());
             }
-            ConnectionKind::Rdp | ConnectionKind::RdpUdp => {}
+            ConnectionKind::Rdp | ConnectionKind::RdpUdp | ConnectionKind::Kerberos => {}
         }
         d
     }

@@ -67,6 +67,19 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         let decrypted = d.decrypt.as_ref().is_some_and(|x| x.plain.ev.decrypted);
         if let Some(x) = &d.decrypt {
             ev.credssp = credssp_from_plaintext(x, start);
+            if !x.plain.krb.is_empty() {
+                let via = format!("CredSSP (decrypted) {} → {}", conn.client, conn.server);
+                let messages = x
+                    .plain
+                    .krb
+                    .iter()
+                    .map(|(ts, side, m)| {
+                        let from = if *side == Side::Server { "server" } else { "client" };
+                        crate::kerberos::observation(ms(ts - ctx.capture_start_ns), via.clone(), from, m)
+                    })
+                    .collect();
+                ev.kerberos = Some(rdp_doctor_core::evidence::KerberosEvidence { messages, truncated: false });
+            }
             if let Some(why) = &x.problem {
                 limits.push(format!("TLS {why}."));
             }
@@ -527,4 +540,57 @@ fn tls_evidence(
         trust: None,
         modern_attempt: None,
     }
+}
+
+/// A client's Kerberos exchanges with one KDC that no RDP connection of the capture shows, as their own
+/// report entry: the KDC is the target, the messages are the evidence.
+pub fn kerberos(
+    client: std::net::SocketAddr,
+    kdc: std::net::SocketAddr,
+    k: rdp_doctor_core::evidence::KerberosEvidence,
+) -> (Evidence, String) {
+    let first = k.messages.first().map_or(0.0, |m| m.at_ms);
+    let last = k.messages.last().map_or(first, |m| m.at_ms);
+    let mut ev = Evidence::new(target(client, kdc), 0);
+    let errors = k.messages.iter().filter(|m| m.error_code.is_some()).count();
+    let line = format!("{} Kerberos message(s) with the KDC, {errors} KRB-ERROR(s)", k.messages.len());
+    let transport = if k.messages.iter().any(|m| m.via.starts_with("TCP")) { "tcp" } else { "udp" };
+    ev.limitations.push(
+        "Kerberos traffic to the KDC (port 88) without an RDP connection of the same client in the capture: what \
+         the KDC answered is shown, not which RDP connection it was for."
+            .to_owned(),
+    );
+    ev.capture = Some(CaptureEvidence {
+        kind: ConnectionKind::Kerberos,
+        transport,
+        client,
+        server: kdc,
+        start_ms: first,
+        duration_ms: last - first,
+        setup_seen: true,
+        client_stats: Default::default(),
+        server_stats: Default::default(),
+        icmp: Vec::new(),
+        phases: Vec::new(),
+        timeline_truncated: false,
+        request: None,
+        client_hello: None,
+        client_alert: None,
+        encrypted: None,
+        last_phase: Phase::Handshake,
+        end: ConnectionEnd {
+            how: EndKind::CaptureEnded,
+            by: None,
+            at_ms: last - first,
+            phase: Phase::Handshake,
+            after: String::new(),
+        },
+        stalls: Vec::new(),
+        rdp_udp: None,
+        http: Vec::new(),
+        anomalies: Vec::new(),
+        decryption: None,
+    });
+    ev.kerberos = Some(k);
+    (ev, line)
 }

@@ -25,6 +25,7 @@ pub mod error;
 mod evidence;
 mod hash;
 mod http;
+pub mod kerberos;
 pub mod keylog;
 pub mod link;
 mod plain;

@@ -12,7 +12,7 @@
 use rdp_doctor_core::capture::{DecryptionEvidence, Side};
 use rdp_doctor_core::evidence::NtlmInfo;
 use rdp_doctor_core::interpret;
-use rdp_doctor_proto::{credssp, mcs, ntlm};
+use rdp_doctor_proto::{credssp, krb, mcs, ntlm};
 
 /// Bytes held per direction while waiting for a complete PDU.
 pub const MAX_PLAIN_BUFFER: usize = 64 * 1024;
@@ -46,6 +46,9 @@ pub struct Plain {
     pub server_after_auth: bool,
     /// The reason of a Disconnect Provider Ultimatum (T.125), raw.
     pub ultimatum: Option<u8>,
+    /// Kerberos messages inside the SPNEGO tokens of the TSRequests (a client's AP-REQ, a server's
+    /// KRB-ERROR or AP-REP), with their time and sender.
+    pub krb: Vec<(i64, Side, krb::Message)>,
     /// What was read, in order, with its capture time: (time, step name, detail).
     pub steps: Vec<(i64, &'static str, String)>,
     pub ev: DecryptionEvidence,
@@ -100,6 +103,7 @@ impl Plain {
                 match credssp::decode(&self.cbuf) {
                     Ok(Some((req, used))) => {
                         self.first_client_ns.get_or_insert(ts);
+                        self.kerberos(ts, Side::Client, &req.nego_tokens);
                         self.client_version.get_or_insert(req.version);
                         let what = if req.auth_info_len.is_some() {
                             self.ev.credentials_sent = true;
@@ -135,6 +139,14 @@ impl Plain {
         }
     }
 
+    fn kerberos(&mut self, ts: i64, side: Side, tokens: &[Vec<u8>]) {
+        for m in tokens.iter().filter_map(|t| krb::find_in_gss_token(t)) {
+            if self.krb.len() < 8 {
+                self.krb.push((ts, side, m));
+            }
+        }
+    }
+
     fn step(&mut self, ts: i64, name: &'static str, detail: String) {
         if self.steps.len() < MAX_STEPS {
             self.steps.push((ts, name, detail));
@@ -153,6 +165,7 @@ impl Plain {
             if first == 0x30 && !self.credssp_over {
                 match credssp::decode(&self.sbuf) {
                     Ok(Some((req, used))) => {
+                        self.kerberos(ts, Side::Server, &req.nego_tokens);
                         let ntlm = req
                             .nego_tokens
                             .iter()

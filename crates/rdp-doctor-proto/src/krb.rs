@@ -114,9 +114,11 @@ pub fn decode(buf: &[u8]) -> Result<Message, KrbError> {
             }
         }
         msg::AS_REP | msg::TGS_REP => {
-            // KDC-REP: crealm [3], cname [4].
+            // KDC-REP: crealm [3], cname [4], ticket [5] (Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0],
+            // realm [1], sname [2], enc-part [3] }: the service name is in clear).
             m.realm = field(&fields, 3).and_then(|f| string(f).ok());
             m.cname = field(&fields, 4).and_then(|f| principal(f).ok());
+            m.sname = field(&fields, 5).and_then(|f| ticket_sname(f).ok());
         }
         msg::KRB_ERROR => {
             let mut e = ErrorInfo {
@@ -201,6 +203,14 @@ fn principal(f: Tlv<'_>) -> Result<String, DerError> {
         out.push(s.value.iter().map(|&b| if b.is_ascii_graphic() { char::from(b) } else { '?' }).collect::<String>());
     }
     Ok(out.join("/"))
+}
+
+/// The sname of a Ticket inside its explicit tag.
+fn ticket_sname(f: Tlv<'_>) -> Result<String, DerError> {
+    let app = der::read_complete(f.value)?;
+    let seq = der::read_complete(app.value)?;
+    let parts = der::children(seq.value)?;
+    field(&parts, 2).map_or(Ok(String::new()), principal)
 }
 
 /// e-data: METHOD-DATA (SEQUENCE OF PA-DATA, RFC 4120 5.2.7) with the offered pre-authentication types,

@@ -23,7 +23,9 @@ fn requests_name_client_service_and_realm() {
     assert_eq!((m.name(), m.sname.as_deref()), ("TGS-REQ", Some("TERMSRV/10.0.0.5")));
     let m = decode(&data("as-rep")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((m.name(), m.cname.as_deref(), m.realm.as_deref()), ("AS-REP", Some("alice"), Some("LAB.TEST")));
-    assert_eq!(decode(&data("tgs-rep")).map(|m| m.msg_type), Ok(msg::TGS_REP));
+    assert_eq!(m.sname.as_deref(), Some("krbtgt/LAB.TEST"));
+    let m = decode(&data("tgs-rep")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((m.msg_type, m.sname.as_deref()), (msg::TGS_REP, Some("TERMSRV/rdp.lab.test")));
 }
 
 #[test]

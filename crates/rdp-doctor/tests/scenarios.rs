@@ -80,6 +80,24 @@ fn start(server: &str) -> (Guard, SocketAddr) {
             let addr = s.addr();
             (Guard::Scripted(s), addr)
         }
+        "scripted-ntlm-refused" => {
+            // TSRequest { version [0] 6, errorCode [4] STATUS_ACCOUNT_RESTRICTION } instead of an NTLM
+            // CHALLENGE: what a server whose account policy refuses NTLM answers (Protected Users, or NTLM
+            // restricted). Scripted: no Debian server refuses NTLM this way.
+            use rdp_doctor_proto::der;
+            let mut fields = Vec::new();
+            let mut v = Vec::new();
+            der::write_integer(&mut v, 6);
+            der::write_tlv(&mut fields, 0xa0, &v);
+            let mut c = Vec::new();
+            der::write_integer(&mut c, 0xC000_006E);
+            der::write_tlv(&mut fields, 0xa4, &c);
+            let mut ts = Vec::new();
+            der::write_tlv(&mut ts, 0x30, &fields);
+            let s = ScriptedServer::start_tsrequest_reply(ts).unwrap();
+            let addr = s.addr();
+            (Guard::Scripted(s), addr)
+        }
         "netns-loss-10" | "netns-loss-30" | "netns-mtu-blackhole" | "netns-udp-dropped" => {
             let h =
                 rdp_doctor_lab::netns_host(Firewall::Open).unwrap_or_else(|e| panic!("cannot create {server}: {e}"));

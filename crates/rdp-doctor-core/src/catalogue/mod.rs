@@ -6,8 +6,8 @@
 
 mod capture;
 mod decrypted;
-mod kerberos;
 mod gateway;
+mod kerberos;
 mod live;
 mod net;
 pub mod rdpfile;
@@ -16,8 +16,8 @@ mod session;
 
 pub use capture::*;
 pub use decrypted::*;
-pub use kerberos::*;
 pub use gateway::*;
+pub use kerberos::*;
 pub use live::*;
 pub use net::*;
 pub use security::*;

@@ -72,13 +72,14 @@ fn def_for(o: &KrbObservation, code: u32) -> &'static FindingDef {
         .unwrap_or(&KERBEROS_ERROR)
 }
 
-/// A later ticket for the same client (an AS-REP or TGS-REP naming it) shows the failure was followed by
-/// a success.
+/// A later ticket for the same client and the same service (an AS-REP or TGS-REP naming both) shows the
+/// failure was followed by a success.
 fn later_success<'a>(msgs: &'a [KrbObservation], i: usize, o: &KrbObservation) -> Option<&'a KrbObservation> {
     msgs.iter().skip(i + 1).find(|m| {
         matches!(m.message.as_str(), "AS-REP" | "TGS-REP")
             && (o.client.is_none() || m.client == o.client)
-            && (m.message == "TGS-REP" || o.service.as_deref().is_none_or(|s| s.starts_with("krbtgt/")))
+            && m.service.is_some()
+            && m.service.as_deref().map(str::to_ascii_lowercase) == o.service.as_deref().map(str::to_ascii_lowercase)
     })
 }
 
@@ -184,7 +185,13 @@ mod tests {
     }
 
     fn rep(kind: &str, client: &str) -> KrbObservation {
-        KrbObservation { message: kind.into(), from: "KDC".into(), client: Some(client.into()), ..err(0, None, "") }
+        KrbObservation {
+            message: kind.into(),
+            from: "KDC".into(),
+            client: Some(client.into()),
+            error_code: None,
+            ..err(0, None, "krbtgt/CORP.EXAMPLE")
+        }
     }
 
     fn run(msgs: Vec<KrbObservation>, f: impl FnOnce(&mut Evidence)) -> Vec<crate::Finding> {

@@ -1,0 +1,189 @@
+//! Kerberos traffic in a capture: the client's exchanges with its KDC on port 88 (UDP datagrams, or TCP
+//! records with their 4-byte length, RFC 4120 7.2), kept per client so that an RDP connection from that
+//! client can be read together with the tickets it did or did not get. Messages are decoded by
+//! `rdp_doctor_proto::krb`; nothing secret is read (tickets and encrypted parts stay opaque).
+//!
+//! Bounded: at most [`MAX_CLIENTS`] clients, [`MAX_PER_CLIENT`] messages each, [`MAX_TCP_FLOWS`] TCP flows
+//! with at most one record's bytes buffered per direction.
+
+use std::net::{IpAddr, SocketAddr};
+
+use rdp_doctor_core::evidence::{KerberosEvidence, KrbObservation};
+use rdp_doctor_proto::krb;
+
+use crate::hash::FxHashMap;
+
+/// The Kerberos port (RFC 4120 7.2.1, 7.2.2).
+pub const KERBEROS_PORT: u16 = 88;
+pub const MAX_CLIENTS: usize = 4096;
+pub const MAX_PER_CLIENT: usize = 64;
+pub const MAX_TCP_FLOWS: usize = 1024;
+
+/// One message seen, with whether an RDP connection's report already shows it.
+#[derive(Debug, Clone)]
+struct Seen {
+    obs: KrbObservation,
+    kdc: SocketAddr,
+    client: SocketAddr,
+    attached: bool,
+}
+
+#[derive(Debug, Default)]
+struct ClientLog {
+    seen: Vec<Seen>,
+    truncated: bool,
+}
+
+/// One direction of a TCP flow to the KDC.
+#[derive(Debug, Default)]
+struct TcpDir {
+    next_seq: Option<u32>,
+    buf: Vec<u8>,
+    broken: bool,
+}
+
+/// The Kerberos messages of a capture, by client address.
+#[derive(Debug, Default)]
+pub struct KrbLog {
+    clients: FxHashMap<IpAddr, ClientLog>,
+    tcp: FxHashMap<(SocketAddr, SocketAddr), TcpDir>,
+    /// Messages not kept (bounds reached).
+    pub dropped: u64,
+    /// Datagrams or records on port 88 that did not decode as Kerberos.
+    pub undecodable: u64,
+}
+
+/// True when either side uses the Kerberos port.
+pub fn is_kerberos(src: SocketAddr, dst: SocketAddr) -> bool {
+    src.port() == KERBEROS_PORT || dst.port() == KERBEROS_PORT
+}
+
+impl KrbLog {
+    /// A UDP datagram on port 88; `at_ms` from the start of the capture.
+    pub fn udp(&mut self, at_ms: f64, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        match krb::decode(payload) {
+            Ok(m) => self.record(at_ms, src, dst, "UDP", &m),
+            Err(_) => self.undecodable += 1,
+        }
+    }
+
+    /// A TCP segment on port 88.
+    pub fn tcp(&mut self, at_ms: f64, src: SocketAddr, dst: SocketAddr, t: &crate::link::Tcp<'_>) {
+        if !self.tcp.contains_key(&(src, dst)) && self.tcp.len() >= MAX_TCP_FLOWS {
+            self.dropped += 1;
+            return;
+        }
+        let dir = self.tcp.entry((src, dst)).or_default();
+        if t.syn {
+            dir.next_seq = Some(t.seq.wrapping_add(1));
+            return;
+        }
+        if t.payload.is_empty() || dir.broken {
+            return;
+        }
+        let expected = *dir.next_seq.get_or_insert(t.seq);
+        if t.seq != expected {
+            // A retransmission of bytes already read is skipped; a gap ends reading this direction.
+            if t.seq.wrapping_sub(expected) > u32::MAX / 2 {
+                return;
+            }
+            dir.broken = true;
+            dir.buf = Vec::new();
+            return;
+        }
+        dir.next_seq = Some(expected.wrapping_add(u32::try_from(t.payload.len()).unwrap_or(0)));
+        dir.buf.extend_from_slice(t.payload);
+        let mut messages = Vec::new();
+        loop {
+            match krb::tcp_record_len(&dir.buf) {
+                Ok(Some(len)) if dir.buf.len() >= 4 + len => {
+                    let body: Vec<u8> = dir.buf.drain(..4 + len).skip(4).collect();
+                    messages.push(krb::decode(&body));
+                }
+                Ok(_) => break,
+                Err(_) => {
+                    dir.broken = true;
+                    dir.buf = Vec::new();
+                    break;
+                }
+            }
+        }
+        if t.fin || t.rst {
+            self.tcp.remove(&(src, dst));
+        }
+        for m in messages {
+            match m {
+                Ok(m) => self.record(at_ms, src, dst, "TCP", &m),
+                Err(_) => self.undecodable += 1,
+            }
+        }
+    }
+
+    fn record(&mut self, at_ms: f64, src: SocketAddr, dst: SocketAddr, transport: &str, m: &krb::Message) {
+        let from_kdc = src.port() == KERBEROS_PORT;
+        let (client, kdc) = if from_kdc { (dst, src) } else { (src, dst) };
+        if !self.clients.contains_key(&client.ip()) && self.clients.len() >= MAX_CLIENTS {
+            self.dropped += 1;
+            return;
+        }
+        let log = self.clients.entry(client.ip()).or_default();
+        if log.seen.len() >= MAX_PER_CLIENT {
+            log.truncated = true;
+            self.dropped += 1;
+            return;
+        }
+        let obs = observation(at_ms, format!("{transport} {src} → {dst}"), if from_kdc { "KDC" } else { "client" }, m);
+        log.seen.push(Seen { obs, kdc, client, attached: false });
+    }
+
+    /// The messages of `client` between `from_ms` and `to_ms` (capture time), marked as shown.
+    pub fn around(&mut self, client: IpAddr, from_ms: f64, to_ms: f64) -> Option<KerberosEvidence> {
+        let log = self.clients.get_mut(&client)?;
+        let mut messages = Vec::new();
+        for s in log.seen.iter_mut().filter(|s| s.obs.at_ms >= from_ms && s.obs.at_ms <= to_ms) {
+            s.attached = true;
+            messages.push(s.obs.clone());
+        }
+        (!messages.is_empty()).then_some(KerberosEvidence { messages, truncated: log.truncated })
+    }
+
+    /// The messages no RDP connection showed, grouped by client and KDC, in first-seen order.
+    pub fn unattached(&self) -> Vec<(SocketAddr, SocketAddr, KerberosEvidence)> {
+        let mut groups: Vec<(SocketAddr, SocketAddr, KerberosEvidence)> = Vec::new();
+        let mut logs: Vec<&ClientLog> = self.clients.values().collect();
+        logs.sort_by(|a, b| {
+            let t = |l: &ClientLog| l.seen.first().map_or(0.0, |s| s.obs.at_ms);
+            t(a).total_cmp(&t(b))
+        });
+        for log in logs {
+            for s in log.seen.iter().filter(|s| !s.attached) {
+                match groups.iter_mut().find(|(c, k, _)| c.ip() == s.client.ip() && *k == s.kdc) {
+                    Some((_, _, e)) => e.messages.push(s.obs.clone()),
+                    None => groups.push((
+                        s.client,
+                        s.kdc,
+                        KerberosEvidence { messages: vec![s.obs.clone()], truncated: log.truncated },
+                    )),
+                }
+            }
+        }
+        groups
+    }
+}
+
+/// The observation of one decoded message.
+pub fn observation(at_ms: f64, via: String, from: &str, m: &krb::Message) -> KrbObservation {
+    KrbObservation {
+        at_ms,
+        via,
+        from: from.to_owned(),
+        message: m.name().to_owned(),
+        realm: m.realm.clone(),
+        client: m.cname.clone().filter(|c| !c.is_empty()),
+        service: m.sname.clone().filter(|s| !s.is_empty()),
+        error_code: m.error.as_ref().map(|e| e.code),
+        e_text: m.error.as_ref().and_then(|e| e.e_text.clone()),
+        peer_time: m.error.as_ref().and_then(|e| e.stime.clone()),
+        ntstatus: m.error.as_ref().and_then(|e| e.ntstatus),
+    }
+}
