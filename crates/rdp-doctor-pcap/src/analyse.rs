@@ -96,6 +96,8 @@ struct Analyzer<'o> {
     omitted: BTreeMap<String, u64>,
     keys: SharedKeys,
     krb: KrbLog,
+    /// Flows on port 88 (counted as flows; their messages go to `krb`), with their last packet time.
+    krb_flows: FxHashMap<Key, i64>,
 }
 
 impl Analyzer<'_> {
@@ -178,8 +180,15 @@ impl Analyzer<'_> {
         ms(ts - self.first_ns.unwrap_or(ts))
     }
 
+    fn krb_flow(&mut self, ts: i64, src: SocketAddr, dst: SocketAddr) {
+        if self.krb_flows.insert(key(src, dst), ts).is_none() {
+            self.flows += 1;
+        }
+    }
+
     fn tcp_packet(&mut self, ts: i64, src: SocketAddr, dst: SocketAddr, id: u16, t: &link::Tcp<'_>) {
         if kerberos::is_kerberos(src, dst) {
+            self.krb_flow(ts, src, dst);
             let at = self.rel_ms(ts);
             self.krb.tcp(at, src, dst, t);
             return;
@@ -223,6 +232,7 @@ impl Analyzer<'_> {
 
     fn udp_packet(&mut self, ts: i64, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
         if kerberos::is_kerberos(src, dst) {
+            self.krb_flow(ts, src, dst);
             let at = self.rel_ms(ts);
             self.krb.udp(at, src, dst, payload);
             return;
@@ -299,6 +309,7 @@ impl Analyzer<'_> {
             }
         }
         self.udp_ignored.retain(|_, last| now.saturating_sub(*last) < IDLE_NS);
+        self.krb_flows.retain(|_, last| now.saturating_sub(*last) < IDLE_NS);
         self.defrag.expire(now);
         self.drain_finished();
     }
@@ -449,6 +460,7 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         omitted: BTreeMap::new(),
         keys: SharedKeys::default(),
         krb: KrbLog::default(),
+        krb_flows: FxHashMap::default(),
     };
     if let Some(k) = &opts.keylog {
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));
