@@ -19,9 +19,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # freerdp2-x11 (xfreerdp) and xvfb are the lab's real servers and client;
 # iproute2 + iptables build the firewalled network namespaces; nmap and tshark
 # are used for cross-checks; libssl-dev + pkg-config for crates that link
-# OpenSSL; ca-certificates for TLS verification against the system store.
+# OpenSSL; ca-certificates for TLS verification against the system store;
+# krb5-kdc + krb5-user (a real MIT KDC and kinit/kvno) and faketime are the
+# Kerberos lab (a test realm on 127.0.0.88, started and stopped by the test).
 PACKAGES=(
     xrdp freerdp2-shadow-x11 freerdp2-x11 xvfb
+    krb5-kdc krb5-user faketime
     libssl-dev pkg-config
     iproute2 iptables
     nmap tshark

@@ -427,3 +427,135 @@ fn xrdp_wrong_password_is_not_a_protocol_refusal_in_either_driver() {
     }
     assert!(!r.to_string().contains("not-the-pw"), "the Client Info PDU's password is never decoded");
 }
+
+/// A real MIT KDC (Debian krb5-kdc) for the test realm LAB.TEST on 127.0.0.88:88, in a temporary
+/// directory; stopped by PID when dropped.
+struct Kdc {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl Kdc {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        std::fs::write(
+            dir.path().join("krb5.conf"),
+            "[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n dns_lookup_realm = false\n rdns = false\n kdc_timesync = 0\n[realms]\n LAB.TEST = {\n  kdc = 127.0.0.88:88\n }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("kdc.conf"),
+            format!(
+                "[kdcdefaults]\n kdc_listen = 127.0.0.88:88\n kdc_tcp_listen = 127.0.0.88:88\n[realms]\n LAB.TEST = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  acl_file = {d}/kadm5.acl\n  supported_enctypes = aes256-cts-hmac-sha1-96:normal\n }}\n[logging]\n kdc = FILE:{d}/kdc.log\n"
+            ),
+        )
+        .unwrap();
+        let mut kdc = Self { child: None, dir };
+        kdc.admin(&["kdb5_util", "create", "-s", "-r", "LAB.TEST", "-P", "lab-master-pw"]);
+        for q in [
+            "addprinc -pw S3cret-pw +requires_preauth alice",
+            "addprinc -pw S3cret-pw +requires_preauth -allow_tix bob",
+            "addprinc -pw S3cret-pw +requires_preauth -pwexpire yesterday carol",
+            "addprinc -randkey TERMSRV/rdp.lab.test",
+        ] {
+            kdc.admin(&["kadmin.local", "-q", q]);
+        }
+        let child = kdc
+            .env(&mut Command::new("krb5kdc"))
+            .arg("-n")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        kdc.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect_timeout(&"127.0.0.88:88".parse().unwrap(), Duration::from_millis(200))
+            .is_err()
+        {
+            assert!(start.elapsed() < Duration::from_secs(10), "krb5kdc did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        kdc
+    }
+
+    fn env<'a>(&self, c: &'a mut Command) -> &'a mut Command {
+        c.env("KRB5_CONFIG", self.dir.path().join("krb5.conf"))
+            .env("KRB5_KDC_PROFILE", self.dir.path().join("kdc.conf"))
+            .env("KRB5CCNAME", format!("FILE:{}", self.dir.path().join("ccache").display()))
+    }
+
+    fn admin(&self, args: &[&str]) {
+        let out = self.env(Command::new("timeout").arg("20").args(args)).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs a Kerberos client tool with `input` on stdin (bounded); returns its stderr.
+    fn client(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut child = self
+            .env(Command::new("timeout").arg("10").args(args))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    }
+}
+
+impl Drop for Kdc {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Issue 10's Kerberos facts, against a real KDC: MIT kinit and kvno (the reference clients) say what went
+/// wrong in their words, and `capture` of the same exchanges must name the same failures from the KRB-ERROR
+/// codes on the wire (port 88 is clear text).
+#[test]
+fn real_kdc_errors_read_from_the_capture() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and serving a KDC on 127.0.0.88:88").unwrap();
+    for tool in ["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"] {
+        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{tool} (packages krb5-kdc, krb5-user): {e}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kdc = Kdc::start();
+    let cap = Dumpcap::start(dir.path(), "mit-kdc", "host 127.0.0.88 and port 88");
+    // A good logon, then a service ticket for a name without SPN (a connection by IP address).
+    assert!(kdc.client(&["kinit", "alice"], "S3cret-pw\n").contains("Password for alice"));
+    let said = kdc.client(&["kvno", "TERMSRV/10.0.0.5"], "");
+    assert!(said.contains("not found in Kerberos database"), "{said}");
+    let cases = [
+        (["kinit", "alice"], "not-the-pw\n", "Password incorrect"),
+        (["kinit", "nobody"], "S3cret-pw\n", "not found in Kerberos database"),
+        (["kinit", "bob"], "S3cret-pw\n", "credentials have been revoked"),
+        (["kinit", "carol"], "S3cret-pw\n", "Password expired"),
+    ];
+    for (args, input, kinit_says) in cases {
+        let said = kdc.client(&args, input);
+        assert!(said.contains(kinit_says), "{args:?}: kinit said {said}");
+    }
+    let file = cap.finish();
+    drop(kdc);
+    let r = capture_report(&file, &[]);
+    let conn = &r["connections"][0];
+    assert_eq!(conn["kind"], "kerberos", "{r}");
+    let ids: Vec<&str> =
+        conn["report"]["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    for id in [
+        "kerberos.preauth_failed",
+        "kerberos.client_unknown",
+        "kerberos.client_revoked",
+        "kerberos.password_expired",
+        "kerberos.server_unknown",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(!r.to_string().contains("not-the-pw") && !r.to_string().contains("S3cret-pw"));
+}
