@@ -95,6 +95,8 @@ pub struct Dissector {
     pub decrypt: Option<Box<TlsDecrypt>>,
     /// A decrypted RD Gateway tunnel's MS-TSGU packets (server side).
     pub tunnel: Option<Tunnel>,
+    /// Kerberos messages relayed by a KDC proxy (MS-KKDCP, decrypted): time, sender, message.
+    pub kdc_proxy: Vec<(i64, Side, rdp_doctor_proto::krb::Message)>,
 }
 
 impl Dissector {
@@ -129,6 +131,7 @@ impl Dissector {
             keys: None,
             decrypt: None,
             tunnel: None,
+            kdc_proxy: Vec::new(),
         };
         match kind {
             ConnectionKind::Tls => {
@@ -669,6 +672,17 @@ impl Dissector {
         h.feed(side, ts, start, data, &mut notes);
         let tunnel_bytes = std::mem::take(&mut h.tunnel);
         let websocket = h.opened;
+        for (s, at, body) in std::mem::take(&mut h.kdc_bodies) {
+            match rdp_doctor_proto::krb::decode_kdc_proxy_message(&body) {
+                Ok(m) => {
+                    notes.push((s, format!("KDC proxy {} (MS-KKDCP)", m.name())));
+                    if self.kdc_proxy.len() < 16 {
+                        self.kdc_proxy.push((at, s, m));
+                    }
+                }
+                Err(e) => notes.push((s, format!("KDC proxy body not read: {e}"))),
+            }
+        }
         for (s, what) in notes {
             self.event(ts, s, Phase::Http, format!("{what} (decrypted)"));
         }

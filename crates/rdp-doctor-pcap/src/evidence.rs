@@ -80,6 +80,15 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
                     .collect();
                 ev.kerberos = Some(rdp_doctor_core::evidence::KerberosEvidence { messages, truncated: false });
             }
+            if !d.kdc_proxy.is_empty() {
+                let via = format!("KDC proxy (MS-KKDCP, decrypted) {} → {}", conn.client, conn.server);
+                let e = ev.kerberos.get_or_insert_with(Default::default);
+                for (ts, side, m) in &d.kdc_proxy {
+                    // The proxy relays the KDC's answer verbatim.
+                    let from = if *side == Side::Server { "KDC" } else { "client" };
+                    e.messages.push(crate::kerberos::observation(ms(ts - ctx.capture_start_ns), via.clone(), from, m));
+                }
+            }
             if let Some(why) = &x.problem {
                 limits.push(format!("TLS {why}."));
             }

@@ -15,7 +15,12 @@ struct Direction {
     buf: Vec<u8>,
     skip: u64,
     stopped: bool,
+    /// The body being skipped is kept (a KDC proxy message, decrypted captures only).
+    keep: Option<Vec<u8>>,
 }
+
+/// The largest KDC proxy body kept (MS-KKDCP messages carry one Kerberos message).
+pub const MAX_KDC_PROXY_BODY: u64 = 64 * 1024;
 
 /// HTTP head parser for one connection.
 #[derive(Debug, Default)]
@@ -31,6 +36,11 @@ pub struct HttpDissector {
     pub opened: Option<bool>,
     /// The server's tunnel bytes kept for the MS-TSGU reader (bounded by [`MAX_TUNNEL`]).
     pub tunnel: Vec<u8>,
+    /// Whole bodies of KDC proxy exchanges (`POST /KdcProxy`, MS-KKDCP), by side and time; taken by the
+    /// dissector.
+    pub kdc_bodies: Vec<(Side, i64, Vec<u8>)>,
+    /// The exchange at this index is a KDC proxy one.
+    kdc_exchanges: Vec<usize>,
 }
 
 /// Server tunnel bytes kept at most per hand-over.
@@ -72,6 +82,15 @@ impl HttpDissector {
             if dir.skip > 0 {
                 let n = usize::try_from(dir.skip).unwrap_or(usize::MAX).min(data.len());
                 dir.skip -= n as u64;
+                if let Some(k) = dir.keep.as_mut() {
+                    k.extend_from_slice(data.get(..n).unwrap_or_default());
+                }
+                if dir.skip == 0
+                    && let Some(body) = dir.keep.take()
+                    && self.kdc_bodies.len() < MAX_EXCHANGES
+                {
+                    self.kdc_bodies.push((side, ts, body));
+                }
                 data = data.get(n..).unwrap_or_default();
                 continue;
             }
@@ -113,7 +132,14 @@ impl HttpDissector {
         let framing = r.framing();
         notes.push((Side::Client, format!("HTTP {} {} {}", r.method, r.path, version(r.version))));
         match framing {
-            Ok(BodyFraming::ContentLength(n)) if n <= MAX_SKIPPED_BODY => self.client.skip = n,
+            Ok(BodyFraming::ContentLength(n)) if n <= MAX_SKIPPED_BODY => {
+                self.client.skip = n;
+                // MS-KKDCP: a KDC proxy request (decrypted captures only: the bodies are Kerberos).
+                if self.keep_tunnel && r.path.to_ascii_lowercase().starts_with("/kdcproxy") && n <= MAX_KDC_PROXY_BODY {
+                    self.client.keep = Some(Vec::new());
+                    self.kdc_exchanges.push(self.exchanges.len());
+                }
+            }
             Ok(BodyFraming::None) => {}
             _ => self.client.stopped = true,
         }
@@ -180,7 +206,12 @@ impl HttpDissector {
                 self.server.stopped = true;
                 self.client.stopped = true;
             }
-            Ok(BodyFraming::ContentLength(n)) if n <= MAX_SKIPPED_BODY => self.server.skip = n,
+            Ok(BodyFraming::ContentLength(n)) if n <= MAX_SKIPPED_BODY => {
+                self.server.skip = n;
+                if self.kdc_exchanges.contains(&self.answered.saturating_sub(1)) && n <= MAX_KDC_PROXY_BODY {
+                    self.server.keep = Some(Vec::new());
+                }
+            }
             _ => self.server.stopped = true,
         }
     }

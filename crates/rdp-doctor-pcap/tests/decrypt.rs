@@ -435,6 +435,88 @@ fn gateway_tunnel_refusal_is_read() {
     }
 }
 
+/// An MS-KKDCP KDC-PROXY-MESSAGE (2.2.2) around a Kerberos message a real KDC sent.
+fn kdc_proxy_body(file: &str) -> Vec<u8> {
+    use rdp_doctor_proto::der;
+    let path = format!("{}/../rdp-doctor-proto/tests/data/krb/{file}.bin", env!("CARGO_MANIFEST_DIR"));
+    let msg = std::fs::read(&path).unwrap();
+    let mut framed = u32::try_from(msg.len()).unwrap().to_be_bytes().to_vec(); // RFC 4120 7.2.2 length
+    framed.extend_from_slice(&msg);
+    let mut octets = Vec::new();
+    der::write_tlv(&mut octets, 0x04, &framed); // kerb-message OCTET STRING
+    let mut fields = Vec::new();
+    der::write_tlv(&mut fields, 0xa0, &octets); // [0]
+    let mut body = Vec::new();
+    der::write_tlv(&mut body, 0x30, &fields);
+    body
+}
+
+/// The RD Gateway as KDC proxy (`rdgiskdcproxy`): inside the decrypted HTTPS, the client's AS-REQ and the
+/// KDC's KRB-ERROR relayed in MS-KKDCP bodies are read and judged like KDC traffic on port 88.
+#[test]
+fn kdc_proxy_answers_are_read_inside_the_gateway_tls() {
+    let req = kdc_proxy_body("as-req");
+    let resp = kdc_proxy_body("preauth-failed");
+    let mut request = format!(
+        "POST /KdcProxy HTTP/1.1\r\nHost: gw.example.test\r\nContent-Type: application/kerberos\r\nContent-Length: {}\r\n\r\n",
+        req.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&req);
+    let mut answer =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/kerberos\r\nContent-Length: {}\r\n\r\n", resp.len())
+            .into_bytes();
+    answer.extend_from_slice(&resp);
+    let (flow, lines) = session_on(
+        ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        None,
+        "10.0.0.9:443",
+        &[Turn::Client(request), Turn::Server(answer)],
+    );
+    let opts = rdp_doctor_pcap::Options { keylog: Some(keylog(&lines)), ports: vec![443], ..Default::default() };
+    let r = rdp_doctor_pcap::analyse(flow.pcap().as_slice(), "kdcproxy.pcapng", &opts).unwrap();
+    let rep = &r.connections[0].report;
+    let k = rep.evidence.kerberos.as_ref().unwrap();
+    assert_eq!(k.messages.len(), 2, "{:?}", k.messages);
+    assert!(k.messages[0].via.starts_with("KDC proxy (MS-KKDCP, decrypted)"));
+    assert_eq!((k.messages[0].message.as_str(), k.messages[1].error_code), ("AS-REQ", Some(24)));
+    assert_eq!(rep.verdict, "kerberos.preauth_failed", "{:?}", ids(&r));
+    // Without the secrets nothing of it is visible.
+    let r = rdp_doctor_pcap::analyse(
+        flow.pcap().as_slice(),
+        "kdcproxy.pcapng",
+        &rdp_doctor_pcap::Options { ports: vec![443], ..Default::default() },
+    )
+    .unwrap();
+    assert!(r.connections[0].report.evidence.kerberos.is_none());
+}
+
+/// Kerberos inside NLA: the server answers the client's SPNEGO token with a krb5 KRB-ERROR (here the real
+/// KRB_AP_ERR_SKEW a KDC sent), wrapped as RFC 1964 1.1 / RFC 4121 4.1 frame it (0x60, the krb5 OID, TOK_ID
+/// 03 00); decrypted, it is judged as Kerberos clock skew on the RDP connection itself.
+#[test]
+fn kerberos_error_inside_credssp_is_read() {
+    let path = format!("{}/../rdp-doctor-proto/tests/data/krb/skew.bin", env!("CARGO_MANIFEST_DIR"));
+    let krb_error = std::fs::read(&path).unwrap();
+    let mut inner = vec![0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03, 0x00];
+    inner.extend_from_slice(&krb_error);
+    let mut gss = Vec::new();
+    rdp_doctor_proto::der::write_tlv(&mut gss, 0x60, &inner); // InitialContextToken
+    let answer = rdp_doctor_proto::credssp::encode_nego(6, &gss);
+    let (flow, lines) = session(
+        ring::cipher_suite::TLS13_AES_256_GCM_SHA384,
+        2,
+        &[Turn::Client(client_negotiate()), Turn::Server(answer)],
+    );
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    let rep = &r.connections[0].report;
+    let k = rep.evidence.kerberos.as_ref().unwrap();
+    assert_eq!(k.messages.len(), 1);
+    assert!(k.messages[0].via.starts_with("CredSSP (decrypted)"), "{:?}", k.messages[0]);
+    assert_eq!((k.messages[0].from.as_str(), k.messages[0].error_code), ("server", Some(37)));
+    assert!(ids(&r).contains(&"kerberos.clock_skew"), "{:?}", ids(&r));
+}
+
 /// A licensing ERROR_ALERT other than STATUS_VALID_CLIENT (MS-RDPELE 2.2.2.7.1), inside TLS.
 #[test]
 fn licensing_error_alert_is_read() {

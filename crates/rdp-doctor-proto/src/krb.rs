@@ -156,6 +156,23 @@ pub fn tcp_record_len(buf: &[u8]) -> Result<Option<usize>, KrbError> {
     Ok(Some(len))
 }
 
+/// The Kerberos message of an MS-KKDCP KDC-PROXY-MESSAGE (2.2.2), the body a KDC proxy (an RD Gateway with
+/// `rdgiskdcproxy`, `/KdcProxy`) exchanges over HTTPS: `SEQUENCE { kerb-message [0] OCTET STRING,
+/// target-domain [1] OPTIONAL, dclocator-hint [2] OPTIONAL }`, where kerb-message carries the message with
+/// its TCP length prefix (RFC 4120 7.2.2).
+pub fn decode_kdc_proxy_message(body: &[u8]) -> Result<Message, KrbError> {
+    let seq = der::read_complete(body)?;
+    if seq.tag != 0x30 {
+        return Err(KrbError::NotKerberos(seq.tag));
+    }
+    let fields = der::children(seq.value)?;
+    let Some(f) = field(&fields, 0) else { return Err(KrbError::Der(DerError::Truncated)) };
+    let octets = der::read_complete(f.value)?;
+    let Some(len) = tcp_record_len(octets.value)? else { return Err(KrbError::Der(DerError::Truncated)) };
+    let msg = octets.value.get(4..4 + len).ok_or(KrbError::Der(DerError::Truncated))?;
+    decode(msg)
+}
+
 /// The Kerberos message inside a GSS-API token as CredSSP carries it (SPNEGO NegTokenInit/NegTokenResp,
 /// or a bare krb5 InitialContextToken): the AP-REQ a client sends, or the KRB-ERROR a server answers.
 /// Searches for the krb5 token IDs (RFC 4121 4.1: 01 00 AP-REQ, 02 00 AP-REP, 03 00 KRB-ERROR) after a

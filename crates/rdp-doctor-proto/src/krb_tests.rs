@@ -130,3 +130,30 @@ fn tcp_records_and_gss_tokens() {
     assert_eq!(m.error.map(|e| e.code), Some(37));
     assert_eq!(find_in_gss_token(b"NTLMSSP\0\x01\0\0\0"), None);
 }
+
+/// MS-KKDCP 2.2.2: the KDC's answer as a KDC proxy relays it (length-prefixed inside kerb-message).
+pub(crate) fn kdc_proxy_message(msg: &[u8]) -> Vec<u8> {
+    let mut framed = u32::try_from(msg.len()).unwrap_or(0).to_be_bytes().to_vec();
+    framed.extend_from_slice(msg);
+    let mut octets = Vec::new();
+    der::write_tlv(&mut octets, 0x04, &framed); // OCTET STRING
+    let mut fields = Vec::new();
+    der::write_tlv(&mut fields, 0xa0, &octets); // kerb-message [0]
+    let mut realm = Vec::new();
+    der::write_tlv(&mut realm, 0x1b, b"LAB.TEST");
+    der::write_tlv(&mut fields, 0xa1, &realm); // target-domain [1]
+    let mut out = Vec::new();
+    der::write_tlv(&mut out, 0x30, &fields);
+    out
+}
+
+#[test]
+fn kdc_proxy_messages() {
+    let m = decode_kdc_proxy_message(&kdc_proxy_message(&data("preauth-failed"))).unwrap_or_default();
+    assert_eq!(m.error.map(|e| e.code), Some(24));
+    let whole = kdc_proxy_message(&data("as-req"));
+    assert_eq!(decode_kdc_proxy_message(&whole).map(|m| m.msg_type), Ok(msg::AS_REQ));
+    for n in 0..whole.len() {
+        assert!(decode_kdc_proxy_message(&whole[..n]).is_err(), "cut at {n}");
+    }
+}

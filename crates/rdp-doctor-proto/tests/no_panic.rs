@@ -31,6 +31,7 @@ proptest! {
         let _ = krb::decode(&bytes);
         let _ = krb::find_in_gss_token(&bytes);
         let _ = krb::tcp_record_len(&bytes);
+        let _ = krb::decode_kdc_proxy_message(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
         let _ = tls_hello::decode_server_answer(&bytes);
         let _ = mcs::decode_connect_response(&bytes);
