@@ -11,7 +11,7 @@ pub static FAMILY: Family = Family {
     kind: Kind::Kerberos,
     id: "kerberos",
     title: "Kerberos error code (KRB-ERROR)",
-    seen_as: "Packet captures of the client's traffic to its domain controller (port 88, in clear) and decrypted CredSSP; klist and the Windows System log (Kerberos event 3 / 4 / 7), events 4768/4769/4771 on domain controllers (\"Failure Code 0x18\"), FreeRDP logs with Kerberos",
+    seen_as: "Packet captures of the client's traffic to its domain controller (port 88, in clear) and decrypted CredSSP; klist and the Windows System log (Kerberos-client events 3 and 4), events 4768/4769/4771 on domain controllers (\"Failure Code 0x18\"), FreeRDP logs with Kerberos",
     about: "The reason a Kerberos exchange failed, as a small number in a KRB-ERROR message: sent by the KDC when the client asks for a ticket (AS-REQ for the logon, TGS-REQ for the TERMSRV/ service ticket), or by the server when it cannot accept the ticket. NLA tries Kerberos first; when it cannot get a ticket for TERMSRV/<name> the client falls back to NTLM, which may be refused in turn.",
     not_to_confuse: "KDC_ERR_PREAUTH_REQUIRED (25, 0x19) is the normal first answer to a logon without pre-authentication data, not a failure: the client retries with its encrypted timestamp. Domain controller events show these codes in hex (0x18 = 24, KDC_ERR_PREAUTH_FAILED).",
     sources: &[
