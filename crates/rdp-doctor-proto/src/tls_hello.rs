@@ -4,7 +4,7 @@
 //! A probe offers one protocol version and a list of suites; the server's ServerHello names the suite it
 //! picked, or an alert says it accepts none of them. Randomness is the caller's: this module does no I/O.
 
-use tls_parser::{TlsCipherSuite, TlsMessage, TlsMessageHandshake};
+use tls_parser::TlsCipherSuite;
 
 /// TLS 1.3 cipher suites (RFC 8446 B.4).
 pub const TLS13_SUITES: [u16; 5] = [0x1301, 0x1302, 0x1303, 0x1304, 0x1305];
@@ -127,36 +127,29 @@ pub enum AnswerError {
     Malformed,
 }
 
-/// SHA-256("HelloRetryRequest"): the ServerHello random of a HelloRetryRequest (RFC 8446 §4.1.3).
-const HRR_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11,
-    0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-];
-
-/// Reads the server's first answer; `Ok(None)` when more bytes are needed.
+/// Reads the server's first answer; `Ok(None)` when more bytes are needed. The ServerHello is read by the
+/// one handshake decoder the capture reader uses too ([`crate::tls::handshake`]).
 pub fn decode_server_answer(buf: &[u8]) -> Result<Option<ServerAnswer>, AnswerError> {
+    use crate::tls::handshake::{HandshakeMessage, decode_handshake_message};
     let Some(header) = crate::tls::decode_record_header(buf)? else { return Ok(None) };
-    if buf.len() < crate::tls::RECORD_HEADER_LEN + usize::from(header.length) {
+    let Some(body) = buf.get(crate::tls::RECORD_HEADER_LEN..crate::tls::RECORD_HEADER_LEN + usize::from(header.length))
+    else {
         return Ok(None);
-    }
-    let (_, plain) = tls_parser::parse_tls_plaintext(buf).map_err(|_| AnswerError::Malformed)?;
-    match plain.msg.first() {
-        Some(TlsMessage::Alert(a)) => Ok(Some(ServerAnswer::Alert { level: a.severity.0, description: a.code.0 })),
-        Some(TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh))) => {
-            let mut version = sh.version.0;
-            if let Some(ext) = sh.ext
-                && let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext)
-            {
-                for e in exts {
-                    if let tls_parser::TlsExtension::SupportedVersions(v) = e
-                        && let Some(first) = v.first()
-                    {
-                        version = first.0;
-                    }
-                }
-            }
-            Ok(Some(ServerAnswer::Hello { version, cipher: sh.cipher.0, retry_request: sh.random == HRR_RANDOM }))
-        }
+    };
+    match (header.content_type.0, body) {
+        // Alert (RFC 5246 §7.2): level, description.
+        (21, &[level, description]) => Ok(Some(ServerAnswer::Alert { level, description })),
+        (21, _) => Err(AnswerError::Malformed),
+        (22, _) => match decode_handshake_message(body) {
+            Ok(Some((HandshakeMessage::ServerHello(sh), _))) => Ok(Some(ServerAnswer::Hello {
+                version: sh.version,
+                cipher: sh.cipher_suite,
+                retry_request: sh.hello_retry_request,
+            })),
+            Ok(Some(_)) => Err(AnswerError::Unexpected),
+            // A ServerHello longer than its record (split across records) is not expected here.
+            Ok(None) | Err(_) => Err(AnswerError::Malformed),
+        },
         _ => Err(AnswerError::Unexpected),
     }
 }
@@ -197,6 +190,7 @@ pub fn weakness(id: u16) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tls_parser::{TlsMessage, TlsMessageHandshake};
 
     fn hello(version: u16) -> Vec<u8> {
         encode_client_hello(&HelloParams {

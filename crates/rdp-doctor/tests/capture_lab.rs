@@ -341,7 +341,6 @@ fn wrong_password_check_and_its_decrypted_capture_agree() {
     let with_keys = capture_report(&file, &["--port", &port, "--keylog", &keylog]);
     let conn = credentialed_connection(&with_keys).unwrap_or_else(|| panic!("no credentialed connection: {with_keys}"));
     assert_eq!(conn["report"]["verdict"], "credssp.logon_failure", "{}", conn["report"]["findings"]);
-    assert_eq!(with_keys["verdict"], live["verdict"]);
     assert_eq!(conn["report"]["evidence"]["session"]["credssp_closed_after_credentials"], true);
     assert_eq!(
         conn["report"]["client_view"]["freerdp"], live["client_view"]["freerdp"],

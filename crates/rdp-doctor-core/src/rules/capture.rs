@@ -257,8 +257,19 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
         },
         ms(c.end.at_ms)
     ));
-    let server_ended = enc.encrypted_alert_from == Some(Side::Server)
-        || (c.end.by == Some(Side::Server) && c.end.how != EndKind::CaptureEnded);
+    // Decrypted, the first alert says who closed the TLS session (a client's close_notify comes before the
+    // server's answering one, whoever sends the first FIN).
+    let first_alert = c.decryption.as_ref().and_then(|d| d.alerts.first());
+    if let Some(a) = first_alert {
+        lines.push(format!("decrypted: the first TLS alert is the {a}"));
+    }
+    let server_ended = match first_alert {
+        Some(a) => a.starts_with("server:"),
+        None => {
+            enc.encrypted_alert_from == Some(Side::Server)
+                || (c.end.by == Some(Side::Server) && c.end.how != EndKind::CaptureEnded)
+        }
+    };
     if server_ended {
         if enc.encrypted_alert_from == Some(Side::Server) {
             lines.push(
@@ -271,7 +282,7 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
             "the server ended the connection during NLA, after the client's authentication message: most likely the logon was refused",
             lines,
         ));
-    } else if c.end.by == Some(Side::Client) && c.end.how != EndKind::CaptureEnded {
+    } else if first_alert.is_some() || (c.end.by == Some(Side::Client) && c.end.how != EndKind::CaptureEnded) {
         out.push(Finding::new(
             &CREDSSP_ENDED_BY_CLIENT,
             "the client ended the connection during NLA before sending its credentials",
