@@ -39,6 +39,7 @@ pub async fn probe(host: &str, port: u16, udp_port: u16, timeout: Duration) -> (
         requests: Vec::new(),
         seed_budget_ms: crate::tcp::millis(SEED_BUDGET),
         udp: None,
+        tunnel: None,
     };
     let addrs = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         Ok(ip) => vec![ip],
@@ -145,6 +146,8 @@ fn build_request(kind: GatewayRequestKind, name: &str, port: u16) -> Vec<u8> {
         host,
         connection_id: gateway_http::guid_braced(nonce()),
         websocket_key: key,
+        authorization: None,
+        chunked: false,
     }
     .encode()
 }

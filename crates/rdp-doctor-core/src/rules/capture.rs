@@ -281,7 +281,7 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
 }
 
 /// A code's name and meaning from the one code table, for evidence lines.
-fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
+pub(super) fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
     let fam = rdp_doctor_codes::family(kind);
     match fam.code(value).or_else(|| fam.lookup(value).and_then(|m| m.code())) {
         Some(c) => {
@@ -318,7 +318,9 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
             .lookup(*code)
             .and_then(|m| m.code())
             .map_or_else(|| format!("0x{code:08X}"), |c| c.name.to_owned());
-        out.push(Finding::new(&GATEWAY_TUNNEL_REFUSED, format!("the RD Gateway answered {packet} with {name}"), e));
+        // The same finding the live tunnel gives for this result (gateway.rap_denied, …): one interpretation.
+        let def = super::gateway::tunnel::finding_for_hresult(*code);
+        out.push(Finding::new(def, format!("the RD Gateway answered {packet} with {name}"), e));
     }
 }
 

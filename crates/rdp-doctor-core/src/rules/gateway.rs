@@ -432,7 +432,11 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     forensics(g, out);
     rpc(g, out);
     udp(g, out);
+    tunnel::check(g, out);
 }
+
+#[path = "gateway_tunnel.rs"]
+pub(super) mod tunnel;
 
 #[cfg(test)]
 #[path = "gateway_tests.rs"]

@@ -63,6 +63,7 @@ fn gateway(out: GatewayResponse, ws: GatewayResponse, rpc: GatewayResponse) -> E
         ],
         seed_budget_ms: 2000,
         udp: None,
+        tunnel: None,
     });
     ev
 }
