@@ -176,7 +176,7 @@ static CODES: &[Code] = &[
     Code::new(0x8007_0005, "ERROR_ACCESS_DENIED", "MS-TSGU: the gateway refused the call (access denied).")
         .note("a plain Win32 value in MS-TSGU return tables")
         .advice(&GATEWAY_CAP)
-    .findings(&["gateway.cap_denied"]),
+        .findings(&["gateway.cap_denied"]),
     Code::new(0x8007_0057, "ERROR_INVALID_PARAMETER", "MS-TSGU: a call to the gateway had an invalid parameter.")
         .note("a plain Win32 value in MS-TSGU return tables")
         .advice(&GATEWAY_PROTOCOL),

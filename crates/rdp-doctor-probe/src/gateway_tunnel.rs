@@ -125,7 +125,15 @@ impl Run {
         elapsed_ms(self.start)
     }
 
-    fn record(&mut self, name: &str, began: f64, status: Option<u16>, hresult: Option<u32>, hex: Option<String>, detail: String) {
+    fn record(
+        &mut self,
+        name: &str,
+        began: f64,
+        status: Option<u16>,
+        hresult: Option<u32>,
+        hex: Option<String>,
+        detail: String,
+    ) {
         let at = self.now();
         self.ev.steps.push(GatewayTunnelStep {
             name: name.to_owned(),
@@ -155,7 +163,10 @@ impl Channel {
     /// Reads more bytes (at most `max` in the buffer) before `deadline`.
     async fn fill(&mut self, step: &str, deadline: tokio::time::Instant, max: usize) -> Result<(), O> {
         if self.buf.len() >= max {
-            return Err(O::Malformed { step: step.to_owned(), error: format!("more than {max} bytes without a complete message") });
+            return Err(O::Malformed {
+                step: step.to_owned(),
+                error: format!("more than {max} bytes without a complete message"),
+            });
         }
         let mut chunk = [0u8; 4096];
         let room = (max - self.buf.len()).min(chunk.len());
@@ -334,7 +345,11 @@ async fn authenticate(
         ),
     );
     let Some(challenge) = challenge.filter(|_| head.status == 401) else {
-        return Err(O::NoNtlmChallenge { channel: method.to_owned(), status: head.status, schemes: facts.auth_schemes });
+        return Err(O::NoNtlmChallenge {
+            channel: method.to_owned(),
+            status: head.status,
+            schemes: facts.auth_schemes,
+        });
     };
     ch.skip_body(step, &head, r.timeout).await?;
     let authenticate = ntlm.step(Some(&challenge)).map_err(|error| O::Local { error })?;
@@ -491,7 +506,8 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
         }
         p => return Err(unexpected("HTTP_TUNNEL_AUTH_RESPONSE", &p)),
     }
-    let channel = tsgu::ChannelCreate { port: t.port, protocol: 3, resources: vec![t.host.clone()], alt_resources: vec![] };
+    let channel =
+        tsgu::ChannelCreate { port: t.port, protocol: 3, resources: vec![t.host.clone()], alt_resources: vec![] };
     send_packet(r, &mut inn, "HTTP_CHANNEL_PACKET", &Packet::ChannelCreate(channel)).await?;
     match answer(r, &mut out, "HTTP_CHANNEL_RESPONSE").await? {
         Packet::ChannelResponse(p) => {

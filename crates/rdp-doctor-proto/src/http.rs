@@ -202,7 +202,11 @@ pub fn encode_chunk(data: &[u8]) -> Vec<u8> {
 /// extensions are ignored; sizes above [`MAX_CHUNK_LEN`] are an error.
 pub fn decode_chunk(buf: &[u8]) -> Result<Option<(std::ops::Range<usize>, usize)>, HttpError> {
     let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-        return if buf.len() > MAX_CHUNK_LINE { Err(HttpError::BadChunk("chunk-size line too long")) } else { Ok(None) };
+        return if buf.len() > MAX_CHUNK_LINE {
+            Err(HttpError::BadChunk("chunk-size line too long"))
+        } else {
+            Ok(None)
+        };
     };
     if eol > MAX_CHUNK_LINE {
         return Err(HttpError::BadChunk("chunk-size line too long"));

@@ -59,7 +59,10 @@ pub enum GatewayFault {
 impl GatewayFault {
     /// Whether this gateway authenticates (NTLM) and speaks MS-TSGU after it.
     pub fn is_tunnel(self) -> bool {
-        matches!(self, Self::Tunnel | Self::TunnelCreateRefused(_) | Self::TunnelAuthRefused(_) | Self::ChannelRefused(_))
+        matches!(
+            self,
+            Self::Tunnel | Self::TunnelCreateRefused(_) | Self::TunnelAuthRefused(_) | Self::ChannelRefused(_)
+        )
     }
 }
 

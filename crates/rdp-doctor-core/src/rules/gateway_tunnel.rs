@@ -75,7 +75,10 @@ pub(super) fn check(g: &GatewayEvidence, out: &mut Vec<Finding>) {
                         "X.224 through the tunnel: request {} → answer {} ({:.0} ms)",
                         x.request_hex, x.response_hex, x.duration_ms
                     ));
-                    (format!("; {target} answered the X.224 request through it: {}", negotiation_words(negotiation)), true)
+                    (
+                        format!("; {target} answered the X.224 request through it: {}", negotiation_words(negotiation)),
+                        true,
+                    )
                 }
                 Some((o, x)) => {
                     ev.push(format!("X.224 through the tunnel: {o:?} after {:.0} ms", x.duration_ms));
@@ -101,7 +104,10 @@ pub(super) fn check(g: &GatewayEvidence, out: &mut Vec<Finding>) {
         )),
         O::Refused { step, hresult } => {
             let def = finding_for_hresult(*hresult);
-            ev.push(format!("{step} result {}", crate::rules::capture::code_line(rdp_doctor_codes::Kind::Gateway, *hresult)));
+            ev.push(format!(
+                "{step} result {}",
+                crate::rules::capture::code_line(rdp_doctor_codes::Kind::Gateway, *hresult)
+            ));
             out.push(Finding::new(
                 def,
                 format!("the gateway answered {step} with {} (0x{hresult:08X})", hresult_name(*hresult)),
@@ -127,11 +133,9 @@ pub(super) fn check(g: &GatewayEvidence, out: &mut Vec<Finding>) {
             format!("the tunnel setup stopped at {step}: the connection was {how}"),
             ev,
         )),
-        O::Malformed { step, error } => out.push(Finding::new(
-            &GATEWAY_TUNNEL_FAILED,
-            format!("the tunnel setup stopped at {step}: {error}"),
-            ev,
-        )),
+        O::Malformed { step, error } => {
+            out.push(Finding::new(&GATEWAY_TUNNEL_FAILED, format!("the tunnel setup stopped at {step}: {error}"), ev))
+        }
         // Our own failures and a run that did not start are limitations, not findings about the gateway.
         O::Local { .. } | O::NotRun { .. } => {}
     }
