@@ -357,13 +357,13 @@ fn gateway(c: &CaptureEvidence, out: &mut Vec<Finding>) {
         responses.iter().filter(|(x, r)| f(x, r)).map(|(x, _)| http_line(x)).collect()
     };
     let no_framing = pick(&|x, r| {
-        r.framing.starts_with("none")
-            && r.version == "HTTP/1.1"
-            && r.status != 101
-            && r.status != 204
-            && r.status != 304
-            && !(r.status == 200 && x.method == "RDG_OUT_DATA")
-            && !r.connection.as_deref().is_some_and(|v| v.to_ascii_lowercase().contains("close"))
+        super::gateway::lacks_framing(&super::gateway::ResponseFraming {
+            method: &x.method,
+            version: &r.version,
+            status: r.status,
+            close_delimited: r.framing.starts_with("none"),
+            connection_close: r.connection.as_deref().is_some_and(|v| v.to_ascii_lowercase().contains("close")),
+        })
     });
     if !no_framing.is_empty() {
         out.push(Finding::new(
