@@ -367,7 +367,7 @@ async fn authenticate(
         Some(head.status),
         None,
         None,
-        format!("{method} with the NTLM AUTHENTICATE → {} {} ({framing:?})", head.status, head.reason),
+        format!("{method} with the NTLM AUTHENTICATE → {} {} ({})", head.status, head.reason, framing_words(&framing)),
     );
     match head.status {
         200 => Ok(head),
@@ -432,6 +432,16 @@ fn tsgu_name(t: u16) -> String {
         p::CLOSE_CHANNEL => "HTTP_CLOSE_CHANNEL".into(),
         p::CLOSE_CHANNEL_RESPONSE => "HTTP_CLOSE_CHANNEL_RESPONSE".into(),
         other => format!("packet type 0x{other:04X}"),
+    }
+}
+
+/// A response's framing in words.
+fn framing_words(f: &Framing) -> String {
+    match f {
+        Framing::ContentLength(n) => format!("Content-Length {n}"),
+        Framing::Chunked => "chunked".to_owned(),
+        Framing::CloseDelimited => "no length: the body runs to the close".to_owned(),
+        Framing::Invalid(v) => format!("invalid Content-Length {v:?}"),
     }
 }
 
@@ -520,7 +530,20 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
 
     // The target's X.224 answer through the channel, then a polite close.
     r.step = "X.224 through the tunnel";
+    let began = r.now();
     let x224 = x224_through(&mut inn, &mut out, t, r.timeout).await;
+    let answer = match &x224.outcome {
+        rdp_doctor_core::evidence::X224Outcome::Confirm { .. } => "a Connection Confirm".to_owned(),
+        other => format!("{other:?}"),
+    };
+    r.record(
+        "X.224 through the tunnel",
+        began,
+        None,
+        None,
+        None,
+        format!("Connection Request in DATA packets → {answer}"),
+    );
     r.ev.x224 = Some(x224);
     r.step = "HTTP_CLOSE_CHANNEL";
     let began = r.now();

@@ -22,6 +22,9 @@ pub(crate) fn finding_for_hresult(value: u32) -> &'static FindingDef {
 
 /// The code's name, or its value in hex.
 fn hresult_name(value: u32) -> String {
+    if value == 0 {
+        return "S_OK".to_owned();
+    }
     rdp_doctor_codes::family(rdp_doctor_codes::Kind::Gateway)
         .lookup(value)
         .and_then(|m| m.code())
