@@ -463,7 +463,7 @@ pub static GATEWAY_CAP: Advice = Advice {
         "A health (NAP/quarantine) or authentication-method requirement of the CAP is not met.",
     ],
     checks: &[GATEWAY_LOG],
-    remedies: &["gateway.policies"],
+    remedies: &["gateway.cap_allow_user", "gateway.policies"],
     note: "",
 };
 
@@ -473,7 +473,7 @@ pub static GATEWAY_RAP: Advice = Advice {
         "The user is not in a group the RAP allows for that target.",
     ],
     checks: &[GATEWAY_LOG],
-    remedies: &["gateway.policies"],
+    remedies: &["gateway.rap_allow_target", "gateway.policies"],
     note: "",
 };
 
@@ -514,7 +514,7 @@ pub static GATEWAY_PROTOCOL: Advice = Advice {
         "An internal error on the gateway.",
     ],
     checks: &["Retry from a network without a proxy", "On the gateway: TerminalServices-Gateway operational log"],
-    remedies: &["client.proxy_bypass", "gateway.transport_settings", "client.update_client"],
+    remedies: &["client.proxy_bypass", "gateway.transport_settings", "client.update_client", "gateway.service_health"],
     note: "",
 };
 

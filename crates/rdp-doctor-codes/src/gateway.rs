@@ -38,25 +38,29 @@ static CODES: &[Code] = &[
         "E_PROXY_INTERNALERROR",
         "The gateway hit an unexpected error (creating the tunnel or channel, or in its send/receive pipe).",
     )
-    .advice(&GATEWAY_PROTOCOL),
+    .advice(&GATEWAY_PROTOCOL)
+    .findings(&["gateway.internal_error"]),
     Code::new(
         0x8007_59DA,
         "E_PROXY_RAP_ACCESSDENIED",
         "The gateway's resource authorization policy (RAP) does not allow this user to reach this target computer.",
     )
-    .advice(&GATEWAY_RAP),
+    .advice(&GATEWAY_RAP)
+    .findings(&["gateway.rap_denied"]),
     Code::new(
         0x8007_59DB,
         "E_PROXY_NAP_ACCESSDENIED",
         "The gateway's connection authorization policy (CAP, with NAP health checks) does not admit this client.",
     )
-    .advice(&GATEWAY_CAP),
+    .advice(&GATEWAY_CAP)
+    .findings(&["gateway.cap_denied"]),
     Code::new(
         0x8007_59DD,
         "E_PROXY_TS_CONNECTFAILED",
         "The gateway could not connect to the target computer under any of its names.",
     )
-    .advice(&GATEWAY_TARGET),
+    .advice(&GATEWAY_TARGET)
+    .findings(&["gateway.target_unreachable"]),
     Code::new(
         0x8007_59DF,
         "E_PROXY_ALREADYDISCONNECTED",
@@ -70,7 +74,8 @@ static CODES: &[Code] = &[
         "The gateway has reached its maximum number of connections.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_MAXCONNECTIONSREACHED) = 0x59E6")
-    .advice(&GATEWAY_CAPACITY),
+    .advice(&GATEWAY_CAPACITY)
+    .findings(&["gateway.max_connections"]),
     Code::new(
         0x8007_59E8,
         "E_PROXY_NOTSUPPORTED",
@@ -83,13 +88,15 @@ static CODES: &[Code] = &[
         "E_PROXY_CAPABILITYMISMATCH",
         "The gateway requires a capability (consent message signing) the client does not have.",
     )
-    .advice(&GATEWAY_PROTOCOL),
+    .advice(&GATEWAY_PROTOCOL)
+    .findings(&["gateway.auth_method_refused"]),
     Code::new(
         0x8007_59ED,
         "E_PROXY_QUARANTINE_ACCESSDENIED",
         "The gateway's quarantine (client health) policy rejected the client.",
     )
-    .advice(&GATEWAY_CAP),
+    .advice(&GATEWAY_CAP)
+    .findings(&["gateway.cap_denied"]),
     Code::new(0x8007_59EE, "E_PROXY_NOCERTAVAILABLE", "The gateway has no certificate registered for TLS (SCHANNEL).")
         .advice(&GATEWAY_CERT),
     Code::new(
@@ -104,19 +111,22 @@ static CODES: &[Code] = &[
         "E_PROXY_COOKIE_BADPACKET",
         "The pluggable-authentication cookie packet was missing or malformed.",
     )
-    .advice(&GATEWAY_PROTOCOL),
+    .advice(&GATEWAY_PROTOCOL)
+    .findings(&["gateway.auth_method_refused"]),
     Code::new(
         0x8007_59F8,
         "E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED",
         "Pluggable authentication rejected the user: not allowed through the gateway.",
     )
-    .advice(&GATEWAY_CAP),
+    .advice(&GATEWAY_CAP)
+    .findings(&["gateway.cap_denied"]),
     Code::new(
         0x8007_59F9,
         "E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD",
         "The gateway is in pluggable-authentication mode and the client used another method.",
     )
-    .advice(&GATEWAY_PROTOCOL),
+    .advice(&GATEWAY_PROTOCOL)
+    .findings(&["gateway.auth_method_refused"]),
     Code::new(
         0x8007_59FA,
         "E_PROXY_REAUTH_AUTHN_FAILED",
@@ -130,14 +140,16 @@ static CODES: &[Code] = &[
         "Re-authentication failed: the connection policy (CAP) no longer admits the user.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_CAP_FAILED) = 0x59FB")
-    .advice(&GATEWAY_CAP),
+    .advice(&GATEWAY_CAP)
+    .findings(&["gateway.cap_denied"]),
     Code::new(
         0x8007_59FC,
         "E_PROXY_REAUTH_RAP_FAILED",
         "Re-authentication failed: the resource policy (RAP) no longer allows the target.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_RAP_FAILED) = 0x59FC")
-    .advice(&GATEWAY_RAP),
+    .advice(&GATEWAY_RAP)
+    .findings(&["gateway.rap_denied"]),
     Code::new(
         0x8007_59FD,
         "E_PROXY_SDR_NOT_SUPPORTED_BY_TS",
@@ -151,7 +163,8 @@ static CODES: &[Code] = &[
         "Re-authentication failed: the client's health no longer meets the policy.",
     )
     .note("defined as HRESULT_CODE(E_PROXY_REAUTH_NAP_FAILED) = 0x5A00")
-    .advice(&GATEWAY_CAP),
+    .advice(&GATEWAY_CAP)
+    .findings(&["gateway.cap_denied"]),
     Code::new(
         0x8007_04D4,
         "E_PROXY_CONNECTIONABORTED",
@@ -162,7 +175,8 @@ static CODES: &[Code] = &[
     // Win32 values MS-TSGU methods also return (full form = HRESULT_FROM_WIN32).
     Code::new(0x8007_0005, "ERROR_ACCESS_DENIED", "MS-TSGU: the gateway refused the call (access denied).")
         .note("a plain Win32 value in MS-TSGU return tables")
-        .advice(&GATEWAY_CAP),
+        .advice(&GATEWAY_CAP)
+        .findings(&["gateway.cap_denied"]),
     Code::new(0x8007_0057, "ERROR_INVALID_PARAMETER", "MS-TSGU: a call to the gateway had an invalid parameter.")
         .note("a plain Win32 value in MS-TSGU return tables")
         .advice(&GATEWAY_PROTOCOL),

@@ -535,7 +535,31 @@ fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, 
         };
         details.push(detail(p.kind.label(), v));
     }
+    if let Some(t) = &g.tunnel {
+        details.push(detail("tunnel account", t.account.clone()));
+        for s in &t.steps {
+            let mut v = format!("{} at +{}", s.detail, fmt_ms(s.at_ms));
+            if let Some(hr) = s.hresult {
+                v.push_str(&format!(", result 0x{hr:08X}"));
+            }
+            details.push(detail(&s.name, v));
+        }
+    }
     let reached = g.tcp.is_some() || g.dns.is_some();
+    let tunnel = g.tunnel.as_ref().map(|t| {
+        use crate::evidence::GatewayTunnelOutcome as T;
+        let what = match &t.outcome {
+            T::ChannelCreated => format!("channel to {}:{} created", t.target, t.target_port),
+            T::CredentialsRejected { .. } => "credentials refused (401)".to_owned(),
+            T::Refused { step, hresult } => format!("{step} refused with 0x{hresult:08X}"),
+            T::NotRun { .. } => "tunnel not attempted".to_owned(),
+            T::Local { .. } => "tunnel not checked (local NTLM failure)".to_owned(),
+            T::NoNtlmChallenge { .. } | T::HttpStatus { .. } | T::Ended { .. } | T::Malformed { .. } => {
+                "tunnel setup failed".to_owned()
+            }
+        };
+        format!("; with credentials: {what}")
+    });
     let summary = match (&g.tls, g.requests.first().map(|p| &p.outcome)) {
         (_, Some(O::Response(r))) => {
             format!("{}:{} answers RDG_OUT_DATA with {} {}", g.host, g.port, r.status, r.reason)
@@ -543,7 +567,7 @@ fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, 
         (Some(t), _) if t.outcome != TlsOutcome::Established => format!("{}:{}: TLS {:?}", g.host, g.port, t.outcome),
         (Some(_), Some(_)) => format!("{}:{}: no HTTP answer", g.host, g.port),
         _ => format!("{}:{} not reached", g.host, g.port),
-    };
+    } + tunnel.as_deref().unwrap_or_default();
     let ms = g.requests.first().map(|p| p.duration_ms);
     (ms, summary, details, reached)
 }

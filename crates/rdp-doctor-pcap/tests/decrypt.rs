@@ -430,7 +430,7 @@ fn gateway_tunnel_refusal_is_read() {
         let d = decryption(&r);
         assert_eq!(d.gateway_refusal, Some(("HTTP_TUNNEL_RESPONSE".to_owned(), 0x8007_59DA)), "{:?}", d.gateway);
         assert_eq!(d.gateway.len(), 2, "{:?}", d.gateway);
-        let f = r.connections[0].report.findings.iter().find(|f| f.id == "gateway.tunnel_refused").unwrap();
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "gateway.rap_denied").unwrap();
         assert!(f.summary.contains("E_PROXY_RAP_ACCESSDENIED"), "{}", f.summary);
     }
 }

@@ -39,6 +39,7 @@ pub async fn probe(host: &str, port: u16, udp_port: u16, timeout: Duration) -> (
         requests: Vec::new(),
         seed_budget_ms: crate::tcp::millis(SEED_BUDGET),
         udp: None,
+        tunnel: None,
     };
     let addrs = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         Ok(ip) => vec![ip],
@@ -123,14 +124,19 @@ async fn exchange(
     (Some(tls_ev), alpn, limitation, GatewayHttpProbe { kind, request_line, outcome, duration_ms })
 }
 
-/// The request for `kind`, with fresh identifiers.
-fn build_request(kind: GatewayRequestKind, name: &str, port: u16) -> Vec<u8> {
-    let host = match (name.parse::<IpAddr>(), port) {
+/// The Host header for the gateway `name:port` (the port only when it is not 443).
+pub(crate) fn host_header(name: &str, port: u16) -> String {
+    match (name.parse::<IpAddr>(), port) {
         (Ok(IpAddr::V6(v6)), 443) => format!("[{v6}]"),
         (Ok(IpAddr::V6(v6)), p) => format!("[{v6}]:{p}"),
         (_, 443) => name.to_owned(),
         (_, p) => format!("{name}:{p}"),
-    };
+    }
+}
+
+/// The request for `kind`, with fresh identifiers.
+fn build_request(kind: GatewayRequestKind, name: &str, port: u16) -> Vec<u8> {
+    let host = host_header(name, port);
     let (method, path, key) = match kind {
         GatewayRequestKind::RdgOut => ("RDG_OUT_DATA", gateway_http::RDG_PATH.to_owned(), None),
         GatewayRequestKind::RdgWebsocket => {
@@ -145,6 +151,8 @@ fn build_request(kind: GatewayRequestKind, name: &str, port: u16) -> Vec<u8> {
         host,
         connection_id: gateway_http::guid_braced(nonce()),
         websocket_key: key,
+        authorization: None,
+        chunked: false,
     }
     .encode()
 }
@@ -157,7 +165,7 @@ fn request_key(request: &[u8]) -> Option<String> {
 
 /// 16 unpredictable-enough bytes for connection IDs and WebSocket keys (not secrets: RFC 6455 only asks
 /// that the key not repeat).
-fn nonce() -> [u8; 16] {
+pub(crate) fn nonce() -> [u8; 16] {
     use sha1::Digest as _;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = sha1::Sha1::new();

@@ -8,6 +8,8 @@
 pub mod credssp;
 pub mod dns;
 pub mod gateway;
+mod gateway_ntlm;
+pub mod gateway_tunnel;
 pub mod matrix;
 pub mod mcs;
 pub mod quality;
@@ -113,10 +115,67 @@ pub(crate) fn elapsed_ms(start: Instant) -> f64 {
 /// the credentialed run's budget when credentials are given.
 pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOptions) -> Evidence {
     let mut ev = check_layers(target, opts).await;
-    if let Some(creds) = &opts.credentials {
-        ev.session = Some(credentialed(&ev, creds, opts).await);
+    match (&opts.credentials, &mut ev.gateway) {
+        // Through a gateway the credentials go to the gateway's tunnel, not to a direct connection.
+        (Some(creds), Some(g)) => {
+            let tunnel = gateway_tunneled(g, &ev.target, creds, opts).await;
+            if let rdp_doctor_core::evidence::GatewayTunnelOutcome::NotRun { reason } = &tunnel.outcome {
+                ev.limitations.push(format!("The tunnel through the gateway was not attempted: {reason}"));
+            }
+            if let rdp_doctor_core::evidence::GatewayTunnelOutcome::Local { error } = &tunnel.outcome {
+                ev.limitations.push(format!("rdp-doctor's NTLM client failed, nothing was judged: {error}"));
+            }
+            g.tunnel = Some(tunnel);
+        }
+        (Some(creds), None) => ev.session = Some(credentialed(&ev, creds, opts).await),
+        (None, _) => {}
     }
     ev
+}
+
+/// The tunnel through the gateway, when the credential-free probe shows the gateway asks for HTTP
+/// authentication with NTLM; otherwise a record of why not (credentials are then never sent).
+async fn gateway_tunneled(
+    g: &rdp_doctor_core::evidence::GatewayEvidence,
+    target: &rdp_doctor_core::evidence::Target,
+    creds: &session::Credentials,
+    opts: &CheckOptions,
+) -> rdp_doctor_core::evidence::GatewayTunnelEvidence {
+    use rdp_doctor_core::evidence::{GatewayHttpOutcome, GatewayRequestKind};
+    let addr = g.tcp.as_ref().and_then(|t| t.connected()).map(|a| a.addr);
+    let t = gateway_tunnel::TunnelTarget {
+        gateway: addr.unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], g.port))),
+        gateway_name: g.host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        gateway_port: g.port,
+        host: target.host.clone(),
+        port: target.port,
+        requested: opts.requested,
+        cookie: opts.cookie.clone(),
+    };
+    let out = g.requests.iter().find(|p| p.kind == GatewayRequestKind::RdgOut).map(|p| &p.outcome);
+    let reason = match (addr, out) {
+        (None, _) => Some("no TCP connection to the gateway".to_owned()),
+        (_, None) => Some("the gateway's TLS handshake failed".to_owned()),
+        (_, Some(GatewayHttpOutcome::Response(r))) if r.status == 401 => {
+            if r.auth_schemes.iter().any(|s| s.eq_ignore_ascii_case("ntlm")) {
+                None
+            } else {
+                Some(format!(
+                    "the gateway does not offer NTLM (it offers {}); the tunnel check authenticates with NTLM only",
+                    if r.auth_schemes.is_empty() { "no scheme".to_owned() } else { r.auth_schemes.join(", ") }
+                ))
+            }
+        }
+        (_, Some(GatewayHttpOutcome::Response(r))) => Some(format!(
+            "RDG_OUT_DATA was answered {} {}, not 401 with NTLM, so no credentials were sent",
+            r.status, r.reason
+        )),
+        (_, Some(_)) => Some("RDG_OUT_DATA got no HTTP answer, so no credentials were sent".to_owned()),
+    };
+    match reason {
+        Some(reason) => gateway_tunnel::not_run(&creds.user, &t, reason),
+        None => gateway_tunnel::run(&t, creds, opts.timeout).await,
+    }
 }
 
 /// The credentialed run, when the credential-free chain shows the server can be reached with TLS or
@@ -160,11 +219,21 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
         let (g, limitations) = gateway::probe(gw, *port, opts.gateway_udp_port, opts.timeout).await;
         ev.gateway = Some(g);
         ev.limitations.extend(limitations);
-        ev.limitations.push(format!(
-            "{} is reached through the RD Gateway {gw}:{port}; the direct path to it was not probed, and the \
-             tunnel to it (MS-TSGU handshake, tunnel and channel) needs credentials, which this check does not use.",
-            target.host
-        ));
+        ev.limitations.push(if opts.credentials.is_some() {
+            format!(
+                "{} is reached through the RD Gateway {gw}:{port}; the direct path to it was not probed. The tunnel \
+                 was checked over the HTTP transport (two channels) with NTLM; the WebSocket and RPC-over-HTTP \
+                 transports, Negotiate/Kerberos, smart-card and pluggable authentication were not tried through it, \
+                 and the RDP connection beyond the X.224 negotiation was not run through the tunnel.",
+                target.host
+            )
+        } else {
+            format!(
+                "{} is reached through the RD Gateway {gw}:{port}; the direct path to it was not probed, and the \
+                 tunnel to it (MS-TSGU handshake, tunnel and channel) needs credentials (--user).",
+                target.host
+            )
+        });
         return ev;
     }
 

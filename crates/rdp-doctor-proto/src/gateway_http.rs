@@ -51,6 +51,45 @@ pub struct GatewayRequest {
     pub connection_id: String,
     /// Set for the WebSocket variant: the base64 Sec-WebSocket-Key.
     pub websocket_key: Option<String>,
+    /// An `Authorization` value (`NTLM <base64>`); `None` for the credential-free probe.
+    pub authorization: Option<Authorization>,
+    /// `Transfer-Encoding: chunked` instead of `Content-Length: 0`: the streaming IN channel (MS-TSGU
+    /// 3.3.5.1; FreeRDP sends this second RDG_IN_DATA head once the channel is authenticated).
+    pub chunked: bool,
+}
+
+/// The value of an `Authorization` header. It carries NTLM messages (the AUTHENTICATE message holds the
+/// NTLMv2 response, which can be attacked offline), so its `Debug` is `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Authorization(pub String);
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Authorization {
+    /// `SCHEME <base64 token>`.
+    pub fn new(scheme: &str, token: &[u8]) -> Self {
+        Self(format!("{scheme} {}", base64::engine::general_purpose::STANDARD.encode(token)))
+    }
+}
+
+/// The token of a `WWW-Authenticate: SCHEME <base64>` challenge (the NTLM CHALLENGE message of MS-NLMP
+/// 2.2.1.2 for `NTLM`), decoded; `None` when the scheme is offered without a token or the token is not
+/// base64. Bounded by the head's own size limit.
+pub fn auth_challenge(head: &ResponseHead, scheme: &str) -> Option<Vec<u8>> {
+    head.headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("www-authenticate"))
+        .flat_map(|h| h.value.split(','))
+        .filter_map(|part| {
+            let mut words = part.split_whitespace();
+            let first = words.next()?;
+            first.eq_ignore_ascii_case(scheme).then(|| words.next()).flatten()
+        })
+        .find_map(|token| base64::engine::general_purpose::STANDARD.decode(token.trim()).ok())
 }
 
 impl GatewayRequest {
@@ -71,7 +110,10 @@ impl GatewayRequest {
             }
             None => s.push_str("Connection: Keep-Alive\r\n"),
         }
-        s.push_str("Content-Length: 0\r\n\r\n");
+        if let Some(a) = &self.authorization {
+            s.push_str(&format!("Authorization: {}\r\n", a.0));
+        }
+        s.push_str(if self.chunked { "Transfer-Encoding: chunked\r\n\r\n" } else { "Content-Length: 0\r\n\r\n" });
         s.into_bytes()
     }
 }
@@ -246,13 +288,41 @@ mod tests {
             host: "gw.example.test".into(),
             connection_id: guid_braced([7; 16]),
             websocket_key: None,
+            authorization: None,
+            chunked: false,
         };
         let text = String::from_utf8(r.encode()).unwrap_or_default();
         assert!(text.starts_with("RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\n"));
         assert!(text.contains("RDG-Connection-Id: {07070707-0707-4707-8707-070707070707}\r\n"));
         assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
+        assert!(!text.contains("Authorization"));
         let head = crate::http::decode_request(text.as_bytes()).ok().flatten();
         assert!(head.is_some_and(|h| h.is_gateway()));
+        // The authenticated IN channel's streaming head: NTLM token, chunked body; Debug never shows the token.
+        let r = GatewayRequest {
+            method: "RDG_IN_DATA".into(),
+            authorization: Some(Authorization::new("NTLM", b"TlRMTVNTUAAB")),
+            chunked: true,
+            ..r
+        };
+        let text = String::from_utf8(r.encode()).unwrap_or_default();
+        assert!(text.contains("Authorization: NTLM VGxSTVRWTlRVQUFC\r\n"), "{text}");
+        assert!(text.ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+        assert!(!format!("{r:?}").contains("VGxS"));
+    }
+
+    #[test]
+    fn ntlm_challenge_token() {
+        let head = crate::http::decode_response(
+            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM TlRMTVNTUAACAAAA\r\n\
+              Content-Length: 0\r\n\r\n",
+        )
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| unreachable!());
+        assert_eq!(auth_challenge(&head, "ntlm").as_deref(), Some(&b"NTLMSSP\0\x02\0\0\0"[..]));
+        assert_eq!(auth_challenge(&head, "Negotiate"), None);
+        assert_eq!(auth_challenge(&head, "Basic"), None);
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub enum HttpError {
     TooLong,
     #[error("invalid Content-Length {0:?}")]
     BadContentLength(String),
+    #[error("bad chunk: {0}")]
+    BadChunk(&'static str),
 }
 
 /// Common accessors of both heads.
@@ -180,9 +182,86 @@ pub fn starts_like_gateway_request(buf: &[u8]) -> bool {
     RDG_METHODS.iter().any(|m| buf.starts_with(m.as_bytes()) && buf.get(m.len()) == Some(&b' '))
 }
 
+/// Largest chunk accepted by [`decode_chunk`]: an MS-TSGU DATA packet is at most 64 KiB plus its header,
+/// and clients send one packet per chunk.
+pub const MAX_CHUNK_LEN: usize = 128 * 1024;
+/// Longest chunk-size line (size, extensions) or trailer section read.
+const MAX_CHUNK_LINE: usize = 1024;
+
+/// One chunk of a `Transfer-Encoding: chunked` body (RFC 9112 7.1): `size-in-hex CRLF data CRLF`. The
+/// client side of the RD Gateway IN channel sends every packet this way (MS-TSGU 3.3.5.1, FreeRDP rdg.c).
+pub fn encode_chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Decodes the chunk at the start of `buf`: `Ok(None)` until it is complete, else the range of its data
+/// in `buf` and the bytes it used. The last chunk (size 0, then trailers) gives an empty range. Chunk
+/// extensions are ignored; sizes above [`MAX_CHUNK_LEN`] are an error.
+pub fn decode_chunk(buf: &[u8]) -> Result<Option<(std::ops::Range<usize>, usize)>, HttpError> {
+    let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+        return if buf.len() > MAX_CHUNK_LINE {
+            Err(HttpError::BadChunk("chunk-size line too long"))
+        } else {
+            Ok(None)
+        };
+    };
+    if eol > MAX_CHUNK_LINE {
+        return Err(HttpError::BadChunk("chunk-size line too long"));
+    }
+    let line = buf.get(..eol).unwrap_or_default();
+    let size_text = line.split(|b| *b == b';').next().unwrap_or_default();
+    let size_text = std::str::from_utf8(size_text).map_err(|_| HttpError::BadChunk("chunk size is not text"))?;
+    let size = usize::from_str_radix(size_text.trim(), 16).map_err(|_| HttpError::BadChunk("chunk size is not hex"))?;
+    if size > MAX_CHUNK_LEN {
+        return Err(HttpError::BadChunk("chunk larger than the limit"));
+    }
+    let start = eol + 2;
+    if size == 0 {
+        // Trailer section: header lines, then an empty line.
+        let rest = buf.get(start..).unwrap_or_default();
+        if rest.starts_with(b"\r\n") {
+            return Ok(Some((start..start, start + 2)));
+        }
+        return match rest.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(i) => Ok(Some((start..start, start + i + 4))),
+            None if rest.len() > MAX_CHUNK_LINE => Err(HttpError::BadChunk("trailer section too long")),
+            None => Ok(None),
+        };
+    }
+    let end = start + size;
+    match buf.get(end..end + 2) {
+        None => Ok(None),
+        Some(b"\r\n") => Ok(Some((start..end, end + 2))),
+        Some(_) => Err(HttpError::BadChunk("chunk data not followed by CRLF")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_round_trip_and_need_more() {
+        // "5" CRLF "hello" CRLF, then the last chunk "0" CRLF CRLF.
+        let mut wire = encode_chunk(b"hello");
+        assert_eq!(wire, b"5\r\nhello\r\n");
+        wire.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(decode_chunk(&wire), Ok(Some((3..8, 10))));
+        assert_eq!(decode_chunk(&wire[10..]), Ok(Some((3..3, 5))));
+        for n in 0..10 {
+            assert_eq!(decode_chunk(&wire[..n]), Ok(None), "cut at {n}");
+        }
+        // Extensions are ignored; trailers end with an empty line.
+        assert_eq!(decode_chunk(b"2;name=v\r\nab\r\n"), Ok(Some((10..12, 14))));
+        assert_eq!(decode_chunk(b"0\r\nX-T: 1\r\n\r\n"), Ok(Some((3..3, 13))));
+        assert!(decode_chunk(b"zz\r\n").is_err());
+        assert!(decode_chunk(b"2\r\nabXY").is_err());
+        assert!(decode_chunk(b"fffffff\r\n").is_err());
+        assert!(decode_chunk(&[b'1'; 2000]).is_err());
+    }
 
     const OUT: &[u8] = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: gw.example.test\r\n\
         Authorization: Negotiate c2VjcmV0\r\nRDG-Connection-Id: {1}\r\nContent-Length: 0\r\n\r\n";

@@ -10,6 +10,18 @@ use rdp_doctor_proto::{
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
 
+    /// A chunk round-trips through encode and decode, and every cut of it asks for more bytes.
+    #[test]
+    fn chunks_round_trip(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let wire = http::encode_chunk(&data);
+        let (range, used) = http::decode_chunk(&wire).ok().flatten().unwrap_or((0..0, 0));
+        prop_assert_eq!(used, wire.len());
+        prop_assert_eq!(&wire[range], &data[..]);
+        for cut in 0..wire.len() {
+            prop_assert_eq!(http::decode_chunk(&wire[..cut]), Ok(None));
+        }
+    }
+
     #[test]
     fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
         let _ = tpkt::frame_len(&bytes);
@@ -23,6 +35,12 @@ proptest! {
         let _ = rdpeudp::decode_syn(&bytes);
         let _ = http::decode_request(&bytes);
         let _ = http::decode_response(&bytes);
+        if let Ok(Some((data, used))) = http::decode_chunk(&bytes) {
+            prop_assert!(data.end <= used && used <= bytes.len());
+        }
+        if let Ok(Some(head)) = http::decode_response(&bytes) {
+            let _ = gateway_http::auth_challenge(&head, "NTLM");
+        }
         let _ = mcs::decode_connect_pdu(&bytes);
         let _ = credssp::decode(&bytes);
         let _ = der::read_tlv(&bytes);

@@ -1,9 +1,13 @@
 //! A scripted RD Gateway (MS-TSGU HTTP transport) for tests. Debian has no RD Gateway server, so this
 //! endpoint answers the way the notes in shared/GATEWAY_UDP_NOTES.md describe a Windows gateway (and the
 //! proxies in front of one) answering an unauthenticated client: TLS, then `401` with its schemes to
-//! `RDG_OUT_DATA` (with or without the WebSocket upgrade headers) and to `RPC_IN_DATA`. It is **scripted**,
-//! not a gateway: it never authenticates anyone and never opens a tunnel. Each [`GatewayFault`] replaces
-//! the healthy answer with what a misbehaving proxy or a reconfigured gateway sends.
+//! `RDG_OUT_DATA` (with or without the WebSocket upgrade headers) and to `RPC_IN_DATA`. Each
+//! [`GatewayFault`] replaces the healthy answer with what a misbehaving proxy or a reconfigured gateway
+//! sends. The `Tunnel*` faults add the credentialed side (`gateway_tunnel.rs`): NTLM over HTTP against one
+//! test account ([`GATEWAY_USER`] / [`GATEWAY_PASSWORD`]), the two-channel HTTP transport and the MS-TSGU
+//! packets, answered S_OK or with the HRESULT the fault names, and with [`ScriptedGateway::start_relay`]
+//! a channel that relays to a real RDP server. It is **scripted**, not a gateway: no policies, no name
+//! resolution, one account, no WebSocket transport, no RPC over HTTP beyond the 401.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +17,8 @@ use rdp_doctor_proto::http::{self, Head};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
+use crate::gateway_tunnel::Pairs;
+pub use crate::gateway_tunnel::{GATEWAY_PASSWORD, GATEWAY_USER};
 use crate::{CertSpec, TestServerError};
 
 /// What the scripted gateway does wrong.
@@ -40,6 +46,24 @@ pub enum GatewayFault {
     CloseOnRequest,
     /// A gateway that needs no HTTP authentication answers `200` but a buffering proxy holds the seed.
     SeedBuffered,
+    /// A healthy gateway with credentials: NTLM, then S_OK to every MS-TSGU request.
+    Tunnel,
+    /// HTTP_TUNNEL_RESPONSE carries this HRESULT.
+    TunnelCreateRefused(u32),
+    /// HTTP_TUNNEL_AUTH_RESPONSE carries this HRESULT.
+    TunnelAuthRefused(u32),
+    /// HTTP_CHANNEL_RESPONSE carries this HRESULT.
+    ChannelRefused(u32),
+}
+
+impl GatewayFault {
+    /// Whether this gateway authenticates (NTLM) and speaks MS-TSGU after it.
+    pub fn is_tunnel(self) -> bool {
+        matches!(
+            self,
+            Self::Tunnel | Self::TunnelCreateRefused(_) | Self::TunnelAuthRefused(_) | Self::ChannelRefused(_)
+        )
+    }
 }
 
 /// A running scripted gateway; dropping it stops it.
@@ -59,6 +83,16 @@ impl std::fmt::Debug for ScriptedGateway {
 impl ScriptedGateway {
     /// Starts the scripted gateway on 127.0.0.1 (ephemeral port) with a certificate made by `cert`.
     pub fn start(fault: GatewayFault, cert: CertSpec) -> Result<Self, TestServerError> {
+        Self::start_with(fault, cert, None)
+    }
+
+    /// Like [`ScriptedGateway::start`]; a channel the tunnel creates relays its DATA packets to `relay`
+    /// (an RDP server), whatever resource the client named.
+    pub fn start_relay(fault: GatewayFault, cert: CertSpec, relay: SocketAddr) -> Result<Self, TestServerError> {
+        Self::start_with(fault, cert, Some(relay))
+    }
+
+    fn start_with(fault: GatewayFault, cert: CertSpec, relay: Option<SocketAddr>) -> Result<Self, TestServerError> {
         let generated = crate::cert::generate(&cert)?;
         let acceptor = crate::tls_acceptor(&generated)?;
         let runtime =
@@ -75,6 +109,7 @@ impl ScriptedGateway {
         let acceptor = Arc::new(acceptor);
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
+        let pairs: Pairs = Arc::default();
         let thread = std::thread::Builder::new()
             .name(format!("scripted-gateway {addr}"))
             .spawn(move || {
@@ -84,9 +119,13 @@ impl ScriptedGateway {
                             _ = &mut rx => break,
                             accepted = listener.accept() => {
                                 let Ok((stream, _)) = accepted else { continue };
-                                let (acceptor, log) = (acceptor.clone(), log.clone());
+                                let (acceptor, log, pairs) = (acceptor.clone(), log.clone(), pairs.clone());
                                 tokio::spawn(async move {
-                                    let _ = tokio::time::timeout(Duration::from_secs(15), serve(stream, &acceptor, fault, &log)).await;
+                                    let _ = tokio::time::timeout(
+                                        Duration::from_secs(30),
+                                        serve(stream, &acceptor, fault, &log, &pairs, relay),
+                                    )
+                                    .await;
                                 });
                             }
                         }
@@ -98,7 +137,8 @@ impl ScriptedGateway {
     }
 
     /// The requests received so far, one line each: method, path, whether they asked for a WebSocket
-    /// upgrade, and the authorization scheme used (never its token).
+    /// upgrade, and the authorization scheme used (never its token); in tunnel mode also each NTLM
+    /// verdict (`NTLM AUTHENTICATE accepted` / `rejected`) and each MS-TSGU packet (`TSGU HTTP_…`).
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().map(|v| v.clone()).unwrap_or_default()
     }
@@ -205,6 +245,10 @@ fn answer(fault: GatewayFault, head: &http::RequestHead) -> Answer {
         GatewayFault::HttpDisabled => ok401(),
         GatewayFault::CloseOnRequest => Answer { bytes: vec![], close: true, hold: false },
         GatewayFault::SeedBuffered if rpc => ok401(),
+        GatewayFault::Tunnel
+        | GatewayFault::TunnelCreateRefused(_)
+        | GatewayFault::TunnelAuthRefused(_)
+        | GatewayFault::ChannelRefused(_) => ok401(),
         GatewayFault::SeedBuffered => Answer {
             bytes: format!("HTTP/1.1 200 OK\r\nServer: {IIS}\r\nVia: 1.1 buffering-proxy\r\n\r\n").into_bytes(),
             close: false,
@@ -218,8 +262,13 @@ async fn serve(
     acceptor: &tokio_rustls::TlsAcceptor,
     fault: GatewayFault,
     log: &std::sync::Mutex<Vec<String>>,
+    pairs: &Pairs,
+    relay: Option<SocketAddr>,
 ) -> std::io::Result<()> {
     let mut tls = acceptor.accept(stream).await?;
+    if fault.is_tunnel() {
+        return crate::gateway_tunnel::serve(tls, fault, log, pairs, relay).await;
+    }
     let mut buf = Vec::new();
     let mut chunk = [0u8; 2048];
     loop {

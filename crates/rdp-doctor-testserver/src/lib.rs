@@ -57,10 +57,11 @@
 
 mod cert;
 mod gateway;
+mod gateway_tunnel;
 pub mod refusal;
 mod scripted;
 
-pub use gateway::{GatewayFault, ScriptedGateway};
+pub use gateway::{GATEWAY_PASSWORD, GATEWAY_USER, GatewayFault, ScriptedGateway};
 pub use scripted::{ScriptedNla, ScriptedServer, ScriptedUdp};
 mod connection;
 mod counting;

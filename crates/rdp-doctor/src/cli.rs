@@ -159,6 +159,8 @@ pub struct ProbeArgs {
     /// Exactly ONE authentication attempt is made per run, because account lockout policies count
     /// failures. The password comes from --password-file, else the RDP_DOCTOR_PASSWORD environment
     /// variable, else an interactive prompt; it is never taken from the command line and never printed.
+    /// With --gateway the account is the gateway's: NTLM over HTTP and the MS-TSGU tunnel to the target
+    /// (handshake, tunnel, tunnel authorization, channel, then the X.224 negotiation through it).
     #[arg(long, value_name = "[DOMAIN\\]USER")]
     pub user: Option<String>,
     /// Read the password for --user from this file (its first line; the file is not modified).

@@ -27,6 +27,8 @@ enum Guard {
     Acceptor(#[allow(dead_code)] TestServer),
     Scripted(#[allow(dead_code)] ScriptedServer),
     Gateway(#[allow(dead_code)] ScriptedGateway),
+    /// A tunnel-mode scripted gateway whose channels relay to an IronRDP acceptor.
+    GatewayRelay(#[allow(dead_code)] ScriptedGateway, #[allow(dead_code)] TestServer),
     None,
 }
 
@@ -187,6 +189,23 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         "closed-port" => (Guard::None, rdp_doctor_lab::closed_port()),
         // The scripted RD Gateway (Debian has none): `name` picks the fault, `-expired`/`-other-name` the
         // certificate. The check targets rdp.lab.test through it.
+        // The scripted gateway with NTLM (GATEWAY_USER / GATEWAY_PASSWORD) and MS-TSGU; its channel relays
+        // to IronRDP's acceptor (HYBRID). The suffix names the HRESULT and the step that carries it.
+        gw if gw.starts_with("scripted-gateway-tunnel") => {
+            let fault = match gw.trim_start_matches("scripted-gateway-tunnel").trim_start_matches('-') {
+                "" => GatewayFault::Tunnel,
+                "rap-denied" => GatewayFault::ChannelRefused(0x8007_59DA),
+                "target-unreachable" => GatewayFault::ChannelRefused(0x8007_59DD),
+                "cap-denied" => GatewayFault::TunnelAuthRefused(0x8007_59DB),
+                "internal-error" => GatewayFault::TunnelCreateRefused(0x8007_59D8),
+                "max-connections" => GatewayFault::TunnelCreateRefused(0x0000_59E6),
+                other => panic!("unknown scripted gateway tunnel fault {other:?}"),
+            };
+            let rdp = acceptor_srv(CertSpec::Valid, Security::Hybrid { username: "u".into(), password: "p".into() });
+            let g = ScriptedGateway::start_relay(fault, CertSpec::Valid, rdp.addr()).unwrap();
+            let addr = g.addr();
+            (Guard::GatewayRelay(g, rdp), addr)
+        }
         gw if gw.starts_with("scripted-gateway") => {
             let fault = match gw.trim_start_matches("scripted-gateway").trim_start_matches('-') {
                 "" | "expired" | "other-name" => GatewayFault::Healthy,
@@ -236,7 +255,7 @@ fn run(s: &Value) -> Vec<String> {
     };
     // Through a gateway the target is a name only the gateway would resolve; the server is the gateway.
     let (target, gateway) = match &guard {
-        Guard::Gateway(_) => {
+        Guard::Gateway(_) | Guard::GatewayRelay(..) => {
             ("rdp.lab.test".to_owned(), vec!["--gateway".to_owned(), format!("localhost:{}", addr.port())])
         }
         _ => (addr.to_string(), vec![]),

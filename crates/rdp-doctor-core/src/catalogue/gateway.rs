@@ -2,7 +2,9 @@
 //! the RPC-over-HTTP fallback, and the proxies and load balancers in front that break them. The gateway's
 //! certificate is judged by the same `cert.*` rules as the target's (layer `gateway`). Facts that capture
 //! analysis also sees (no framing, HTTP/1.0, a proxy in the path, 407, 403/404/410, a rejected method, a
-//! refused upgrade) use its findings in `capture.rs`: one ID per meaning.
+//! refused upgrade) use its findings in `capture.rs`: one ID per meaning. With credentials the tunnel to the
+//! target is checked: a final 401 is `gateway.access_denied` (capture.rs), an MS-TSGU HRESULT leads to the
+//! finding its code links to in `rdp-doctor-codes` (`gateway.rap_denied`, …) or `gateway.tunnel_refused`.
 
 use super::def;
 use crate::finding::{FindingDef, Severity};
@@ -143,6 +145,88 @@ def!(
     ["gateway.transport_settings"]
 );
 
+def!(
+    GATEWAY_TUNNEL_OK,
+    "gateway.tunnel_ok",
+    Info,
+    "gateway",
+    "The tunnel to the target through the RD Gateway works",
+    "With the given credentials the gateway accepted NTLM on both HTTP channels (RDG_OUT_DATA and RDG_IN_DATA), answered the MS-TSGU handshake, created and authorized the tunnel, and opened the channel to the target (MS-TSGU 3.3.5.1, 3.7.5): its connection and resource authorization policies admit this user to this computer, and the gateway reached the computer. The evidence names the channel ID, each step's time and what the target answered through the channel.",
+    ["gateway.policies"]
+);
+def!(
+    GATEWAY_TUNNEL_NO_RDP,
+    "gateway.tunnel_no_rdp",
+    Fail,
+    "gateway",
+    "The gateway opened the channel, but the target did not answer RDP through it",
+    "The gateway created the channel to the target (so the policies admit the user and the gateway reached a TCP listener), but the X.224 Connection Request sent through it got no Connection Confirm: the connection was closed, nothing came, or the bytes are not RDP. The port may belong to another service, or the target's RDP service refuses connections from the gateway.",
+    ["gateway.reach_target", "server.check_rdp_service_health"]
+);
+def!(
+    GATEWAY_RAP_DENIED,
+    "gateway.rap_denied",
+    Fail,
+    "gateway",
+    "The gateway's resource authorization policy (RD RAP) does not allow this computer",
+    "The gateway answered with E_PROXY_RAP_ACCESSDENIED (0x800759DA): the user passed the connection policy, but no resource authorization policy lets this user reach this computer under the name the client used. RAPs match names literally: the FQDN, the short name and the IP address are different entries.",
+    ["gateway.rap_allow_target", "gateway.policies"]
+);
+def!(
+    GATEWAY_CAP_DENIED,
+    "gateway.cap_denied",
+    Fail,
+    "gateway",
+    "The gateway's connection authorization policy (RD CAP) does not admit this user",
+    "The gateway answered with E_PROXY_NAP_ACCESSDENIED (0x800759DB) or another connection-policy refusal (quarantine, pluggable-authentication access denied): the credentials were accepted by HTTP authentication, but no enabled connection authorization policy admits the user (their group, the client computer's group, or the required authentication method).",
+    ["gateway.cap_allow_user", "gateway.policies"]
+);
+def!(
+    GATEWAY_TARGET_UNREACHABLE,
+    "gateway.target_unreachable",
+    Fail,
+    "gateway",
+    "The gateway cannot connect to the target computer",
+    "The gateway answered the channel request with E_PROXY_TS_CONNECTFAILED (0x800759DD): the policies allow the connection, but the gateway could not open TCP to the target under any of its names. The gateway's DNS does not resolve the name, a firewall between gateway and target blocks the port, or the target's RDP service is down. The client's own network is not involved.",
+    ["gateway.reach_target", "server.check_rdp_service_health"]
+);
+def!(
+    GATEWAY_INTERNAL_ERROR,
+    "gateway.internal_error",
+    Fail,
+    "gateway",
+    "The gateway reported an internal error",
+    "The gateway answered with E_PROXY_INTERNALERROR (0x800759D8): an unexpected failure on the gateway while creating the tunnel or the channel. The gateway's operational log names the cause (often its NPS/policy service or a resource shortage).",
+    ["gateway.service_health", "gateway.policies"]
+);
+def!(
+    GATEWAY_MAX_CONNECTIONS,
+    "gateway.max_connections",
+    Fail,
+    "gateway",
+    "The gateway has reached its connection limit",
+    "The gateway answered with E_PROXY_MAXCONNECTIONSREACHED (0x800759E6): it admits no more connections. Every user gets this until connections end or the limit is raised.",
+    ["gateway.connection_limit"]
+);
+def!(
+    GATEWAY_AUTH_METHOD_REFUSED,
+    "gateway.auth_method_refused",
+    Fail,
+    "gateway",
+    "The gateway requires another authentication method",
+    "The gateway answered with E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD, E_PROXY_COOKIE_BADPACKET or E_PROXY_CAPABILITYMISMATCH: it is set up for pluggable authentication (a web-SSO cookie, PAA), a smart card, or a capability the client did not offer, and refuses a tunnel created with HTTP NTLM alone.",
+    ["gateway.policies", "client.update_client"]
+);
+def!(
+    GATEWAY_TUNNEL_FAILED,
+    "gateway.tunnel_failed",
+    Fail,
+    "gateway",
+    "The tunnel through the gateway could not be set up",
+    "The credentialed setup of the tunnel stopped without a gateway result code: the gateway (or what is in front of it) closed or reset a channel, did not answer in time, answered with an unexpected HTTP status, offered no NTLM challenge, or sent bytes that are not MS-TSGU. The evidence names the step. A load balancer that sends the second (IN) channel to another gateway node (no affinity) and a proxy that buffers the channels look like this.",
+    ["gateway.fix_proxy_framing", "gateway.transport_settings"]
+);
+
 /// This file's findings.
 pub(super) static DEFS: &[FindingDef] = &[
     GATEWAY_UNREACHABLE,
@@ -160,4 +244,13 @@ pub(super) static DEFS: &[FindingDef] = &[
     GATEWAY_RPC_OVER_HTTP,
     GATEWAY_UDP_REACHABLE,
     GATEWAY_UDP_UNREACHABLE,
+    GATEWAY_TUNNEL_OK,
+    GATEWAY_TUNNEL_NO_RDP,
+    GATEWAY_RAP_DENIED,
+    GATEWAY_CAP_DENIED,
+    GATEWAY_TARGET_UNREACHABLE,
+    GATEWAY_INTERNAL_ERROR,
+    GATEWAY_MAX_CONNECTIONS,
+    GATEWAY_AUTH_METHOD_REFUSED,
+    GATEWAY_TUNNEL_FAILED,
 ];

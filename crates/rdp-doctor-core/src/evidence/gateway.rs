@@ -1,9 +1,10 @@
 //! What the RD Gateway in front of the target showed (MS-TSGU HTTP transport, RFC 6455 WebSocket upgrade,
-//! MS-RPCH RPC over HTTP), probed without credentials. Facts only; the rules in `rules/gateway.rs` judge.
+//! MS-RPCH RPC over HTTP), probed without credentials, and with `--user` the tunnel to the target through it.
+//! Facts only; the rules in `rules/gateway.rs` and `rules/gateway_tunnel.rs` judge.
 
 use serde::Serialize;
 
-use super::{DnsEvidence, TcpEvidence, TlsEvidence};
+use super::{DnsEvidence, TcpEvidence, TlsEvidence, X224Evidence};
 
 /// The gateway probe: name resolution, TCP, TLS, then one request per transport on its own connection.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +25,78 @@ pub struct GatewayEvidence {
     pub seed_budget_ms: u64,
     /// The UDP transport (DTLS on UDP 3391 by default): a ClientHello and what answered.
     pub udp: Option<GatewayUdpProbe>,
+    /// With credentials (`--user`): NTLM over HTTP and the MS-TSGU tunnel to the target.
+    pub tunnel: Option<GatewayTunnelEvidence>,
+}
+
+/// The credentialed tunnel (MS-TSGU 3.3.5.1 HTTP transport, two channels): NTLM on `RDG_OUT_DATA` and
+/// `RDG_IN_DATA`, then HANDSHAKE, TUNNEL_CREATE, TUNNEL_AUTH and CHANNEL_CREATE to the target, each answer's
+/// HRESULT, and the X.224 exchange with the target through the channel.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayTunnelEvidence {
+    /// The account given with `--user` (what is being diagnosed; the password is never recorded).
+    pub account: String,
+    /// The resource named in CHANNEL_CREATE and its port.
+    pub target: String,
+    pub target_port: u16,
+    /// Every step in order, with its time.
+    pub steps: Vec<GatewayTunnelStep>,
+    pub outcome: GatewayTunnelOutcome,
+    /// From HTTP_TUNNEL_RESPONSE / HTTP_TUNNEL_AUTH_RESPONSE / HTTP_CHANNEL_RESPONSE when present.
+    pub tunnel_id: Option<u32>,
+    pub idle_timeout_minutes: Option<u32>,
+    pub channel_id: Option<u32>,
+    /// The gateway's UDP port offered in the channel response (the UDP transport), if any.
+    pub udp_port: Option<u16>,
+    /// SERVICE_MESSAGE / consent texts the gateway sent (bounded).
+    pub messages: Vec<String>,
+    /// The X.224 Connection Request / Confirm with the target, carried in DATA packets.
+    pub x224: Option<X224Evidence>,
+    pub duration_ms: f64,
+    /// The per-step deadline.
+    pub timeout_ms: u64,
+}
+
+/// One step of the tunnel.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GatewayTunnelStep {
+    /// `OUT NTLM NEGOTIATE`, `HTTP_HANDSHAKE_REQUEST`, `HTTP_CHANNEL_RESPONSE`, …
+    pub name: String,
+    /// Milliseconds since the tunnel run started, when the step ended.
+    pub at_ms: f64,
+    pub duration_ms: f64,
+    /// The HTTP status answered to this step's request.
+    pub http_status: Option<u16>,
+    /// The HRESULT of an MS-TSGU response.
+    pub hresult: Option<u32>,
+    /// The packet's bytes (MS-TSGU packets only; never NTLM messages), hex, bounded.
+    pub hex: Option<String>,
+    pub detail: String,
+}
+
+/// How the tunnel run ended.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GatewayTunnelOutcome {
+    /// CHANNEL_RESPONSE with S_OK: the gateway connected to the target.
+    ChannelCreated,
+    /// 401 again after the NTLM AUTHENTICATE message: the gateway refused the credentials.
+    CredentialsRejected { channel: String },
+    /// The NTLM NEGOTIATE was answered without an NTLM challenge (401 with these schemes, or another status).
+    NoNtlmChallenge { channel: String, status: u16, schemes: Vec<String> },
+    /// An HTTP status other than the one the step needs (200 after authentication).
+    HttpStatus { channel: String, status: u16, reason: String },
+    /// An MS-TSGU response with a failure HRESULT (or CLOSE_CHANNEL) at `step`.
+    Refused { step: String, hresult: u32 },
+    /// The connection was closed, reset or timed out at `step`.
+    Ended { step: String, how: String },
+    /// Bytes that are not what the step expects.
+    Malformed { step: String, error: String },
+    /// rdp-doctor's own NTLM client failed (no message was sent for it).
+    Local { error: String },
+    /// Not attempted: credentials are sent only when the credential-free probe shows the gateway asks for
+    /// HTTP authentication with NTLM.
+    NotRun { reason: String },
 }
 
 /// One DTLS ClientHello to the gateway's UDP port (MS-TSGU 2.1.1.2), resent once on silence.

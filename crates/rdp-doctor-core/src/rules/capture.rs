@@ -292,7 +292,7 @@ fn credssp(ev: &Evidence, c: &CaptureEvidence, out: &mut Vec<Finding>) {
 }
 
 /// A code's name and meaning from the one code table, for evidence lines.
-fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
+pub(super) fn code_line(kind: rdp_doctor_codes::Kind, value: u32) -> String {
     let fam = rdp_doctor_codes::family(kind);
     match fam.code(value).or_else(|| fam.lookup(value).and_then(|m| m.code())) {
         Some(c) => {
@@ -329,7 +329,9 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
             .lookup(*code)
             .and_then(|m| m.code())
             .map_or_else(|| format!("0x{code:08X}"), |c| c.name.to_owned());
-        out.push(Finding::new(&GATEWAY_TUNNEL_REFUSED, format!("the RD Gateway answered {packet} with {name}"), e));
+        // The same finding the live tunnel gives for this result (gateway.rap_denied, …): one interpretation.
+        let def = super::gateway::tunnel::finding_for_hresult(*code);
+        out.push(Finding::new(def, format!("the RD Gateway answered {packet} with {name}"), e));
     }
 }
 
@@ -366,13 +368,13 @@ fn gateway(c: &CaptureEvidence, out: &mut Vec<Finding>) {
         responses.iter().filter(|(x, r)| f(x, r)).map(|(x, _)| http_line(x)).collect()
     };
     let no_framing = pick(&|x, r| {
-        r.framing.starts_with("none")
-            && r.version == "HTTP/1.1"
-            && r.status != 101
-            && r.status != 204
-            && r.status != 304
-            && !(r.status == 200 && x.method == "RDG_OUT_DATA")
-            && !r.connection.as_deref().is_some_and(|v| v.to_ascii_lowercase().contains("close"))
+        super::gateway::lacks_framing(&super::gateway::ResponseFraming {
+            method: &x.method,
+            version: &r.version,
+            status: r.status,
+            close_delimited: r.framing.starts_with("none"),
+            connection_close: r.connection.as_deref().is_some_and(|v| v.to_ascii_lowercase().contains("close")),
+        })
     });
     if !no_framing.is_empty() {
         out.push(Finding::new(

@@ -325,6 +325,36 @@ fn websocket(g: &GatewayEvidence, out: &mut Vec<Finding>) {
     }
 }
 
+/// What [`lacks_framing`] looks at in one response, from the live probe or a capture.
+pub(super) struct ResponseFraming<'a> {
+    /// The request's method (`RDG_OUT_DATA`, `RDG_IN_DATA`, `RPC_IN_DATA`, …).
+    pub method: &'a str,
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: &'a str,
+    pub status: u16,
+    /// Neither Content-Length nor chunked.
+    pub close_delimited: bool,
+    /// The response says `Connection: close`.
+    pub connection_close: bool,
+}
+
+/// The one judgement of `gateway.http_no_framing`, for the live probe and for captures: an HTTP/1.1
+/// response the client cannot delimit (RFC 9112 6.3: neither Content-Length nor chunked), except
+/// - the answers that have no body (1xx, 101, 204, 304),
+/// - the OUT channel's 200 to `RDG_OUT_DATA`, which is close-delimited by design (MS-TSGU 3.3.5.1),
+/// - a response other than 401 that says `Connection: close` (legal: its body ends with the connection).
+///
+/// A 401 is judged even with `Connection: close`: the NTLM/Negotiate legs must continue on the same
+/// connection (MS-TSGU 3.3.5.1), so a 401 that can only end by closing it breaks authentication.
+pub(super) fn lacks_framing(r: &ResponseFraming<'_>) -> bool {
+    r.version == "HTTP/1.1"
+        && r.close_delimited
+        && r.status >= 200
+        && !matches!(r.status, 204 | 304)
+        && !(r.status == 200 && r.method == "RDG_OUT_DATA")
+        && !(r.connection_close && r.status != 401)
+}
+
 /// Framing and proxy traces on every response.
 fn forensics(g: &GatewayEvidence, out: &mut Vec<Finding>) {
     let mut http10 = Vec::new();
@@ -337,11 +367,17 @@ fn forensics(g: &GatewayEvidence, out: &mut Vec<Finding>) {
         if r.version == "HTTP/1.0" {
             http10.push(line.clone());
         }
-        if r.version == "HTTP/1.1"
-            && r.framing == "close-delimited"
-            && !matches!(r.status, 101 | 200 | 204 | 304)
-            && r.status >= 200
-        {
+        let method = match p.kind {
+            GatewayRequestKind::RdgOut | GatewayRequestKind::RdgWebsocket => "RDG_OUT_DATA",
+            GatewayRequestKind::RpcInData => "RPC_IN_DATA",
+        };
+        if lacks_framing(&ResponseFraming {
+            method,
+            version: &r.version,
+            status: r.status,
+            close_delimited: r.framing == "close-delimited",
+            connection_close: r.connection.iter().any(|t| t == "close"),
+        }) {
             no_len.push(format!("{line}: no Content-Length, no Transfer-Encoding; {} body bytes", r.body_read));
         }
         if r.framing == "chunked" && p.kind != GatewayRequestKind::RpcInData {
@@ -432,7 +468,11 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     forensics(g, out);
     rpc(g, out);
     udp(g, out);
+    tunnel::check(g, out);
 }
+
+#[path = "gateway_tunnel.rs"]
+pub(super) mod tunnel;
 
 #[cfg(test)]
 #[path = "gateway_tests.rs"]

@@ -63,6 +63,7 @@ fn gateway(out: GatewayResponse, ws: GatewayResponse, rpc: GatewayResponse) -> E
         ],
         seed_budget_ms: 2000,
         udp: None,
+        tunnel: None,
     });
     ev
 }
@@ -183,4 +184,42 @@ fn no_answer_and_certificate() {
     let expired = f.iter().find(|f| f.id == "cert.expired").unwrap_or_else(|| unreachable!());
     assert_eq!(expired.layer, "gateway");
     assert_eq!(expired.remedies.iter().map(|r| r.id).collect::<Vec<_>>(), ["gateway.certificate"]);
+}
+
+/// One framing judgement for both drivers: the live probe's responses and a capture's exchanges give the
+/// same verdict for the same response.
+#[test]
+fn framing_judgement_is_shared() {
+    use super::{ResponseFraming, lacks_framing};
+    let cases: &[(&str, &str, u16, bool, bool, bool)] = &[
+        // method, version, status, close-delimited, Connection: close, judged unframed
+        ("RDG_OUT_DATA", "HTTP/1.1", 401, true, false, true),
+        // A 401 must stay open for the NTLM legs: Connection: close does not excuse it (the live
+        // NoContentLength fault sends exactly this).
+        ("RDG_OUT_DATA", "HTTP/1.1", 401, true, true, true),
+        ("RDG_OUT_DATA", "HTTP/1.1", 401, false, false, false),
+        // The OUT channel's stream is close-delimited by design; the IN channel's 200 is not.
+        ("RDG_OUT_DATA", "HTTP/1.1", 200, true, false, false),
+        ("RDG_IN_DATA", "HTTP/1.1", 200, true, false, true),
+        // An error page that announces the close is legal HTTP/1.1.
+        ("RDG_OUT_DATA", "HTTP/1.1", 502, true, true, false),
+        ("RDG_OUT_DATA", "HTTP/1.1", 502, true, false, true),
+        // No body, or HTTP/1.0 (its own finding).
+        ("RDG_OUT_DATA", "HTTP/1.1", 101, true, false, false),
+        ("RDG_OUT_DATA", "HTTP/1.1", 204, true, false, false),
+        ("RDG_OUT_DATA", "HTTP/1.1", 304, true, false, false),
+        ("RDG_OUT_DATA", "HTTP/1.0", 401, true, false, false),
+    ];
+    for &(method, version, status, close_delimited, connection_close, want) in cases {
+        let r = ResponseFraming { method, version, status, close_delimited, connection_close };
+        assert_eq!(lacks_framing(&r), want, "{method} {version} {status} {close_delimited} {connection_close}");
+    }
+    // The live driver: the NoContentLength answer (401, Connection: close, no length) is judged.
+    let mut r = resp(401, "HTTP/1.1", "close-delimited");
+    r.connection = vec!["close".into()];
+    let ev = gateway(r, healthy(), healthy());
+    assert!(findings(&ev).contains(&"gateway.http_no_framing"));
+    let mut ok = resp(200, "HTTP/1.1", "close-delimited");
+    ok.first_body_byte_ms = Some(1.0);
+    assert!(!findings(&gateway(ok, healthy(), healthy())).contains(&"gateway.http_no_framing"));
 }
