@@ -155,3 +155,26 @@ async fn no_credentials_are_sent_to_a_gateway_without_ntlm() {
     assert!(gw.requests().iter().all(|l| l.ends_with("auth=none")), "{:?}", gw.requests());
     assert!(report.limitations.iter().any(|l| l.contains("not attempted")), "{:?}", report.limitations);
 }
+
+/// Hostile gateways (scripted: real gateways do not misbehave on demand): silence after the OUT channel's
+/// 200, and a packet header announcing ~4 GiB. The run ends by its own deadline or length bound with a
+/// finding that says where, and never reads past the bound.
+#[tokio::test]
+async fn hostile_gateways_end_by_deadline_and_bound() {
+    let run = check(GatewayFault::TunnelSilent, GATEWAY_PASSWORD).await;
+    let t = run.report.evidence.gateway.as_ref().unwrap().tunnel.as_ref().unwrap();
+    assert!(
+        matches!(&t.outcome, GatewayTunnelOutcome::Ended { step, .. } if step.contains("HANDSHAKE")),
+        "{:?}",
+        t.outcome
+    );
+    assert!(ids(&run.report).contains(&"gateway.tunnel_failed"), "{:?}", ids(&run.report));
+    // Bounded by the per-step deadline (3 s here) and the run's budget; a generous ceiling, not a timing test.
+    assert!(run.elapsed < Duration::from_secs(60), "{:?}", run.elapsed);
+    assert_eq!(count(&run.seen, "TSGU HTTP_TUNNEL_PACKET"), 0, "nothing is sent after an unanswered handshake");
+
+    let run = check(GatewayFault::TunnelGarbage, GATEWAY_PASSWORD).await;
+    let t = run.report.evidence.gateway.as_ref().unwrap().tunnel.as_ref().unwrap();
+    assert!(matches!(&t.outcome, GatewayTunnelOutcome::Malformed { .. }), "{:?}", t.outcome);
+    assert!(ids(&run.report).contains(&"gateway.tunnel_failed"), "{:?}", ids(&run.report));
+}

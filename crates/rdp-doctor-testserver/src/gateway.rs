@@ -54,6 +54,10 @@ pub enum GatewayFault {
     TunnelAuthRefused(u32),
     /// HTTP_CHANNEL_RESPONSE carries this HRESULT.
     ChannelRefused(u32),
+    /// Hostile: after NTLM and the OUT channel's 200, the gateway never answers the MS-TSGU handshake.
+    TunnelSilent,
+    /// Hostile: the handshake is answered with a packet header claiming a ~4 GiB packet, then garbage.
+    TunnelGarbage,
 }
 
 impl GatewayFault {
@@ -61,7 +65,12 @@ impl GatewayFault {
     pub fn is_tunnel(self) -> bool {
         matches!(
             self,
-            Self::Tunnel | Self::TunnelCreateRefused(_) | Self::TunnelAuthRefused(_) | Self::ChannelRefused(_)
+            Self::Tunnel
+                | Self::TunnelCreateRefused(_)
+                | Self::TunnelAuthRefused(_)
+                | Self::ChannelRefused(_)
+                | Self::TunnelSilent
+                | Self::TunnelGarbage
         )
     }
 }
@@ -248,7 +257,9 @@ fn answer(fault: GatewayFault, head: &http::RequestHead) -> Answer {
         GatewayFault::Tunnel
         | GatewayFault::TunnelCreateRefused(_)
         | GatewayFault::TunnelAuthRefused(_)
-        | GatewayFault::ChannelRefused(_) => ok401(),
+        | GatewayFault::ChannelRefused(_)
+        | GatewayFault::TunnelSilent
+        | GatewayFault::TunnelGarbage => ok401(),
         GatewayFault::SeedBuffered => Answer {
             bytes: format!("HTTP/1.1 200 OK\r\nServer: {IIS}\r\nVia: 1.1 buffering-proxy\r\n\r\n").into_bytes(),
             close: false,

@@ -275,6 +275,23 @@ async fn out_channel(
         _ => 0,
     };
     while let Some(p) = inn.packet().await {
+        match fault {
+            // Hostile peers: the client's deadlines and length bounds must end the run, not the peer.
+            GatewayFault::TunnelSilent => {
+                note(log, "TSGU request ignored (silent gateway)".to_owned());
+                continue;
+            }
+            GatewayFault::TunnelGarbage => {
+                note(log, "TSGU answered with a 4 GiB packet header".to_owned());
+                // PACKET_HEADER: packetType HANDSHAKE_RESPONSE, reserved, packetLength 0xFFFFFFF0.
+                let mut bytes = vec![0x02, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff];
+                bytes.extend(std::iter::repeat_n(0xa5, 4096));
+                out.write_all(&bytes).await?;
+                out.flush().await?;
+                continue;
+            }
+            _ => {}
+        }
         let answer = match p {
             Packet::HandshakeRequest(h) => {
                 note(log, format!("TSGU HTTP_HANDSHAKE_REQUEST extendedAuth {:#x}", h.extended_auth));
