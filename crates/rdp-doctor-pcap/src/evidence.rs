@@ -205,11 +205,16 @@ fn session_from_plaintext(
         || p.ev.early_user_auth.is_some_and(|v| v != 0)
         || errinfo
         || p.ev.licensing_error.is_some()
+        || p.logon_error.is_some()
         || p.ultimatum.is_some();
-    if !verdict {
+    // A session that drew its first screen after an authenticated logon (NLA credentials, or the server's
+    // logon notification) is the live check's `session.ok`.
+    let up = p.first_update_ns.is_some() && (p.ev.credentials_sent || !p.logon_infos.is_empty());
+    if !verdict && !up {
         return None;
     }
     let outcome = match (end.how, end.by) {
+        _ if up && !verdict => SessionOutcome::FirstUpdate,
         (EndKind::Rst, Some(Side::Server)) => SessionOutcome::Reset,
         (EndKind::Fin, Some(Side::Server)) => SessionOutcome::Closed,
         (EndKind::CaptureEnded, _) => SessionOutcome::Stopped { reason: "the capture ends here".to_owned() },
@@ -217,6 +222,7 @@ fn session_from_plaintext(
     };
     let phase = match p.steps.last().map(|s| s.1) {
         _ if p.ev.credssp_error.is_some() || closed_after_credentials => "credssp",
+        _ if up && !verdict => "active",
         Some(name @ ("early_user_authorization" | "mcs_connect" | "licensing")) => name,
         Some("set_error_info" | "ultimatum") if p.ev.licensing_error.is_some() => "licensing",
         Some(_) if p.ev.credentials_sent || p.ev.mcs_result.is_some() => "the session setup",
@@ -262,10 +268,10 @@ fn session_from_plaintext(
         early_user_auth: p.ev.early_user_auth,
         error_infos: p.ev.error_info.clone(),
         license_error: p.ev.licensing_error,
-        logon_infos: vec![],
-        logon_error: None,
+        logon_infos: p.logon_infos.clone(),
+        logon_error: p.logon_error,
         ultimatum: p.ultimatum,
-        first_update_ms: None,
+        first_update_ms: p.first_update_ns.map(|t| ms(t - start_ns)),
         connector_error: None,
         duration_ms: end.at_ms,
         timeout_ms: 0,

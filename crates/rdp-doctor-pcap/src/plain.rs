@@ -12,6 +12,7 @@
 use rdp_doctor_core::capture::{DecryptionEvidence, Side};
 use rdp_doctor_core::evidence::NtlmInfo;
 use rdp_doctor_core::interpret;
+use rdp_doctor_proto::server_pdu::{self, ServerPdu};
 use rdp_doctor_proto::{credssp, krb, mcs, ntlm};
 
 /// Bytes held per direction while waiting for a complete PDU.
@@ -46,6 +47,12 @@ pub struct Plain {
     pub server_after_auth: bool,
     /// The reason of a Disconnect Provider Ultimatum (T.125), raw.
     pub ultimatum: Option<u8>,
+    /// Save Session Info `infoType`s (logon notifications, MS-RDPBCGR 2.2.10.1).
+    pub logon_infos: Vec<u32>,
+    /// Logon Errors Info: errorNotificationType, errorNotificationData.
+    pub logon_error: Option<(u32, u32)>,
+    /// The first graphics update (the session is up).
+    pub first_update_ns: Option<i64>,
     /// Kerberos messages inside the SPNEGO tokens of the TSRequests (a client's AP-REQ, a server's
     /// KRB-ERROR or AP-REP), with their time and sender.
     pub krb: Vec<(i64, Side, krb::Message)>,
@@ -57,9 +64,6 @@ pub struct Plain {
 /// Steps recorded per connection.
 const MAX_STEPS: usize = 32;
 
-fn u16le(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
 fn u32le(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
@@ -214,111 +218,69 @@ impl Plain {
                 self.sbuf.drain(..4);
                 continue;
             }
-            if first == 3 {
-                let (Some(&h), Some(&l)) = (self.sbuf.get(2), self.sbuf.get(3)) else { return };
-                let len = usize::from(u16::from_be_bytes([h, l]));
-                if len < 7 {
+            // TPKT or fast-path frames, split and read by the live check's decoder (`server_pdu`).
+            match server_pdu::frame_len(&self.sbuf) {
+                Ok(None) => return,
+                Err(_) => {
                     self.server_stopped = true;
                     return;
                 }
-                if self.sbuf.len() < len {
-                    return;
+                Ok(Some(len)) => {
+                    let frame: Vec<u8> = self.sbuf.drain(..len).collect();
+                    if first == 3 {
+                        self.credssp_over = true;
+                    }
+                    self.frame(ts, &frame);
                 }
-                let pdu: Vec<u8> = self.sbuf.drain(..len).collect();
-                self.credssp_over = true;
-                self.tpkt(ts, &pdu);
-                continue;
             }
-            // Fast-path output (MS-RDPBCGR 2.2.9.1.2): skip by its length.
-            let Some(b1) = self.sbuf.get(1).copied() else { return };
-            let len = if b1 & 0x80 != 0 {
-                let Some(b2) = self.sbuf.get(2).copied() else { return };
-                usize::from(u16::from_be_bytes([b1 & 0x7f, b2]))
-            } else {
-                usize::from(b1)
-            };
-            if len < 2 {
-                self.server_stopped = true;
-                return;
-            }
-            if self.sbuf.len() < len {
-                return;
-            }
-            self.sbuf.drain(..len);
         }
     }
 
-    /// One TPKT PDU from the server: X.224 Data, then MCS.
-    fn tpkt(&mut self, ts: i64, pdu: &[u8]) {
-        // TPKT header (4) + X.224 Data TPDU (02 f0 80).
-        if pdu.get(4..7) != Some(&[0x02, 0xf0, 0x80][..]) {
-            return;
-        }
-        let m = pdu.get(7..).unwrap_or_default();
-        let Some(&b0) = m.first() else { return };
-        if b0 == 0x7f {
-            if let Ok(Some((mcs::McsConnect::Response { result }, _))) = mcs::decode_connect_pdu(pdu) {
+    /// One server frame after the security exchange: the MCS Connect-Response (BER, read by the MCS codec),
+    /// then what `server_pdu` reads for the live credentialed check: Set Error Info, the ultimatum,
+    /// licensing errors, Save Session Info (logon notifications and errors) and graphics updates.
+    fn frame(&mut self, ts: i64, frame: &[u8]) {
+        // TPKT header (4) + X.224 Data TPDU (02 f0 80) + 0x7f 0x66: the Connect-Response.
+        if frame.get(4..8) == Some(&[0x02, 0xf0, 0x80, 0x7f][..]) {
+            if let Ok(Some((mcs::McsConnect::Response { result }, _))) = mcs::decode_connect_pdu(frame) {
                 self.ev.mcs_result = Some(result.name().to_owned());
                 self.step(ts, "mcs_connect", format!("MCS Connect Response: {}", result.name()));
             }
             return;
         }
-        match b0 >> 2 {
-            // DisconnectProviderUltimatum (T.125 choice 8): reason in 3 bits across the first two bytes.
-            8 => {
-                let reason = ((b0 & 0x03) << 1) | (m.get(1).copied().unwrap_or(0) >> 7);
-                let name = match reason {
-                    0 => "rn-domain-disconnected",
-                    1 => "rn-provider-initiated",
-                    2 => "rn-token-purged",
-                    3 => "rn-user-requested",
-                    4 => "rn-channel-purged",
-                    _ => "unknown reason",
-                };
+        match server_pdu::decode(frame) {
+            Ok(ServerPdu::SetErrorInfo { error_info }) if self.ev.error_info.len() < 8 => {
+                self.ev.error_info.push(error_info);
+                self.step(ts, "set_error_info", format!("Set Error Info PDU errorInfo 0x{error_info:08X}"));
+            }
+            Ok(ServerPdu::DisconnectProviderUltimatum { reason }) => {
+                let name = server_pdu::ultimatum_reason_name(reason);
                 self.ev.mcs_disconnect = Some(format!("{name} ({reason})"));
                 self.ultimatum = Some(reason);
                 self.step(ts, "ultimatum", format!("MCS Disconnect Provider Ultimatum {name} ({reason})"));
             }
-            // SendDataIndication (choice 26): initiator, channelId, flags, PER length, user data.
-            26 => {
-                let Some(&l0) = m.get(6) else { return };
-                let (len, at) = if l0 & 0x80 != 0 {
-                    (usize::from(u16::from_be_bytes([l0 & 0x3f, m.get(7).copied().unwrap_or(0)])), 8)
-                } else {
-                    (usize::from(l0), 7)
-                };
-                let Some(user) = m.get(at..at + len) else { return };
-                self.user_data(ts, user);
-            }
-            _ => {}
-        }
-    }
-
-    fn user_data(&mut self, ts: i64, u: &[u8]) {
-        let flags = u16le(u, 0).unwrap_or(0);
-        // A Share Control Header's totalLength equals the PDU's length; a security header (licensing) has
-        // SEC_LICENSE_PKT (0x0080) in its flags.
-        if usize::from(flags) == u.len() {
-            let pdu_type = u16le(u, 2).unwrap_or(0) & 0x0f;
-            // PDUTYPE_DATAPDU: Share Data Header, pduType2 at offset 14; 0x2F = Set Error Info.
-            if pdu_type == 7
-                && u.get(14) == Some(&0x2f)
-                && let Some(code) = u32le(u, 18)
-                && self.ev.error_info.len() < 8
-            {
-                self.ev.error_info.push(code);
-                self.step(ts, "set_error_info", format!("Set Error Info PDU errorInfo 0x{code:08X}"));
-            }
-            return;
-        }
-        if flags & 0x0080 != 0 && u.get(4) == Some(&0xff) {
-            // ERROR_ALERT: bMsgType 0xFF, flags, wMsgSize, dwErrorCode, dwStateTransition.
-            if let (Some(code), Some(st)) = (u32le(u, 8), u32le(u, 12))
-                && code != 7
-            {
+            // ERROR_ALERT with STATUS_VALID_CLIENT (7) is the normal end of licensing.
+            Ok(ServerPdu::License { error: Some((code, st)), .. }) if code != 7 => {
                 self.ev.licensing_error = Some((code, st));
                 self.step(ts, "licensing", format!("licensing ERROR_ALERT dwErrorCode 0x{code:08X}"));
             }
+            Ok(ServerPdu::SaveSessionInfo { info_type, logon_error }) => {
+                if self.logon_infos.len() < 8 {
+                    self.logon_infos.push(info_type);
+                }
+                if logon_error.is_some() {
+                    self.logon_error = logon_error;
+                }
+                self.step(ts, "logon", format!("Save Session Info: {}", server_pdu::info_type_name(info_type)));
+            }
+            Ok(ServerPdu::Update { fast_path, codes })
+                if self.first_update_ns.is_none()
+                    && codes.iter().any(|c| server_pdu::is_graphics_update(fast_path, *c)) =>
+            {
+                self.first_update_ns = Some(ts);
+                self.step(ts, "first_update", "first graphics update".to_owned());
+            }
+            _ => {}
         }
     }
 }

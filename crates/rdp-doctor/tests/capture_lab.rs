@@ -392,6 +392,11 @@ fn wrong_password_check_and_its_decrypted_capture_agree() {
     let ids: Vec<&str> =
         conn["report"]["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert!(!ids.iter().any(|i| i.starts_with("credssp.")), "a successful logon must not read as refused: {ids:?}");
+    // The session drew its first screen: the capture says so as the live check does.
+    if live_ids.contains(&"session.ok") {
+        assert!(ids.contains(&"session.ok"), "live session.ok, capture {ids:?}");
+        assert_eq!(conn["report"]["evidence"]["session"]["outcome"]["kind"], "first_update");
+    }
 }
 
 /// xrdp checks the password after the RDP connection sequence (in xrdp-sesman, behind its own login
