@@ -3,8 +3,9 @@
 //! client can be read together with the tickets it did or did not get. Messages are decoded by
 //! `rdp_doctor_proto::krb`; nothing secret is read (tickets and encrypted parts stay opaque).
 //!
-//! Bounded: at most [`MAX_CLIENTS`] clients, [`MAX_PER_CLIENT`] messages each, [`MAX_TCP_FLOWS`] TCP flows
-//! with at most one record's bytes buffered per direction.
+//! Bounded: at most [`MAX_CLIENTS`] clients, [`MAX_PER_CLIENT`] messages each (what does not fit is
+//! counted and said), [`MAX_TCP_FLOWS`] TCP flows (idle ones give way) with at most one record's bytes
+//! buffered per direction.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -15,8 +16,8 @@ use crate::hash::FxHashMap;
 
 /// The Kerberos port (RFC 4120 7.2.1, 7.2.2).
 pub const KERBEROS_PORT: u16 = 88;
-pub const MAX_CLIENTS: usize = 4096;
-pub const MAX_PER_CLIENT: usize = 64;
+pub const MAX_CLIENTS: usize = 1024;
+pub const MAX_PER_CLIENT: usize = 32;
 pub const MAX_TCP_FLOWS: usize = 1024;
 
 /// One message seen, with whether an RDP connection's report already shows it.
@@ -37,6 +38,8 @@ struct ClientLog {
 /// One direction of a TCP flow to the KDC.
 #[derive(Debug, Default)]
 struct TcpDir {
+    /// The last segment's time, to evict the stalest flow when the table is full.
+    last_ms: f64,
     next_seq: Option<u32>,
     buf: Vec<u8>,
     broken: bool,
@@ -70,10 +73,16 @@ impl KrbLog {
     /// A TCP segment on port 88.
     pub fn tcp(&mut self, at_ms: f64, src: SocketAddr, dst: SocketAddr, t: &crate::link::Tcp<'_>) {
         if !self.tcp.contains_key(&(src, dst)) && self.tcp.len() >= MAX_TCP_FLOWS {
-            self.dropped += 1;
-            return;
+            // Flows that never closed (no FIN or RST in the capture) give way to new ones: first those idle
+            // for a minute of capture time, all of them if that frees nothing (amortised: a scan of port 88
+            // costs one sweep per table-full of flows).
+            self.tcp.retain(|_, d| at_ms - d.last_ms < 60_000.0);
+            if self.tcp.len() >= MAX_TCP_FLOWS {
+                self.tcp.clear();
+            }
         }
         let dir = self.tcp.entry((src, dst)).or_default();
+        dir.last_ms = at_ms;
         if t.syn {
             dir.next_seq = Some(t.seq.wrapping_add(1));
             return;
@@ -185,5 +194,45 @@ pub fn observation(at_ms: f64, via: String, from: &str, m: &krb::Message) -> Krb
         e_text: m.error.as_ref().and_then(|e| e.e_text.clone()),
         peer_time: m.error.as_ref().and_then(|e| e.stime.clone()),
         ntstatus: m.error.as_ref().and_then(|e| e.ntstatus),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(seq: u32, payload: &[u8]) -> crate::link::Tcp<'_> {
+        crate::link::Tcp {
+            src_port: 50000,
+            dst_port: 88,
+            seq,
+            ack: 0,
+            syn: false,
+            ack_flag: true,
+            fin: false,
+            rst: false,
+            window: 0,
+            mss: None,
+            payload,
+            len: u32::try_from(payload.len()).unwrap_or(0),
+        }
+    }
+
+    #[test]
+    fn tables_stay_bounded() {
+        let mut log = KrbLog::default();
+        let kdc: SocketAddr = "10.0.0.1:88".parse().unwrap_or_else(|_| unreachable!());
+        // Many half-open TCP flows: the table never grows past its bound.
+        for i in 0..(MAX_TCP_FLOWS as u32 + 500) {
+            let client = SocketAddr::new(IpAddr::from([10, 1, (i >> 8) as u8, i as u8]), 40000);
+            log.tcp(f64::from(i), client, kdc, &seg(1, &[0, 0, 0, 200, 0x6a]));
+        }
+        assert!(log.tcp.len() <= MAX_TCP_FLOWS, "{}", log.tcp.len());
+        // Garbage datagrams are counted, not kept; a length prefix beyond the bound ends that direction.
+        log.udp(0.0, "10.2.0.1:5000".parse().unwrap_or_else(|_| unreachable!()), kdc, b"\x30\x00");
+        assert_eq!(log.undecodable, 1);
+        let c: SocketAddr = "10.3.0.1:5000".parse().unwrap_or_else(|_| unreachable!());
+        log.tcp(0.0, c, kdc, &seg(7, &[0x7f, 0xff, 0xff, 0xff]));
+        assert!(log.tcp.get(&(c, kdc)).is_some_and(|d| d.broken));
     }
 }
