@@ -336,6 +336,50 @@ pub struct CaptureEvidence {
     pub decryption: Option<DecryptionEvidence>,
 }
 
+impl CaptureEvidence {
+    /// A section with nothing observed yet: no packets counted, no timeline, open until the capture's end at
+    /// `start_ms`. Drivers and tests fill in what they saw.
+    pub fn empty(
+        kind: ConnectionKind,
+        transport: &'static str,
+        client: std::net::SocketAddr,
+        server: std::net::SocketAddr,
+        start_ms: f64,
+    ) -> Self {
+        Self {
+            kind,
+            transport,
+            client,
+            server,
+            start_ms,
+            duration_ms: 0.0,
+            setup_seen: true,
+            client_stats: DirectionStats::default(),
+            server_stats: DirectionStats::default(),
+            icmp: Vec::new(),
+            phases: Vec::new(),
+            timeline_truncated: false,
+            request: None,
+            client_hello: None,
+            client_alert: None,
+            encrypted: None,
+            last_phase: Phase::Handshake,
+            end: ConnectionEnd {
+                how: EndKind::CaptureEnded,
+                by: None,
+                at_ms: 0.0,
+                phase: Phase::Handshake,
+                after: String::new(),
+            },
+            stalls: Vec::new(),
+            rdp_udp: None,
+            http: Vec::new(),
+            anomalies: Vec::new(),
+            decryption: None,
+        }
+    }
+}
+
 /// What decrypting a connection's TLS with logged secrets showed (`capture --keylog`, or the capture's own
 /// Decryption Secrets Blocks).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -1003,37 +1003,13 @@ mod tests {
 
     fn capture_section(kind: crate::capture::ConnectionKind) -> crate::capture::CaptureEvidence {
         use crate::capture::*;
-        CaptureEvidence {
-            kind,
-            transport: "tcp",
-            client: "127.0.0.1:50000".parse().unwrap_or_else(|_| unreachable!()),
-            server: "127.0.0.1:3389".parse().unwrap_or_else(|_| unreachable!()),
-            start_ms: 0.0,
-            duration_ms: 1.0,
-            setup_seen: true,
-            client_stats: DirectionStats::default(),
-            server_stats: DirectionStats::default(),
-            icmp: vec![],
-            phases: vec![],
-            timeline_truncated: false,
-            request: None,
-            client_hello: None,
-            client_alert: None,
-            encrypted: None,
-            last_phase: Phase::Session,
-            end: ConnectionEnd {
-                how: EndKind::CaptureEnded,
-                by: None,
-                at_ms: 1.0,
-                phase: Phase::Session,
-                after: String::new(),
-            },
-            stalls: vec![],
-            rdp_udp: None,
-            http: vec![],
-            anomalies: vec![],
-            decryption: None,
-        }
+        let addr = |s: &str| s.parse().unwrap_or_else(|_| unreachable!());
+        let mut c = CaptureEvidence::empty(kind, "tcp", addr("127.0.0.1:50000"), addr("127.0.0.1:3389"), 0.0);
+        c.duration_ms = 1.0;
+        c.last_phase = Phase::Session;
+        c.end.at_ms = 1.0;
+        c.end.phase = Phase::Session;
+        c
     }
 
     #[test]

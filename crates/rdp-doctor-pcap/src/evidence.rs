@@ -575,37 +575,10 @@ pub fn kerberos(
          the KDC answered is shown, not which RDP connection it was for."
             .to_owned(),
     );
-    ev.capture = Some(CaptureEvidence {
-        kind: ConnectionKind::Kerberos,
-        transport,
-        client,
-        server: kdc,
-        start_ms: first,
-        duration_ms: last - first,
-        setup_seen: true,
-        client_stats: Default::default(),
-        server_stats: Default::default(),
-        icmp: Vec::new(),
-        phases: Vec::new(),
-        timeline_truncated: false,
-        request: None,
-        client_hello: None,
-        client_alert: None,
-        encrypted: None,
-        last_phase: Phase::Handshake,
-        end: ConnectionEnd {
-            how: EndKind::CaptureEnded,
-            by: None,
-            at_ms: last - first,
-            phase: Phase::Handshake,
-            after: String::new(),
-        },
-        stalls: Vec::new(),
-        rdp_udp: None,
-        http: Vec::new(),
-        anomalies: Vec::new(),
-        decryption: None,
-    });
+    let mut cap = CaptureEvidence::empty(ConnectionKind::Kerberos, transport, client, kdc, first);
+    cap.duration_ms = last - first;
+    cap.end.at_ms = last - first;
+    ev.capture = Some(cap);
     ev.kerberos = Some(k);
     (ev, line)
 }
