@@ -328,13 +328,25 @@ fn pair(o: &mut String, p: &PairReading) {
     advice_sections(o, p.advice, &findings);
 }
 
+/// Which command reports a finding: .rdp lint findings, Kerberos facts (read from captures; only the NTLM
+/// fallback pattern is also live), the rest from `check` (and `capture`, which shares its rules).
+fn reported_by(id: &str) -> &'static str {
+    if id.starts_with("rdpfile.") {
+        "rdp-doctor rdpfile lint and check FILE.rdp"
+    } else if id.starts_with("kerberos.") && id != "kerberos.ntlm_fallback_refused" {
+        "rdp-doctor capture"
+    } else {
+        "rdp-doctor check"
+    }
+}
+
 fn finding(o: &mut String, d: &FindingDef) {
     let _ = writeln!(o, "{}  {}", paint(BOLD, d.id), d.title);
     let _ = writeln!(
         o,
         "  {} {}",
         paint(severity_style(d.severity), d.severity.as_str()),
-        paint(DIM, &format!("· layer {} · a finding of rdp-doctor check", d.layer))
+        paint(DIM, &format!("· layer {} · a finding of {}", d.layer, reported_by(d.id)))
     );
     o.push_str(&wrap(d.explanation, 2));
     let codes = rdp_doctor_codes::codes_for_finding(d.id);
