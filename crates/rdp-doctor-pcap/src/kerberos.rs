@@ -145,11 +145,13 @@ impl KrbLog {
         log.seen.push(Seen { obs, kdc, client, attached: false });
     }
 
-    /// The messages of `client` between `from_ms` and `to_ms` (capture time), marked as shown.
+    /// The messages of `client` between `from_ms` and `to_ms` (capture time) that no other connection shows
+    /// yet, marked as shown: each message is reported once, with the first connection (in finishing order)
+    /// whose window holds it.
     pub fn around(&mut self, client: IpAddr, from_ms: f64, to_ms: f64) -> Option<KerberosEvidence> {
         let log = self.clients.get_mut(&client)?;
         let mut messages = Vec::new();
-        for s in log.seen.iter_mut().filter(|s| s.obs.at_ms >= from_ms && s.obs.at_ms <= to_ms) {
+        for s in log.seen.iter_mut().filter(|s| !s.attached && s.obs.at_ms >= from_ms && s.obs.at_ms <= to_ms) {
             s.attached = true;
             messages.push(s.obs.clone());
         }

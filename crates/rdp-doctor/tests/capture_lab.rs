@@ -432,26 +432,27 @@ fn xrdp_wrong_password_is_not_a_protocol_refusal_in_either_driver() {
     assert!(!r.to_string().contains("not-the-pw"), "the Client Info PDU's password is never decoded");
 }
 
-/// A real MIT KDC (Debian krb5-kdc) for the test realm LAB.TEST on 127.0.0.88:88, in a temporary
-/// directory; stopped by PID when dropped.
+/// A real MIT KDC (Debian krb5-kdc) for the test realm LAB.TEST on `ip`:88, in a temporary directory;
+/// stopped by PID when dropped. Each test uses its own loopback address, so tests running at once neither
+/// share a KDC nor see each other's messages.
 struct Kdc {
     child: Option<Child>,
     dir: tempfile::TempDir,
 }
 
 impl Kdc {
-    fn start() -> Self {
+    fn start(ip: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
         std::fs::write(
             dir.path().join("krb5.conf"),
-            "[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n dns_lookup_realm = false\n rdns = false\n kdc_timesync = 0\n[realms]\n LAB.TEST = {\n  kdc = 127.0.0.88:88\n }\n",
+            format!("[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n dns_lookup_realm = false\n rdns = false\n kdc_timesync = 0\n[realms]\n LAB.TEST = {{\n  kdc = {ip}:88\n }}\n"),
         )
         .unwrap();
         std::fs::write(
             dir.path().join("kdc.conf"),
             format!(
-                "[kdcdefaults]\n kdc_listen = 127.0.0.88:88\n kdc_tcp_listen = 127.0.0.88:88\n[realms]\n LAB.TEST = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  acl_file = {d}/kadm5.acl\n  supported_enctypes = aes256-cts-hmac-sha1-96:normal\n }}\n[logging]\n kdc = FILE:{d}/kdc.log\n"
+                "[kdcdefaults]\n kdc_listen = {ip}:88\n kdc_tcp_listen = {ip}:88\n[realms]\n LAB.TEST = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  acl_file = {d}/kadm5.acl\n  supported_enctypes = aes256-cts-hmac-sha1-96:normal\n }}\n[logging]\n kdc = FILE:{d}/kdc.log\n"
             ),
         )
         .unwrap();
@@ -474,9 +475,8 @@ impl Kdc {
             .unwrap();
         kdc.child = Some(child);
         let start = Instant::now();
-        while std::net::TcpStream::connect_timeout(&"127.0.0.88:88".parse().unwrap(), Duration::from_millis(200))
-            .is_err()
-        {
+        let addr: SocketAddr = format!("{ip}:88").parse().unwrap();
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(start.elapsed() < Duration::from_secs(10), "krb5kdc did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -529,7 +529,7 @@ fn real_kdc_errors_read_from_the_capture() {
         rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{tool} (packages krb5-kdc, krb5-user): {e}"));
     }
     let dir = tempfile::tempdir().unwrap();
-    let kdc = Kdc::start();
+    let kdc = Kdc::start("127.0.0.88");
     let cap = Dumpcap::start(dir.path(), "mit-kdc", "host 127.0.0.88 and port 88");
     // A good logon, then a service ticket for a name without SPN (a connection by IP address).
     assert!(kdc.client(&["kinit", "alice"], "S3cret-pw\n").contains("Password for alice"));
@@ -562,4 +562,38 @@ fn real_kdc_errors_read_from_the_capture() {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     assert!(!r.to_string().contains("not-the-pw") && !r.to_string().contains("S3cret-pw"));
+}
+
+/// Kerberos next to RDP: the client asks the KDC for TERMSRV/<IP address> (no such principal: what a
+/// connection by IP address does), then connects to FreeRDP's shadow server (NLA). In the capture the KDC's
+/// answer is shown with that RDP connection, once, and no separate Kerberos entry remains.
+#[test]
+fn kdc_answers_are_shown_with_the_clients_rdp_connection() {
+    rdp_doctor_lab::require_root("capturing with dumpcap and serving a KDC on 127.0.0.89:88").unwrap();
+    for tool in ["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"] {
+        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{tool} (packages krb5-kdc, krb5-user): {e}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kdc = Kdc::start("127.0.0.89");
+    let s = rdp_doctor_lab::shadow(ShadowVariant::Nla { user: "alice".into(), password: "S3cret-pw".into() }).unwrap();
+    let port = s.addr.port().to_string();
+    let filter = format!("(host 127.0.0.89 and port 88) or tcp port {port}");
+    let cap = Dumpcap::start(dir.path(), "kdc-and-rdp", &filter);
+    assert!(kdc.client(&["kinit", "alice"], "S3cret-pw\n").contains("Password for alice"));
+    let said = kdc.client(&["kvno", "TERMSRV/127.0.0.1"], "");
+    assert!(said.contains("not found in Kerberos database"), "{said}");
+    let (_, _) =
+        json(&["check", &s.addr.to_string(), "--json", "--timeout", "2s", "--no-matrix", "--samples", "0", "--no-udp"]);
+    let file = cap.finish();
+    drop((kdc, s));
+    let r = capture_report(&file, &["--port", &port]);
+    let conns = r["connections"].as_array().unwrap();
+    assert!(conns.iter().all(|c| c["kind"] != "kerberos"), "attached, not a separate entry: {r}");
+    let with: Vec<&Value> = conns.iter().filter(|c| c["report"]["evidence"]["kerberos"].is_object()).collect();
+    assert_eq!(with.len(), 1, "shown once, with one connection: {r}");
+    let ids: Vec<&str> =
+        with[0]["report"]["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"kerberos.server_unknown"), "{ids:?}");
+    let msgs = with[0]["report"]["evidence"]["kerberos"]["messages"].as_array().unwrap();
+    assert!(msgs.iter().any(|m| m["service"] == "TERMSRV/127.0.0.1"), "{msgs:?}");
 }
