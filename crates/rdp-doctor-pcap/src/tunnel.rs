@@ -48,47 +48,26 @@ impl Tunnel {
         self.packets();
     }
 
-    /// RFC 6455 §5.2: FIN/opcode, MASK/payload len (7, 7+16 or 7+64 bits), masking key if MASK, payload.
+    /// RFC 6455 §5.2 frames, read by the same codec as the live gateway tunnel (`proto::websocket`).
     fn unframe(&mut self) {
+        use rdp_doctor_proto::websocket::{self, opcode};
         loop {
-            let Some(&[b0, b1]) = self.frames.get(..2) else { return };
-            let len7 = usize::from(b1 & 0x7f);
-            let (len, mut at) = match len7 {
-                126 => {
-                    let Some(&[h, l]) = self.frames.get(2..4) else { return };
-                    (usize::from(u16::from_be_bytes([h, l])), 4)
+            match websocket::decode(&self.frames) {
+                Ok(None) => return,
+                Err(_) => {
+                    self.stopped = true;
+                    return;
                 }
-                127 => {
-                    let Some(b) = self.frames.get(2..10) else { return };
-                    let a: [u8; 8] = b.try_into().unwrap_or([0xff; 8]);
-                    (usize::try_from(u64::from_be_bytes(a)).unwrap_or(usize::MAX), 10)
-                }
-                n => (n, 2),
-            };
-            let mask = if b1 & 0x80 != 0 {
-                let Some(&[m0, m1, m2, m3]) = self.frames.get(at..at + 4) else { return };
-                let m = [m0, m1, m2, m3];
-                at += 4;
-                Some(m)
-            } else {
-                None
-            };
-            if len > MAX_BUFFER {
-                self.stopped = true;
-                return;
-            }
-            let Some(payload) = self.frames.get(at..at + len) else { return };
-            let mut payload = payload.to_vec();
-            if let Some(m) = mask {
-                for (b, k) in payload.iter_mut().zip(m.iter().cycle()) {
-                    *b ^= k;
+                Ok(Some((f, used))) => {
+                    // Binary and continuation frames carry the packets; close, ping and pong do not.
+                    if matches!(f.opcode, opcode::CONTINUATION | opcode::BINARY)
+                        && self.packets.len() + f.payload.len() <= MAX_BUFFER
+                    {
+                        self.packets.extend_from_slice(&f.payload);
+                    }
+                    self.frames.drain(..used.min(self.frames.len()));
                 }
             }
-            // Binary (2) and continuation (0) frames carry the packets; close (8), ping, pong do not.
-            if matches!(b0 & 0x0f, 0 | 2) && self.packets.len() + payload.len() <= MAX_BUFFER {
-                self.packets.extend_from_slice(&payload);
-            }
-            self.frames.drain(..at + len);
         }
     }
 

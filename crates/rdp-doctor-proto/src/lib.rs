@@ -25,4 +25,5 @@ pub mod tls;
 pub mod tls_hello;
 pub mod tpkt;
 pub mod tsgu;
+pub mod websocket;
 pub mod x224;

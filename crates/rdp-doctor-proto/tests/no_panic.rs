@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use rdp_doctor_proto::{
     credssp, der, dtls, gateway_http, http, krb, mcs, nego, ntlm, rdpeudp, server_pdu, sniff, tls, tls_hello, tpkt,
-    tsgu, x224,
+    tsgu, websocket, x224,
 };
 
 proptest! {
@@ -50,6 +50,7 @@ proptest! {
         let _ = krb::find_in_gss_token(&bytes);
         let _ = krb::tcp_record_len(&bytes);
         let _ = krb::decode_kdc_proxy_message(&bytes);
+        let _ = websocket::decode(&bytes);
         let _ = ntlm::decode_target_info(&bytes);
         let _ = tls_hello::decode_server_answer(&bytes);
         let _ = mcs::decode_connect_response(&bytes);
