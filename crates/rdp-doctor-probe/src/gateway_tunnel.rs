@@ -1,9 +1,12 @@
 //! The credentialed tunnel through an RD Gateway (`check HOST --gateway GW --user USER`), over the HTTP
 //! transport with two channels (MS-TSGU 3.3.5.1; shared/GATEWAY_UDP_NOTES.md §1.2):
 //!
-//! 1. OUT channel: TLS, `RDG_OUT_DATA` with `Authorization: NTLM <NEGOTIATE>`, 401 with the CHALLENGE,
-//!    `RDG_OUT_DATA` with the AUTHENTICATE, 200 (close-delimited) and the seed bytes (10, as FreeRDP and
-//!    IronRDP skip them).
+//! 1. OUT channel: TLS, `RDG_OUT_DATA` with `Authorization: NTLM <NEGOTIATE>` and the WebSocket upgrade
+//!    headers (as mstsc and FreeRDP send it), 401 with the CHALLENGE, `RDG_OUT_DATA` with the AUTHENTICATE.
+//!    `101 Switching Protocols` with a valid `Sec-WebSocket-Accept` selects the WebSocket transport
+//!    (MS-TSGU 2.2.5.3.2): every packet both ways is one binary frame on this connection (client frames
+//!    masked, RFC 6455 5.3) and step 2 is skipped. `200` (close-delimited) selects the HTTP transport: the
+//!    seed bytes follow (10, as FreeRDP and IronRDP skip them).
 //! 2. IN channel, on a second connection to the same address with the same `RDG-Connection-Id`: the same
 //!    NTLM legs with `RDG_IN_DATA`, 200, then the streaming `RDG_IN_DATA` head with
 //!    `Transfer-Encoding: chunked`; every client packet is one chunk.
@@ -26,6 +29,7 @@ use rdp_doctor_proto::hex::hex_prefix;
 use rdp_doctor_proto::http::{self, Head as _, MAX_HEAD_LEN, ResponseHead};
 use rdp_doctor_proto::nego::SecurityProtocol;
 use rdp_doctor_proto::tsgu::{self, Packet};
+use rdp_doctor_proto::websocket;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -104,6 +108,7 @@ impl Run {
                 account: account.to_owned(),
                 target: target.host.clone(),
                 target_port: target.port,
+                transport: None,
                 steps: Vec::new(),
                 outcome: O::NotRun { reason: String::new() },
                 tunnel_id: None,
@@ -152,6 +157,55 @@ struct Channel {
     name: &'static str,
     s: TlsStream<TcpStream>,
     buf: Vec<u8>,
+    /// WebSocket transport: the unframed payload bytes not yet decoded as packets, and the next masking key.
+    ws: Option<(Vec<u8>, u32)>,
+}
+
+impl Channel {
+    /// The next MS-TSGU packet from the server's WebSocket frames (unmasked, RFC 6455 5.1): binary and
+    /// continuation frames carry the packets, a close frame ends the tunnel, ping and pong are skipped.
+    async fn ws_packet(&mut self, step: &str, timeout: Duration) -> Result<(Packet, Vec<u8>), O> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let payload = self.ws.as_mut().map(|(p, _)| p).ok_or_else(|| ended(step, "no WebSocket"))?;
+            match tsgu::decode(payload) {
+                Ok(Some((Packet::Keepalive, used))) => {
+                    payload.drain(..used.min(payload.len()));
+                    continue;
+                }
+                Ok(Some((p, used))) => {
+                    let raw: Vec<u8> = payload.drain(..used.min(payload.len())).collect();
+                    return Ok((p, raw));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(O::Malformed {
+                        step: step.to_owned(),
+                        error: format!("{e}; bytes {}", hex_prefix(payload, 32)),
+                    });
+                }
+            }
+            if payload.len() > tsgu::MAX_PACKET_LEN as usize {
+                return Err(O::Malformed { step: step.to_owned(), error: "a packet beyond the bound".to_owned() });
+            }
+            match websocket::decode(&self.buf) {
+                Ok(Some((f, used))) => {
+                    self.buf.drain(..used.min(self.buf.len()));
+                    match f.opcode {
+                        websocket::opcode::BINARY | websocket::opcode::CONTINUATION => {
+                            if let Some((p, _)) = self.ws.as_mut() {
+                                p.extend_from_slice(&f.payload);
+                            }
+                        }
+                        websocket::opcode::CLOSE => return Err(ended(step, "closed (WebSocket close frame)")),
+                        _ => {}
+                    }
+                }
+                Ok(None) => self.fill(step, deadline, websocket::MAX_FRAME + 14).await?,
+                Err(e) => return Err(O::Malformed { step: step.to_owned(), error: e.to_string() }),
+            }
+        }
+    }
 }
 
 /// How a read ended without the bytes wanted.
@@ -252,8 +306,24 @@ impl Channel {
         }
     }
 
+    /// Sends one MS-TSGU packet: a chunk on the HTTP transport's IN channel, a masked binary frame on the
+    /// WebSocket transport.
+    async fn send_packet(&mut self, step: &str, packet: &[u8], timeout: Duration) -> Result<(), O> {
+        let bytes = match self.ws.as_mut() {
+            Some((_, key)) => {
+                *key = key.wrapping_mul(0x9E37_79B9).wrapping_add(0x7F4A_7C15);
+                websocket::encode(websocket::opcode::BINARY, packet, Some(key.to_be_bytes()))
+            }
+            None => http::encode_chunk(packet),
+        };
+        self.send(step, &bytes, timeout).await
+    }
+
     /// The next MS-TSGU packet on this (OUT) channel; keepalives are skipped.
     async fn packet(&mut self, step: &str, timeout: Duration) -> Result<(Packet, Vec<u8>), O> {
+        if self.ws.is_some() {
+            return self.ws_packet(step, timeout).await;
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match tsgu::decode(&self.buf) {
@@ -294,17 +364,24 @@ async fn connect(r: &mut Run, t: &TunnelTarget, name: &'static str) -> Result<Ch
         None,
         format!("TCP and TLS to {} ({})", t.gateway, tls_ev.version.as_deref().unwrap_or("?")),
     );
-    Ok(Channel { name, s, buf: Vec::new() })
+    Ok(Channel { name, s, buf: Vec::new(), ws: None })
 }
 
 /// The request head for `method` on this channel.
-fn request(t: &TunnelTarget, method: &str, connection_id: &str, auth: Option<Authorization>, chunked: bool) -> Vec<u8> {
+fn request(
+    t: &TunnelTarget,
+    method: &str,
+    connection_id: &str,
+    auth: Option<Authorization>,
+    chunked: bool,
+    websocket_key: Option<&str>,
+) -> Vec<u8> {
     GatewayRequest {
         method: method.to_owned(),
         path: gateway_http::RDG_PATH.to_owned(),
         host: crate::gateway::host_header(&t.gateway_name, t.gateway_port),
         connection_id: connection_id.to_owned(),
-        websocket_key: None,
+        websocket_key: websocket_key.map(str::to_owned),
         authorization: auth,
         chunked,
     }
@@ -319,13 +396,14 @@ async fn authenticate(
     method: &'static str,
     connection_id: &str,
     creds: &Credentials,
+    websocket_key: Option<&str>,
 ) -> Result<ResponseHead, O> {
     let mut ntlm = NtlmClient::new(creds).map_err(|error| O::Local { error })?;
     let negotiate = ntlm.step(None).map_err(|error| O::Local { error })?;
     let step = if ch.name == "OUT" { "OUT NTLM NEGOTIATE" } else { "IN NTLM NEGOTIATE" };
     r.step = step;
     let began = r.now();
-    let req = request(t, method, connection_id, Some(Authorization::new("NTLM", &negotiate)), false);
+    let req = request(t, method, connection_id, Some(Authorization::new("NTLM", &negotiate)), false, websocket_key);
     ch.send(step, &req, r.timeout).await?;
     let head = ch.head(step, r.timeout).await?;
     let facts = gateway_http::facts(&head, &[]);
@@ -356,7 +434,7 @@ async fn authenticate(
     let step = if ch.name == "OUT" { "OUT NTLM AUTHENTICATE" } else { "IN NTLM AUTHENTICATE" };
     r.step = step;
     let began = r.now();
-    let req = request(t, method, connection_id, Some(Authorization::new("NTLM", &authenticate)), false);
+    let req = request(t, method, connection_id, Some(Authorization::new("NTLM", &authenticate)), false, websocket_key);
     drop(authenticate);
     ch.send(step, &req, r.timeout).await?;
     let head = ch.head(step, r.timeout).await?;
@@ -371,6 +449,7 @@ async fn authenticate(
     );
     match head.status {
         200 => Ok(head),
+        101 if websocket_key.is_some() => Ok(head),
         401 => Err(O::CredentialsRejected { channel: method.to_owned() }),
         s => Err(O::HttpStatus { channel: method.to_owned(), status: s, reason: head.reason.clone() }),
     }
@@ -381,7 +460,7 @@ async fn send_packet(r: &mut Run, ch: &mut Channel, name: &'static str, p: &Pack
     r.step = name;
     let began = r.now();
     let bytes = p.encode();
-    ch.send(name, &http::encode_chunk(&bytes), r.timeout).await?;
+    ch.send_packet(name, &bytes, r.timeout).await?;
     r.record(name, began, None, None, Some(hex_prefix(&bytes, QUOTE)), format!("{} bytes", bytes.len()));
     Ok(())
 }
@@ -455,36 +534,85 @@ fn check_hr(name: &str, hr: u32, allowed: &[u32]) -> Result<(), O> {
     if hr == 0 || allowed.contains(&hr) { Ok(()) } else { Err(O::Refused { step: name.to_owned(), hresult: hr }) }
 }
 
+/// Where client packets go: the IN channel of the HTTP transport, or the one WebSocket connection.
+fn tx<'a>(inn: &'a mut Option<Channel>, out: &'a mut Channel) -> &'a mut Channel {
+    match inn {
+        Some(c) => c,
+        None => out,
+    }
+}
+
 async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(), O> {
     let connection_id = gateway_http::guid_braced(crate::gateway::nonce());
     // OUT channel.
     r.step = "OUT connect";
     let mut out = connect(r, t, "OUT").await?;
-    authenticate(r, t, &mut out, "RDG_OUT_DATA", &connection_id, creds).await?;
-    r.step = "OUT seed";
-    let began = r.now();
-    let deadline = tokio::time::Instant::now() + r.timeout;
-    while out.buf.len() < SEED_LEN {
-        out.fill("OUT seed", deadline, SEED_LEN.max(4096)).await?;
+    let key = gateway_http::websocket_key(crate::gateway::nonce());
+    let head = authenticate(r, t, &mut out, "RDG_OUT_DATA", &connection_id, creds, Some(&key)).await?;
+    let mut inn: Option<Channel> = None;
+    if head.status == 101 {
+        // WebSocket transport (MS-TSGU 2.2.5.3.2): one connection, packets in binary frames.
+        r.step = "OUT WebSocket";
+        let began = r.now();
+        let expected = gateway_http::websocket_accept(&key);
+        let got = head.header("sec-websocket-accept").map(str::trim).unwrap_or_default().to_owned();
+        if got != expected {
+            return Err(O::Malformed {
+                step: "OUT WebSocket".to_owned(),
+                error: format!("Sec-WebSocket-Accept {got:?}, expected {expected:?} (RFC 6455 4.2.2)"),
+            });
+        }
+        let n = crate::gateway::nonce();
+        out.ws = Some((Vec::new(), u32::from_be_bytes([n[0], n[1], n[2], n[3]])));
+        r.ev.transport = Some("WebSocket".to_owned());
+        r.record(
+            "OUT WebSocket",
+            began,
+            Some(101),
+            None,
+            None,
+            "101 Switching Protocols with a valid Sec-WebSocket-Accept: MS-TSGU packets in WebSocket binary frames on this one connection".to_owned(),
+        );
+    } else {
+        r.ev.transport = Some("HTTP".to_owned());
+        r.step = "OUT seed";
+        let began = r.now();
+        let deadline = tokio::time::Instant::now() + r.timeout;
+        while out.buf.len() < SEED_LEN {
+            out.fill("OUT seed", deadline, SEED_LEN.max(4096)).await?;
+        }
+        let seed: Vec<u8> = out.buf.drain(..SEED_LEN).collect();
+        r.record(
+            "OUT seed",
+            began,
+            None,
+            None,
+            Some(hex_prefix(&seed, QUOTE)),
+            format!("{SEED_LEN} seed bytes skipped"),
+        );
+        // IN channel, same address, same connection ID.
+        r.step = "IN connect";
+        let mut ch = connect(r, t, "IN").await?;
+        let head = authenticate(r, t, &mut ch, "RDG_IN_DATA", &connection_id, creds, None).await?;
+        if let Ok(http::BodyFraming::ContentLength(n)) = head.framing() {
+            let n = usize::try_from(n.min(MAX_BODY)).unwrap_or(0).min(ch.buf.len());
+            ch.buf.drain(..n);
+        }
+        r.step = "IN stream";
+        let began = r.now();
+        ch.send("IN stream", &request(t, "RDG_IN_DATA", &connection_id, None, true, None), r.timeout).await?;
+        r.record("IN stream", began, None, None, None, "RDG_IN_DATA head with Transfer-Encoding: chunked".to_owned());
+        inn = Some(ch);
     }
-    let seed: Vec<u8> = out.buf.drain(..SEED_LEN).collect();
-    r.record("OUT seed", began, None, None, Some(hex_prefix(&seed, QUOTE)), format!("{SEED_LEN} seed bytes skipped"));
-    // IN channel, same address, same connection ID.
-    r.step = "IN connect";
-    let mut inn = connect(r, t, "IN").await?;
-    let head = authenticate(r, t, &mut inn, "RDG_IN_DATA", &connection_id, creds).await?;
-    if let Ok(http::BodyFraming::ContentLength(n)) = head.framing() {
-        let n = usize::try_from(n.min(MAX_BODY)).unwrap_or(0).min(inn.buf.len());
-        inn.buf.drain(..n);
-    }
-    r.step = "IN stream";
-    let began = r.now();
-    inn.send("IN stream", &request(t, "RDG_IN_DATA", &connection_id, None, true), r.timeout).await?;
-    r.record("IN stream", began, None, None, None, "RDG_IN_DATA head with Transfer-Encoding: chunked".to_owned());
 
     // MS-TSGU 3.7.5: handshake, tunnel, tunnel authorization, channel.
-    send_packet(r, &mut inn, "HTTP_HANDSHAKE_REQUEST", &Packet::HandshakeRequest(tsgu::HandshakeRequest::default()))
-        .await?;
+    send_packet(
+        r,
+        tx(&mut inn, &mut out),
+        "HTTP_HANDSHAKE_REQUEST",
+        &Packet::HandshakeRequest(tsgu::HandshakeRequest::default()),
+    )
+    .await?;
     match answer(r, &mut out, "HTTP_HANDSHAKE_RESPONSE").await? {
         Packet::HandshakeResponse(h) => check_hr("HTTP_HANDSHAKE_RESPONSE", h.error_code, &[])?,
         p => return Err(unexpected("HTTP_HANDSHAKE_RESPONSE", &p)),
@@ -496,7 +624,7 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
         reauth_tunnel_context: None,
         paa_cookie: None,
     };
-    send_packet(r, &mut inn, "HTTP_TUNNEL_PACKET", &Packet::TunnelCreate(create)).await?;
+    send_packet(r, tx(&mut inn, &mut out), "HTTP_TUNNEL_PACKET", &Packet::TunnelCreate(create)).await?;
     match answer(r, &mut out, "HTTP_TUNNEL_RESPONSE").await? {
         Packet::TunnelResponse(p) => {
             r.ev.tunnel_id = p.tunnel_id;
@@ -508,7 +636,7 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
         p => return Err(unexpected("HTTP_TUNNEL_RESPONSE", &p)),
     }
     let auth = tsgu::TunnelAuth { fields_present: 0, client_name: CLIENT_NAME.to_owned(), statement_of_health: None };
-    send_packet(r, &mut inn, "HTTP_TUNNEL_AUTH_PACKET", &Packet::TunnelAuth(auth)).await?;
+    send_packet(r, tx(&mut inn, &mut out), "HTTP_TUNNEL_AUTH_PACKET", &Packet::TunnelAuth(auth)).await?;
     match answer(r, &mut out, "HTTP_TUNNEL_AUTH_RESPONSE").await? {
         Packet::TunnelAuthResponse(p) => {
             r.ev.idle_timeout_minutes = p.idle_timeout;
@@ -518,7 +646,7 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
     }
     let channel =
         tsgu::ChannelCreate { port: t.port, protocol: 3, resources: vec![t.host.clone()], alt_resources: vec![] };
-    send_packet(r, &mut inn, "HTTP_CHANNEL_PACKET", &Packet::ChannelCreate(channel)).await?;
+    send_packet(r, tx(&mut inn, &mut out), "HTTP_CHANNEL_PACKET", &Packet::ChannelCreate(channel)).await?;
     match answer(r, &mut out, "HTTP_CHANNEL_RESPONSE").await? {
         Packet::ChannelResponse(p) => {
             r.ev.channel_id = p.channel_id;
@@ -531,7 +659,10 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
     // The target's X.224 answer through the channel, then a polite close.
     r.step = "X.224 through the tunnel";
     let began = r.now();
-    let x224 = x224_through(&mut inn, &mut out, t, r.timeout).await;
+    let x224 = match inn.as_mut() {
+        Some(ch) => x224_through(ch, &mut out, t, r.timeout).await,
+        None => x224_through_websocket(&mut out, t, r.timeout).await,
+    };
     let answer = match &x224.outcome {
         rdp_doctor_core::evidence::X224Outcome::Confirm { .. } => "a Connection Confirm".to_owned(),
         other => format!("{other:?}"),
@@ -548,7 +679,7 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
     r.step = "HTTP_CLOSE_CHANNEL";
     let began = r.now();
     let close = Packet::Close { packet_type: tsgu::packet_type::CLOSE_CHANNEL, status_code: 0 };
-    if inn.send("HTTP_CLOSE_CHANNEL", &http::encode_chunk(&close.encode()), r.timeout).await.is_ok() {
+    if tx(&mut inn, &mut out).send_packet("HTTP_CLOSE_CHANNEL", &close.encode(), r.timeout).await.is_ok() {
         let wait = r.timeout.min(Duration::from_secs(1));
         let detail = match out.packet("HTTP_CLOSE_CHANNEL_RESPONSE", wait).await {
             Ok((p, _)) => format!("answered with {}", tsgu_name(p.packet_type())),
@@ -556,9 +687,10 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
         };
         r.record("HTTP_CLOSE_CHANNEL", began, None, None, None, detail);
     }
-    for ch in [&mut inn, &mut out] {
+    if let Some(ch) = inn.as_mut() {
         let _ = tokio::time::timeout(Duration::from_millis(200), ch.s.shutdown()).await;
     }
+    let _ = tokio::time::timeout(Duration::from_millis(200), out.s.shutdown()).await;
     Ok(())
 }
 
@@ -595,6 +727,49 @@ async fn x224_through(
                     Ok((Packet::Other { .. }, _)) => {}
                     _ => break,
                 },
+            }
+        }
+        let _ = far.shutdown().await;
+        std::future::pending::<()>().await;
+    };
+    tokio::pin!(exchange);
+    tokio::select! {
+        x = &mut exchange => x,
+        () = pump => unreachable_pending(),
+    }
+}
+
+/// As [`x224_through`], on the WebSocket transport's one connection: client DATA packets and the gateway's
+/// answers share it.
+async fn x224_through_websocket(
+    ch: &mut Channel,
+    t: &TunnelTarget,
+    timeout: Duration,
+) -> rdp_doctor_core::evidence::X224Evidence {
+    let (mut near, mut far) = tokio::io::duplex(16 * 1024);
+    let exchange = crate::x224::exchange(&mut near, t.requested, t.cookie.clone(), timeout);
+    let pump = async {
+        let mut buf = vec![0u8; 8192];
+        loop {
+            let got = tokio::select! {
+                n = far.read(&mut buf) => Err(n),
+                p = ch.packet("DATA", timeout.saturating_mul(2)) => Ok(p),
+            };
+            match got {
+                Err(Ok(n)) if n > 0 => {
+                    let data = Packet::Data(buf.get(..n).unwrap_or_default().to_vec()).encode();
+                    if ch.send_packet("DATA", &data, timeout).await.is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+                Ok(Ok((Packet::Data(d), _))) => {
+                    if far.write_all(&d).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(Ok((Packet::Other { .. }, _))) => {}
+                Ok(_) => break,
             }
         }
         let _ = far.shutdown().await;

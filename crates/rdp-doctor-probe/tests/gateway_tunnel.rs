@@ -178,3 +178,35 @@ async fn hostile_gateways_end_by_deadline_and_bound() {
     assert!(matches!(&t.outcome, GatewayTunnelOutcome::Malformed { .. }), "{:?}", t.outcome);
     assert!(ids(&run.report).contains(&"gateway.tunnel_failed"), "{:?}", ids(&run.report));
 }
+
+/// The WebSocket transport (MS-TSGU 2.2.5.3.2): the same NTLM legs on the upgrade request, `101` with a
+/// valid Sec-WebSocket-Accept, then the four MS-TSGU steps and the X.224 exchange in binary frames on that
+/// one connection; no IN channel.
+#[tokio::test]
+async fn websocket_transport_reaches_the_target() {
+    let run = check(GatewayFault::TunnelWebsocket, GATEWAY_PASSWORD).await;
+    let ids = ids(&run.report);
+    assert!(ids.contains(&"gateway.tunnel_ok"), "{ids:?}\n{:?}", run.seen);
+    let t = run.report.evidence.gateway.as_ref().unwrap().tunnel.as_ref().unwrap();
+    assert_eq!(t.transport.as_deref(), Some("WebSocket"));
+    let x = t.x224.as_ref().unwrap();
+    assert!(
+        matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol: 2, .. }, .. }),
+        "{:?}",
+        x.outcome
+    );
+    let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"OUT WebSocket"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("IN ")), "no IN channel: {names:?}");
+    let seen = &run.seen;
+    assert_eq!(count(seen, "NTLM AUTHENTICATE accepted"), 1, "{seen:?}");
+    assert_eq!(count(seen, "WebSocket 101"), 1, "{seen:?}");
+    assert_eq!(count(seen, "RDG_IN_DATA"), 0, "{seen:?}");
+    for what in ["TSGU HTTP_HANDSHAKE_REQUEST", "TSGU HTTP_CHANNEL_PACKET rdp.lab.test:3389", "TSGU HTTP_DATA_PACKET"] {
+        assert_eq!(count(seen, what), 1, "{what}: {seen:?}");
+    }
+    // A legacy-only gateway answers the same upgrade request 200: the HTTP transport is used.
+    let run = check(GatewayFault::Tunnel, GATEWAY_PASSWORD).await;
+    let t = run.report.evidence.gateway.as_ref().unwrap().tunnel.as_ref().unwrap();
+    assert_eq!(t.transport.as_deref(), Some("HTTP"));
+}

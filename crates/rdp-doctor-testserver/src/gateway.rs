@@ -54,6 +54,9 @@ pub enum GatewayFault {
     TunnelAuthRefused(u32),
     /// HTTP_CHANNEL_RESPONSE carries this HRESULT.
     ChannelRefused(u32),
+    /// A healthy gateway with the WebSocket transport: NTLM on the upgrade request, `101`, then MS-TSGU in
+    /// binary frames on that one connection (S_OK to every request).
+    TunnelWebsocket,
     /// Hostile: after NTLM and the OUT channel's 200, the gateway never answers the MS-TSGU handshake.
     TunnelSilent,
     /// Hostile: the handshake is answered with a packet header claiming a ~4 GiB packet, then garbage.
@@ -66,6 +69,7 @@ impl GatewayFault {
         matches!(
             self,
             Self::Tunnel
+                | Self::TunnelWebsocket
                 | Self::TunnelCreateRefused(_)
                 | Self::TunnelAuthRefused(_)
                 | Self::ChannelRefused(_)
@@ -259,7 +263,8 @@ fn answer(fault: GatewayFault, head: &http::RequestHead) -> Answer {
         | GatewayFault::TunnelAuthRefused(_)
         | GatewayFault::ChannelRefused(_)
         | GatewayFault::TunnelSilent
-        | GatewayFault::TunnelGarbage => ok401(),
+        | GatewayFault::TunnelGarbage
+        | GatewayFault::TunnelWebsocket => ok401(),
         GatewayFault::SeedBuffered => Answer {
             bytes: format!("HTTP/1.1 200 OK\r\nServer: {IIS}\r\nVia: 1.1 buffering-proxy\r\n\r\n").into_bytes(),
             close: false,

@@ -3,8 +3,9 @@
 //! MS-TSGU packets (2.2.10) answered from a script: S_OK, or the HRESULT a fault names at the step it names.
 //! A created channel relays DATA packets to a real RDP server when one is given (the testserver's IronRDP
 //! acceptor), so the X.224 answer through the tunnel is real. Still a scripted peer: no policies, no DNS,
-//! one account, no WebSocket (an authenticated upgrade request is answered 200, as a legacy-only gateway
-//! does).
+//! one account. The WebSocket transport (MS-TSGU 2.2.5.3.2: `101 Switching Protocols`, then the packets in
+//! binary frames on the one connection) only with [`GatewayFault::TunnelWebsocket`]; otherwise an
+//! authenticated upgrade request is answered 200, as a legacy-only gateway does.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,7 +15,8 @@ use std::time::Duration;
 use ironrdp_connector::sspi::{self, Sspi as _};
 use rdp_doctor_proto::http::{self, Head as _};
 use rdp_doctor_proto::tsgu::{self, Packet};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rdp_doctor_proto::websocket;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_rustls::server::TlsStream;
@@ -168,6 +170,25 @@ pub(crate) async fn serve(
             Ok(None) => {
                 note(log, "NTLM AUTHENTICATE accepted".to_owned());
                 let id = head.header("rdg-connection-id").unwrap_or_default().to_owned();
+                if fault == GatewayFault::TunnelWebsocket
+                    && head.has_token("upgrade", "websocket")
+                    && let Some(key) = head.header("sec-websocket-key")
+                {
+                    let accept = rdp_doctor_proto::gateway_http::websocket_accept(key);
+                    tls.write_all(
+                        format!(
+                            "HTTP/1.1 101 Switching Protocols\r\nServer: {IIS}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    )
+                    .await?;
+                    tls.flush().await?;
+                    note(log, "WebSocket 101".to_owned());
+                    let (rd, wr) = tokio::io::split(tls);
+                    let inn = InStream { rd: Box::new(rd), ws: true, raw: buf, packets: Vec::new() };
+                    let out = Out { wr: Box::new(wr), ws: true };
+                    return answer_packets(inn, out, fault, log, relay).await;
+                }
                 return if head.method == "RDG_IN_DATA" {
                     in_channel(tls, buf, id, log, pairs).await
                 } else {
@@ -218,11 +239,33 @@ async fn in_channel(
     Ok(())
 }
 
-/// Reads MS-TSGU packets from the IN channel's chunks.
+/// Reads MS-TSGU packets from the IN channel's chunks, or from WebSocket binary frames.
 struct InStream {
-    tls: TlsStream<TcpStream>,
+    rd: Box<dyn AsyncRead + Unpin + Send>,
+    ws: bool,
     raw: Vec<u8>,
     packets: Vec<u8>,
+}
+
+/// Writes MS-TSGU packets on the OUT channel as they are, or in WebSocket binary frames (unmasked: server).
+struct Out {
+    wr: Box<dyn AsyncWrite + Unpin + Send>,
+    ws: bool,
+}
+
+impl Out {
+    async fn send(&mut self, packet: &[u8]) -> std::io::Result<()> {
+        if self.ws {
+            self.wr.write_all(&websocket::encode(websocket::opcode::BINARY, packet, None)).await?;
+        } else {
+            self.wr.write_all(packet).await?;
+        }
+        self.wr.flush().await
+    }
+
+    async fn close(&mut self) {
+        let _ = self.wr.shutdown().await;
+    }
 }
 
 impl InStream {
@@ -233,17 +276,34 @@ impl InStream {
                 self.packets.drain(..used.min(self.packets.len()));
                 return Some(p);
             }
-            match http::decode_chunk(&self.raw) {
-                Ok(Some((data, used))) => {
-                    let bytes = self.raw.get(data).unwrap_or_default().to_vec();
-                    self.packets.extend_from_slice(&bytes);
-                    self.raw.drain(..used.min(self.raw.len()));
-                    continue;
+            if self.ws {
+                match websocket::decode(&self.raw) {
+                    Ok(Some((f, used))) => {
+                        self.raw.drain(..used.min(self.raw.len()));
+                        if f.opcode == websocket::opcode::CLOSE {
+                            return None;
+                        }
+                        if matches!(f.opcode, websocket::opcode::BINARY | websocket::opcode::CONTINUATION) {
+                            self.packets.extend_from_slice(&f.payload);
+                        }
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(_) => return None,
                 }
-                Ok(None) => {}
-                Err(_) => return None,
+            } else {
+                match http::decode_chunk(&self.raw) {
+                    Ok(Some((data, used))) => {
+                        let bytes = self.raw.get(data).unwrap_or_default().to_vec();
+                        self.packets.extend_from_slice(&bytes);
+                        self.raw.drain(..used.min(self.raw.len()));
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(_) => return None,
+                }
             }
-            let n = self.tls.read(&mut chunk).await.ok()?;
+            let n = self.rd.read(&mut chunk).await.ok()?;
             if n == 0 {
                 return None;
             }
@@ -254,7 +314,7 @@ impl InStream {
 
 /// The OUT channel: waits for its IN channel, then answers the client's packets on OUT.
 async fn out_channel(
-    mut out: TlsStream<TcpStream>,
+    out: TlsStream<TcpStream>,
     id: String,
     fault: GatewayFault,
     log: &Log,
@@ -266,7 +326,18 @@ async fn out_channel(
         p.insert(id, tx);
     }
     let Ok(Ok((tls, raw))) = tokio::time::timeout(PAIR_WAIT, rx).await else { return Ok(()) };
-    let mut inn = InStream { tls, raw, packets: Vec::new() };
+    let inn = InStream { rd: Box::new(tls), ws: false, raw, packets: Vec::new() };
+    answer_packets(inn, Out { wr: Box::new(out), ws: false }, fault, log, relay).await
+}
+
+/// Answers the client's MS-TSGU packets (from the IN channel or WebSocket frames) on `out`.
+async fn answer_packets(
+    mut inn: InStream,
+    mut out: Out,
+    fault: GatewayFault,
+    log: &Log,
+    relay: Option<SocketAddr>,
+) -> std::io::Result<()> {
     let mut target: Option<TcpStream> = None;
     let refusal = |at: u16| match fault {
         GatewayFault::TunnelCreateRefused(hr) if at == tsgu::packet_type::TUNNEL_CREATE => hr,
@@ -286,8 +357,7 @@ async fn out_channel(
                 // PACKET_HEADER: packetType HANDSHAKE_RESPONSE, reserved, packetLength 0xFFFFFFF0.
                 let mut bytes = vec![0x02, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff, 0xff];
                 bytes.extend(std::iter::repeat_n(0xa5, 4096));
-                out.write_all(&bytes).await?;
-                out.flush().await?;
+                out.send(&bytes).await?;
                 continue;
             }
             _ => {}
@@ -361,8 +431,8 @@ async fn out_channel(
             Packet::Close { status_code, .. } => {
                 note(log, format!("TSGU HTTP_CLOSE_PACKET status {status_code:#x}"));
                 let r = Packet::Close { packet_type: tsgu::packet_type::CLOSE_CHANNEL_RESPONSE, status_code: 0 };
-                out.write_all(&r.encode()).await?;
-                let _ = out.shutdown().await;
+                out.send(&r.encode()).await?;
+                out.close().await;
                 return Ok(());
             }
             Packet::Keepalive => continue,
@@ -371,8 +441,7 @@ async fn out_channel(
                 continue;
             }
         };
-        out.write_all(&answer.encode()).await?;
-        out.flush().await?;
+        out.send(&answer.encode()).await?;
     }
     Ok(())
 }
@@ -380,7 +449,7 @@ async fn out_channel(
 /// Relays DATA packets between the client's channels and the target, starting with `first`.
 async fn relay_data(
     mut inn: InStream,
-    mut out: TlsStream<TcpStream>,
+    mut out: Out,
     target: TcpStream,
     first: Vec<u8>,
     log: &Log,
@@ -394,19 +463,18 @@ async fn relay_data(
                 let n = n?;
                 if n == 0 {
                     let c = Packet::Close { packet_type: tsgu::packet_type::CLOSE_CHANNEL, status_code: 0 };
-                    out.write_all(&c.encode()).await?;
+                    out.send(&c.encode()).await?;
                     return Ok(());
                 }
-                out.write_all(&Packet::Data(buf.get(..n).unwrap_or_default().to_vec()).encode()).await?;
-                out.flush().await?;
+                out.send(&Packet::Data(buf.get(..n).unwrap_or_default().to_vec()).encode()).await?;
             }
             p = inn.packet() => match p {
                 Some(Packet::Data(d)) => wr.write_all(&d).await?,
                 Some(Packet::Close { status_code, .. }) => {
                     note(log, format!("TSGU HTTP_CLOSE_PACKET status {status_code:#x}"));
                     let r = Packet::Close { packet_type: tsgu::packet_type::CLOSE_CHANNEL_RESPONSE, status_code: 0 };
-                    out.write_all(&r.encode()).await?;
-                    let _ = out.shutdown().await;
+                    out.send(&r.encode()).await?;
+                    out.close().await;
                     return Ok(());
                 }
                 Some(_) => {}

@@ -39,6 +39,9 @@ pub struct GatewayTunnelEvidence {
     /// The resource named in CHANNEL_CREATE and its port.
     pub target: String,
     pub target_port: u16,
+    /// The transport the gateway accepted: `WebSocket` (MS-TSGU 2.2.5.3.2, one connection) or `HTTP` (the
+    /// two-channel RDG_IN_DATA / RDG_OUT_DATA transport); `None` before the OUT channel's answer.
+    pub transport: Option<String>,
     /// Every step in order, with its time.
     pub steps: Vec<GatewayTunnelStep>,
     pub outcome: GatewayTunnelOutcome,

@@ -15,6 +15,7 @@ fn tunnel(outcome: O) -> GatewayEvidence {
         seed_budget_ms: 2000,
         udp: None,
         tunnel: Some(GatewayTunnelEvidence {
+            transport: Some("HTTP".into()),
             account: "LAB\\alice".into(),
             target: "rdp.lab.test".into(),
             target_port: 3389,
