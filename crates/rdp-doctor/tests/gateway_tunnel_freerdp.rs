@@ -81,6 +81,7 @@ fn run(display: &LabServer, fault: GatewayFault, gateway_password: &str) -> Seen
 /// | scripted gateway | rdp-doctor | FreeRDP 2.11 |
 /// |---|---|---|
 /// | healthy tunnel, relay to IronRDP's acceptor | `gateway.tunnel_ok`, X.224 selected HYBRID through the channel | RDG_OUT_DATA (with the WebSocket upgrade headers) and RDG_IN_DATA each authorized with NTLM ("authorization result: 200"; a 200 instead of 101 makes it use the legacy two channels), HANDSHAKE, TUNNEL_CREATE (caps 0x0D), TUNNEL_AUTH, CHANNEL_CREATE rdp.lab.test:3389 all RPC_S_OK, then NLA with the acceptor through DATA packets: "Authentication only, exit status 0" |
+/// | WebSocket transport (101 to the upgrade request) | `gateway.tunnel_ok`, transport WebSocket | RDG_OUT_DATA with the upgrade headers authorized with NTLM, 101, then the same MS-TSGU steps and NLA in WebSocket frames on that one connection, no RDG_IN_DATA: "Authentication only, exit status 0" |
 /// | wrong gateway password | `gateway.access_denied` (401 on RDG_OUT_DATA after the AUTHENTICATE) | "RDG_OUT_DATA authorization result: 401", ERRCONNECT_ACCESS_DENIED; one NTLM AUTHENTICATE, no IN channel |
 /// | E_PROXY_RAP_ACCESSDENIED on the channel | `gateway.rap_denied` at HTTP_CHANNEL_RESPONSE | rdg_process_channel_response: E_PROXY_RAP_ACCESSDENIED [0x800759DA] |
 /// | E_PROXY_NAP_ACCESSDENIED on tunnel auth | `gateway.cap_denied` at HTTP_TUNNEL_AUTH_RESPONSE | rdg_process_tunnel_authorization_response: E_PROXY_NAP_ACCESSDENIED [0x800759DB] |
@@ -108,6 +109,20 @@ fn freerdp_through_the_scripted_gateway_tunnel() {
     assert!(ok.log.contains("Authentication only, exit status 0"), "NLA through the tunnel:\n{ctx}");
     assert!(ok.ids().contains(&"gateway.tunnel_ok".to_owned()), "{:?}", ok.ids());
     assert_eq!(ok.tunnel("kind"), "channel_created");
+
+    // The WebSocket transport: FreeRDP's upgrade request is answered 101, and it runs the whole tunnel in
+    // WebSocket frames on that one connection, as our check does.
+    let ws = run(&display, GatewayFault::TunnelWebsocket, GATEWAY_PASSWORD);
+    let ctx = format!("{}\nGATEWAY SAW {:#?}", ws.log, ws.gateway);
+    assert_eq!(ws.saw("NTLM AUTHENTICATE accepted"), 1, "one connection, one logon:\n{ctx}");
+    assert_eq!(ws.saw("WebSocket 101"), 1, "{ctx}");
+    assert_eq!(ws.saw("RDG_IN_DATA"), 0, "no IN channel:\n{ctx}");
+    for step in ["TSGU HTTP_HANDSHAKE_REQUEST", "TSGU HTTP_CHANNEL_PACKET rdp.lab.test:3389", "TSGU HTTP_DATA_PACKET"] {
+        assert_eq!(ws.saw(step), 1, "FreeRDP must reach {step} over WebSocket:\n{ctx}");
+    }
+    assert!(ws.log.contains("Authentication only, exit status 0"), "NLA through the WebSocket tunnel:\n{ctx}");
+    assert!(ws.ids().contains(&"gateway.tunnel_ok".to_owned()), "{:?}", ws.ids());
+    assert_eq!(ws.report["evidence"]["gateway"]["tunnel"]["transport"], "WebSocket");
 
     let bad = run(&display, GatewayFault::Tunnel, "not-the-gateway-pw");
     let ctx = format!("{}\nGATEWAY SAW {:#?}", bad.log, bad.gateway);
