@@ -537,6 +537,9 @@ fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, 
     }
     if let Some(t) = &g.tunnel {
         details.push(detail("tunnel account", t.account.clone()));
+        if let Some(tr) = &t.transport {
+            details.push(detail("tunnel transport", tr.clone()));
+        }
         for s in &t.steps {
             let mut v = format!("{} at +{}", s.detail, fmt_ms(s.at_ms));
             if let Some(hr) = s.hresult {
@@ -549,7 +552,12 @@ fn gateway_layer(g: &crate::evidence::GatewayEvidence) -> (Option<f64>, String, 
     let tunnel = g.tunnel.as_ref().map(|t| {
         use crate::evidence::GatewayTunnelOutcome as T;
         let what = match &t.outcome {
-            T::ChannelCreated => format!("channel to {}:{} created", t.target, t.target_port),
+            T::ChannelCreated => format!(
+                "channel to {}:{} created{}",
+                t.target,
+                t.target_port,
+                t.transport.as_deref().map(|tr| format!(" ({tr} transport)")).unwrap_or_default()
+            ),
             T::CredentialsRejected { .. } => "credentials refused (401)".to_owned(),
             T::Refused { step, hresult } => format!("{step} refused with 0x{hresult:08X}"),
             T::NotRun { .. } => "tunnel not attempted".to_owned(),

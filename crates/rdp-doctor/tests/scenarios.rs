@@ -194,6 +194,7 @@ fn start(server: &str) -> (Guard, SocketAddr) {
         gw if gw.starts_with("scripted-gateway-tunnel") => {
             let fault = match gw.trim_start_matches("scripted-gateway-tunnel").trim_start_matches('-') {
                 "" => GatewayFault::Tunnel,
+                "websocket" => GatewayFault::TunnelWebsocket,
                 "rap-denied" => GatewayFault::ChannelRefused(0x8007_59DA),
                 "target-unreachable" => GatewayFault::ChannelRefused(0x8007_59DD),
                 "cap-denied" => GatewayFault::TunnelAuthRefused(0x8007_59DB),
