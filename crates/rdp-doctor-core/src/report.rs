@@ -1030,27 +1030,16 @@ mod tests {
         assert_eq!(r.layers.len(), 5);
     }
 
+    /// A run over PROTOCOL_SSL that the server ended with ERRINFO 0x7 during the Client Info exchange.
     fn session(outcome: SessionOutcome) -> SessionEvidence {
-        SessionEvidence {
-            account: "alice".into(),
-            requested_protocols: 0x0b,
-            selected_protocol: Some(1),
-            steps: vec![],
-            outcome,
-            phase: "client_info".into(),
-            credssp_error: None,
-            credssp_closed_after_credentials: false,
-            early_user_auth: None,
-            error_infos: vec![7],
-            license_error: None,
-            logon_infos: vec![],
-            logon_error: None,
-            ultimatum: None,
-            first_update_ms: None,
-            connector_error: None,
-            duration_ms: 12.0,
-            timeout_ms: 5000,
-        }
+        let mut s = crate::rules::testkit::session(1);
+        s.account = "alice".into();
+        s.steps = vec![];
+        s.outcome = outcome;
+        s.phase = "client_info".into();
+        s.error_infos = vec![7];
+        s.duration_ms = 12.0;
+        s
     }
 
     #[test]

@@ -659,10 +659,7 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
     // The target's X.224 answer through the channel, then a polite close.
     r.step = "X.224 through the tunnel";
     let began = r.now();
-    let x224 = match inn.as_mut() {
-        Some(ch) => x224_through(ch, &mut out, t, r.timeout).await,
-        None => x224_through_websocket(&mut out, t, r.timeout).await,
-    };
+    let x224 = x224_through(&mut inn, &mut out, t, r.timeout).await;
     let answer = match &x224.outcome {
         rdp_doctor_core::evidence::X224Outcome::Confirm { .. } => "a Connection Confirm".to_owned(),
         other => format!("{other:?}"),
@@ -695,10 +692,11 @@ async fn drive(r: &mut Run, t: &TunnelTarget, creds: &Credentials) -> Result<(),
 }
 
 /// Runs [`crate::x224::exchange`] on one end of an in-memory pipe while the other end is carried in DATA
-/// packets (chunks on IN, packets from OUT). A CLOSE_CHANNEL from the gateway or a broken channel closes
-/// the pipe, which the exchange reports as a close.
+/// packets: sent with [`tx`] (chunks on the IN channel, or frames on the WebSocket connection), read from
+/// `out`. A CLOSE_CHANNEL from the gateway or a broken channel closes the pipe, which the exchange reports
+/// as a close.
 async fn x224_through(
-    inn: &mut Channel,
+    inn: &mut Option<Channel>,
     out: &mut Channel,
     t: &TunnelTarget,
     timeout: Duration,
@@ -708,57 +706,16 @@ async fn x224_through(
     let pump = async {
         let mut buf = vec![0u8; 8192];
         loop {
-            tokio::select! {
-                n = far.read(&mut buf) => match n {
-                    Ok(n) if n > 0 => {
-                        let data = Packet::Data(buf.get(..n).unwrap_or_default().to_vec()).encode();
-                        if inn.send("DATA", &http::encode_chunk(&data), timeout).await.is_err() {
-                            break;
-                        }
-                    }
-                    _ => break,
-                },
-                p = out.packet("DATA", timeout.saturating_mul(2)) => match p {
-                    Ok((Packet::Data(d), _)) => {
-                        if far.write_all(&d).await.is_err() {
-                            break;
-                        }
-                    }
-                    Ok((Packet::Other { .. }, _)) => {}
-                    _ => break,
-                },
-            }
-        }
-        let _ = far.shutdown().await;
-        std::future::pending::<()>().await;
-    };
-    tokio::pin!(exchange);
-    tokio::select! {
-        x = &mut exchange => x,
-        () = pump => unreachable_pending(),
-    }
-}
-
-/// As [`x224_through`], on the WebSocket transport's one connection: client DATA packets and the gateway's
-/// answers share it.
-async fn x224_through_websocket(
-    ch: &mut Channel,
-    t: &TunnelTarget,
-    timeout: Duration,
-) -> rdp_doctor_core::evidence::X224Evidence {
-    let (mut near, mut far) = tokio::io::duplex(16 * 1024);
-    let exchange = crate::x224::exchange(&mut near, t.requested, t.cookie.clone(), timeout);
-    let pump = async {
-        let mut buf = vec![0u8; 8192];
-        loop {
+            // The select ends (dropping the read on `out`) before the answer is sent, so both transports,
+            // where client packets and answers may share one connection, use the same loop.
             let got = tokio::select! {
                 n = far.read(&mut buf) => Err(n),
-                p = ch.packet("DATA", timeout.saturating_mul(2)) => Ok(p),
+                p = out.packet("DATA", timeout.saturating_mul(2)) => Ok(p),
             };
             match got {
                 Err(Ok(n)) if n > 0 => {
                     let data = Packet::Data(buf.get(..n).unwrap_or_default().to_vec()).encode();
-                    if ch.send_packet("DATA", &data, timeout).await.is_err() {
+                    if tx(inn, out).send_packet("DATA", &data, timeout).await.is_err() {
                         break;
                     }
                 }

@@ -157,20 +157,21 @@ async fn no_credentials_are_sent_to_a_gateway_without_ntlm() {
 }
 
 /// Hostile gateways (scripted: real gateways do not misbehave on demand): silence after the OUT channel's
-/// 200, and a packet header announcing ~4 GiB. The run ends by its own deadline or length bound with a
-/// finding that says where, and never reads past the bound.
+/// 200, and a packet header announcing ~4 GiB. The run ends by its own deadline or length bound (the silent
+/// gateway's outcome is the step's timeout) with a finding that says where, and never reads past the bound.
 #[tokio::test]
 async fn hostile_gateways_end_by_deadline_and_bound() {
-    let run = check(GatewayFault::TunnelSilent, GATEWAY_PASSWORD).await;
+    // The run must end by its own step deadline; the outer limit only keeps a hang from blocking the suite.
+    let run = tokio::time::timeout(Duration::from_secs(300), check(GatewayFault::TunnelSilent, GATEWAY_PASSWORD))
+        .await
+        .expect("the tunnel run must end by its own deadline, not hang");
     let t = run.report.evidence.gateway.as_ref().unwrap().tunnel.as_ref().unwrap();
     assert!(
-        matches!(&t.outcome, GatewayTunnelOutcome::Ended { step, .. } if step.contains("HANDSHAKE")),
+        matches!(&t.outcome, GatewayTunnelOutcome::Ended { step, how } if step.contains("HANDSHAKE") && how.contains("timed out")),
         "{:?}",
         t.outcome
     );
     assert!(ids(&run.report).contains(&"gateway.tunnel_failed"), "{:?}", ids(&run.report));
-    // Bounded by the per-step deadline (3 s here) and the run's budget; a generous ceiling, not a timing test.
-    assert!(run.elapsed < Duration::from_secs(60), "{:?}", run.elapsed);
     assert_eq!(count(&run.seen, "TSGU HTTP_TUNNEL_PACKET"), 0, "nothing is sent after an unanswered handshake");
 
     let run = check(GatewayFault::TunnelGarbage, GATEWAY_PASSWORD).await;

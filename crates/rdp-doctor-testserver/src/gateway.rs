@@ -286,32 +286,18 @@ async fn serve(
         return crate::gateway_tunnel::serve(tls, fault, log, pairs, relay).await;
     }
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 2048];
     loop {
         // One request head (bounded by the parser), then its answer; keep-alive serves the next one.
-        let head = loop {
-            match http::decode_request(&buf) {
-                Ok(Some(h)) => break h,
-                Ok(None) => {}
-                Err(_) => return Ok(()),
-            }
-            let n = tls.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        };
-        buf.drain(..head.head_len.min(buf.len()));
+        let Some(head) = read_request(&mut tls, &mut buf).await? else { return Ok(()) };
         if let Ok(mut l) = log.lock() {
-            let scheme = head.header("authorization").and_then(|a| a.split_whitespace().next()).unwrap_or("none");
-            let ws = if head.has_token("upgrade", "websocket") { " websocket" } else { "" };
-            l.push(format!("{} {}{ws} auth={scheme}", head.method, head.path));
+            l.push(request_line(&head));
         }
         let a = answer(fault, &head);
         tls.write_all(&a.bytes).await?;
         tls.flush().await?;
         if a.hold {
             // Send nothing more until the client leaves (the serve deadline ends it otherwise).
+            let mut chunk = [0u8; 2048];
             while tls.read(&mut chunk).await? > 0 {}
             return Ok(());
         }
@@ -320,4 +306,35 @@ async fn serve(
             return Ok(());
         }
     }
+}
+
+/// Reads one request head from `s` (bounded by the HTTP parser), leaving what follows it in `buf`; `None`
+/// when the client closes the connection or sends something that is not HTTP.
+pub(crate) async fn read_request<S: tokio::io::AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<http::RequestHead>> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match http::decode_request(buf) {
+            Ok(Some(h)) => {
+                buf.drain(..h.head_len.min(buf.len()));
+                return Ok(Some(h));
+            }
+            Ok(None) => {}
+            Err(_) => return Ok(None),
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+}
+
+/// The log line for a request: method, path, whether it asks for WebSocket, the Authorization scheme.
+pub(crate) fn request_line(head: &http::RequestHead) -> String {
+    let scheme = head.header("authorization").and_then(|a| a.split_whitespace().next()).unwrap_or("none");
+    let ws = if head.has_token("upgrade", "websocket") { " websocket" } else { "" };
+    format!("{} {}{ws} auth={scheme}", head.method, head.path)
 }

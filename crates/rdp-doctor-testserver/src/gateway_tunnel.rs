@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_rustls::server::TlsStream;
 
-use crate::gateway::GatewayFault;
+use crate::gateway::{GatewayFault, read_request, request_line};
 
 /// The gateway's test account: any `DOMAIN\user` with this password (sspi's NTLM server compares the
 /// password; the name only enters the NTLMv2 hash).
@@ -113,25 +113,10 @@ pub(crate) async fn serve(
     relay: Option<SocketAddr>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
     let mut ntlm: Option<NtlmServer> = None;
     loop {
-        let head = loop {
-            match http::decode_request(&buf) {
-                Ok(Some(h)) => break h,
-                Ok(None) => {}
-                Err(_) => return Ok(()),
-            }
-            let n = tls.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        };
-        buf.drain(..head.head_len.min(buf.len()));
-        let scheme = head.header("authorization").and_then(|a| a.split_whitespace().next()).unwrap_or("none");
-        let ws = if head.has_token("upgrade", "websocket") { " websocket" } else { "" };
-        note(log, format!("{} {}{ws} auth={scheme}", head.method, head.path));
+        let Some(head) = read_request(&mut tls, &mut buf).await? else { return Ok(()) };
+        note(log, request_line(&head));
         let token = head
             .header("authorization")
             .and_then(|a| a.strip_prefix("NTLM ").or_else(|| a.strip_prefix("ntlm ")))
@@ -213,20 +198,7 @@ async fn in_channel(
 ) -> std::io::Result<()> {
     tls.write_all(&response("200 OK", "")).await?;
     tls.flush().await?;
-    let mut chunk = [0u8; 4096];
-    let head = loop {
-        match http::decode_request(&buf) {
-            Ok(Some(h)) => break h,
-            Ok(None) => {}
-            Err(_) => return Ok(()),
-        }
-        let n = tls.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    };
-    buf.drain(..head.head_len.min(buf.len()));
+    let Some(head) = read_request(&mut tls, &mut buf).await? else { return Ok(()) };
     let chunked = head.has_token("transfer-encoding", "chunked");
     note(log, format!("{} {} stream chunked={chunked}", head.method, head.path));
     let waiting = pairs.lock().ok().and_then(|mut p| p.remove(&id));

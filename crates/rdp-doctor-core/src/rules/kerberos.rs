@@ -269,26 +269,9 @@ mod tests {
     #[test]
     fn live_by_ip_address_with_ntlm_refused() {
         let mut ev = base();
-        ev.session = Some(SessionEvidence {
-            account: "CORP\\admin".into(),
-            requested_protocols: 3,
-            selected_protocol: Some(2),
-            steps: vec![],
-            outcome: SessionOutcome::Closed,
-            phase: "credssp".into(),
-            credssp_error: Some(0xC000_006E),
-            credssp_closed_after_credentials: false,
-            early_user_auth: None,
-            error_infos: vec![],
-            license_error: None,
-            logon_infos: vec![],
-            logon_error: None,
-            ultimatum: None,
-            first_update_ms: None,
-            connector_error: None,
-            duration_ms: 10.0,
-            timeout_ms: 5000,
-        });
+        let mut s = session(2);
+        s.credssp_error = Some(0xC000_006E);
+        ev.session = Some(s);
         let got = ids(&crate::rules::evaluate(&ev));
         assert!(got.contains(&"kerberos.ntlm_fallback_refused"), "{got:?}");
         assert!(got.contains(&"credssp.account_restriction"), "{got:?}");

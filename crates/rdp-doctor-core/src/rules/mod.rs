@@ -73,6 +73,31 @@ pub(crate) mod testkit {
 
     pub const NOW: i64 = 1_795_305_600;
 
+    /// A credentialed run that ended with the server closing during CredSSP, nothing else said; tests set
+    /// the fields they are about.
+    pub fn session(selected: u32) -> SessionEvidence {
+        SessionEvidence {
+            account: "CORP\\alice".into(),
+            requested_protocols: 0x0b,
+            selected_protocol: Some(selected),
+            steps: vec![SessionStep { name: "tls".into(), at_ms: 3.0, duration_ms: 2.0, detail: "TLS 1.3".into() }],
+            outcome: SessionOutcome::Closed,
+            phase: "credssp".into(),
+            credssp_error: None,
+            credssp_closed_after_credentials: false,
+            early_user_auth: None,
+            error_infos: vec![],
+            license_error: None,
+            logon_infos: vec![],
+            logon_error: None,
+            ultimatum: None,
+            first_update_ms: None,
+            connector_error: None,
+            duration_ms: 10.0,
+            timeout_ms: 5000,
+        }
+    }
+
     pub fn ids(findings: &[crate::Finding]) -> Vec<&'static str> {
         findings.iter().map(|f| f.id).collect()
     }
