@@ -199,14 +199,17 @@ fn session_from_plaintext(
     let server_ended = end.by == Some(Side::Server) && end.how != EndKind::CaptureEnded;
     let closed_after_credentials =
         p.auth_sent_ns.is_some() && !p.server_after_auth && !p.ev.credentials_sent && server_ended;
-    let errinfo = p.ev.error_info.iter().any(|&c| !matches!(c, 0 | 0xB | 0xC));
+    // A logoff by the user (with the ultimatum that follows it) is an ordinary end, as the session rules read it.
+    use rdp_doctor_core::rules::session::is_user_end;
+    let user_end = p.ev.error_info.iter().any(|&c| is_user_end(c));
+    let errinfo = p.ev.error_info.iter().any(|&c| c != 0 && !is_user_end(c));
     let verdict = p.ev.credssp_error.is_some()
         || closed_after_credentials
         || p.ev.early_user_auth.is_some_and(|v| v != 0)
         || errinfo
         || p.ev.licensing_error.is_some()
         || p.logon_error.is_some()
-        || p.ultimatum.is_some();
+        || (p.ultimatum.is_some() && !user_end);
     // A session that drew its first screen after an authenticated logon (NLA credentials, or the server's
     // logon notification) is the live check's `session.ok`.
     let up = p.first_update_ns.is_some() && (p.ev.credentials_sent || !p.logon_infos.is_empty());

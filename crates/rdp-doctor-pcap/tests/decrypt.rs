@@ -303,6 +303,15 @@ fn set_error_info_is_read_after_decryption() {
         let f = r.connections[0].report.findings.iter().find(|f| f.id == "server.denied_connection").unwrap();
         assert!(f.summary.contains("ERRINFO_SERVER_DENIED_CONNECTION"), "{}", f.summary);
     }
+    // The same PDUs with ERRINFO_LOGOFF_BY_USER (0xC): a normal logoff, neither a session verdict nor a finding.
+    let mut logoff = sdi.clone();
+    logoff[32] = 0x0c;
+    let (flow, lines) =
+        session(ring::cipher_suite::TLS13_AES_128_GCM_SHA256, 1, &[Turn::Server([logoff, dpum].concat())]);
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    assert_eq!(decryption(&r).error_info, vec![0xc]);
+    assert!(r.connections[0].report.evidence.session.is_none());
+    assert!(!ids(&r).iter().any(|i| i.starts_with("server.") || i.starts_with("session.")), "{:?}", ids(&r));
 }
 
 /// HYBRID_EX: after the client's credentials the server's 4-byte Early User Authorization Result.

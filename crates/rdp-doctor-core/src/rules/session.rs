@@ -65,7 +65,14 @@ fn named_errinfo(v: u32) -> String {
 
 /// The first non-zero ERRINFO the server sent.
 fn errinfo_of(s: &SessionEvidence) -> Option<u32> {
-    s.error_infos.iter().copied().find(|c| *c != 0)
+    s.error_infos.iter().copied().find(|c| *c != 0 && !is_user_end(*c))
+}
+
+/// ERRINFO codes of a session ended at the user's request (MS-RDPBCGR 2.2.5.1.1): ERRINFO_RPC_INITIATED_
+/// DISCONNECT_BY_USER (0xB) and ERRINFO_LOGOFF_BY_USER (0xC). Ordinary ends, not the server's verdict (a
+/// decrypted capture of a normal logoff shows them, with the ultimatum that follows).
+pub fn is_user_end(code: u32) -> bool {
+    matches!(code, 0xB | 0xC)
 }
 
 /// What mstsc and FreeRDP would have reported for this run, when the evidence says.
@@ -169,7 +176,7 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
         )];
         return Some((&SESSION_LOGON_FAILED, format!("the logon of {who} failed: {}", named_status(data)), e));
     }
-    if let Some(r) = s.ultimatum {
+    if let Some(r) = s.ultimatum.filter(|_| !s.error_infos.iter().any(|c| is_user_end(*c))) {
         let name = rdp_doctor_proto::server_pdu::ultimatum_reason_name(r);
         return Some((
             &SERVER_DISCONNECTED,
@@ -259,35 +266,25 @@ mod tests {
     use super::super::testkit::*;
     use crate::evidence::*;
 
-    fn session(selected: u32) -> SessionEvidence {
-        SessionEvidence {
-            account: "CORP\\alice".into(),
-            requested_protocols: 0x0b,
-            selected_protocol: Some(selected),
-            steps: vec![SessionStep { name: "tls".into(), at_ms: 3.0, duration_ms: 2.0, detail: "TLS 1.3".into() }],
-            outcome: SessionOutcome::Closed,
-            phase: "credssp".into(),
-            credssp_error: None,
-            credssp_closed_after_credentials: false,
-            early_user_auth: None,
-            error_infos: vec![],
-            license_error: None,
-            logon_infos: vec![],
-            logon_error: None,
-            ultimatum: None,
-            first_update_ms: None,
-            connector_error: None,
-            duration_ms: 10.0,
-            timeout_ms: 5000,
-        }
-    }
-
     fn run(s: SessionEvidence) -> Vec<crate::Finding> {
         let mut ev = base();
         // By name: an IP address adds the Kerberos fallback reading to NTLM refusals (rules/kerberos.rs).
         ev.target.host = "rds1.corp.example".into();
         ev.session = Some(s);
         crate::rules::evaluate(&ev)
+    }
+
+    #[test]
+    fn a_logoff_by_the_user_is_not_the_servers_verdict() {
+        let mut s = session(1);
+        s.outcome = SessionOutcome::FirstUpdate;
+        s.first_update_ms = Some(40.0);
+        s.logon_infos = vec![0];
+        s.error_infos = vec![0xC];
+        s.ultimatum = Some(3);
+        assert_eq!(ids(&run(s.clone())), vec!["session.ok"]);
+        s.error_infos = vec![0xC, 0x7];
+        assert!(ids(&run(s)).contains(&"server.denied_connection"));
     }
 
     #[test]
