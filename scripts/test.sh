@@ -6,7 +6,9 @@
 # 1. Installs the Debian packages the suite needs, but only if one of them is
 #    missing (so a second run goes straight to cargo). Needs root or sudo for
 #    that step only.
-# 2. Runs `cargo test --workspace --locked "$@"`.
+# 2. Runs `cargo test --workspace --locked --no-fail-fast "$@"`: every test
+#    binary runs even when an earlier one fails, so one failure cannot hide
+#    the others.
 #
 # The integration tests start real xrdp and FreeRDP shadow servers on
 # 127.0.0.1 and create network namespaces (crate rdp-doctor-lab); those need
@@ -18,16 +20,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Packages the suite needs. xrdp, freerdp2-shadow-x11 (freerdp-shadow-cli),
 # freerdp2-x11 (xfreerdp) and xvfb are the lab's real servers and client;
 # iproute2 + iptables build the firewalled network namespaces; nmap and tshark
-# are used for cross-checks; libssl-dev + pkg-config for crates that link
-# OpenSSL; ca-certificates for TLS verification against the system store;
-# krb5-kdc + krb5-user (a real MIT KDC and kinit/kvno) and faketime are the
-# Kerberos lab (a test realm on 127.0.0.88, started and stopped by the test).
+# are used for cross-checks (wireshark-common ships dumpcap and editcap);
+# libssl-dev + pkg-config for crates that link OpenSSL; ca-certificates for
+# TLS verification against the system store; krb5-kdc, krb5-admin-server
+# (kadmin.local) and krb5-user (kinit, kvno) are the Kerberos lab (a real MIT
+# KDC on 127.0.0.88, started and stopped by the test); time is GNU time for
+# the capture bench.
+#
+# Every program the suite runs is listed, with its package, in
+# crates/rdp-doctor-lab/src/tools.rs (TOOLS); crates/rdp-doctor-lab/tests/tools.rs
+# checks with dpkg -S that each belongs to a package of this list.
 PACKAGES=(
     xrdp freerdp2-shadow-x11 freerdp2-x11 xvfb
-    krb5-kdc krb5-user faketime
+    krb5-kdc krb5-admin-server krb5-user
     libssl-dev pkg-config
-    iproute2 iptables
-    nmap tshark
+    iproute2 iptables util-linux mount coreutils dash dpkg
+    nmap tshark wireshark-common openssl time
     ca-certificates
 )
 
@@ -92,5 +100,5 @@ if [[ $EUID -ne 0 ]]; then
     log "         (they need CAP_NET_ADMIN and xrdp's root-only keys); run as root"
 fi
 
-log "cargo test --workspace --locked $*"
-exec cargo test --workspace --locked "$@"
+log "cargo test --workspace --locked --no-fail-fast $*"
+exec cargo test --workspace --locked --no-fail-fast "$@"

@@ -22,6 +22,17 @@ pub enum LabError {
         package: &'static str,
     },
 
+    /// A test asked for a program that is not in the lab's tool table (`tools::TOOLS`), so nothing
+    /// guarantees `scripts/test.sh` installs it.
+    #[error(
+        "tool `{tool}` is not in the lab's tool table (crates/rdp-doctor-lab/src/tools.rs TOOLS): add it with \
+         the Debian package that ships it, and add that package to scripts/test.sh"
+    )]
+    UnlistedTool {
+        /// Program name.
+        tool: String,
+    },
+
     /// The operation needs root (CAP_NET_ADMIN / CAP_SYS_ADMIN).
     #[error("{what} requires root (effective uid 0); run the test suite as root")]
     NotRoot {

@@ -45,7 +45,7 @@ pub use error::LabError;
 pub use netns::{Firewall, NetnsHost, netns_host};
 pub use probe::{X224_PROBE, x224_probe};
 pub use shadow::{ShadowVariant, shadow};
-pub use tools::{package_for, require, require_root};
+pub use tools::{TOOLS, Tool, find_tool, package_for, require, require_root, tool_named};
 #[doc(hidden)]
 pub use xrdp::xrdp_in_private_mount_ns;
 pub use xrdp::{OTHER_CERT_NAME, XrdpVariant, xrdp};

@@ -1,5 +1,13 @@
 //! Finding external programs and running short helper commands with a time
 //! bound.
+//!
+//! [`TOOLS`] is the one list of every external program the test suite and
+//! the benches run, with the Debian 12 package that ships it. [`require`]
+//! refuses a program that is not listed (so a new tool cannot slip in
+//! unlisted), error messages name the package from the list, and
+//! `tests/tools.rs` checks with `dpkg -S` that each program really belongs to
+//! its package and that `scripts/test.sh` installs that package — a tool one
+//! machine got by hand fails the suite everywhere.
 
 use std::ffi::OsStr;
 use std::io::{Read, Seek, SeekFrom};
@@ -9,20 +17,47 @@ use std::time::{Duration, Instant};
 
 use crate::LabError;
 
-/// Program name → Debian 12 package that provides it.
-const PACKAGES: &[(&str, &str)] = &[
-    ("xrdp", "xrdp"),
-    ("freerdp-shadow-cli", "freerdp2-shadow-x11"),
-    ("xfreerdp", "freerdp2-x11"),
-    ("Xvfb", "xvfb"),
-    ("ip", "iproute2"),
-    ("iptables", "iptables"),
-    ("iptables-legacy", "iptables"),
-    ("unshare", "util-linux"),
-    ("mount", "mount"),
-    ("openssl", "openssl"),
-    ("nmap", "nmap"),
-    ("tshark", "tshark"),
+/// An external program the suite or a bench runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tool {
+    /// The program's file name, as looked up on `$PATH` and the sbin directories.
+    pub name: &'static str,
+    /// The Debian 12 package that ships it (what `dpkg -S` names); `scripts/test.sh` installs it.
+    pub package: &'static str,
+    /// What the suite uses it for.
+    pub used_for: &'static str,
+}
+
+const fn tool(name: &'static str, package: &'static str, used_for: &'static str) -> Tool {
+    Tool { name, package, used_for }
+}
+
+/// Every external program the test suite and the benches run. Keep in step with `scripts/test.sh`
+/// (`tests/tools.rs` fails otherwise).
+pub const TOOLS: &[Tool] = &[
+    tool("xrdp", "xrdp", "the lab's real RDP server (8 variants)"),
+    tool("freerdp-shadow-cli", "freerdp2-shadow-x11", "FreeRDP's shadow server (NLA, TLS)"),
+    tool("xfreerdp", "freerdp2-x11", "the reference client (+auth-only, gateway, .rdp files)"),
+    tool("Xvfb", "xvfb", "the X display of the shadow server and xfreerdp"),
+    tool("ip", "iproute2", "network namespaces and veth pairs"),
+    tool("iptables", "iptables", "DROP/REJECT rules inside the lab's namespaces"),
+    tool("iptables-legacy", "iptables", "fallback when the nft backend refuses a rule"),
+    tool("unshare", "util-linux", "a private mount namespace for xrdp's run directory"),
+    tool("mount", "mount", "bind-mounting xrdp's run directory"),
+    tool("openssl", "openssl", "a DTLS 1.2 server for the gateway UDP probe"),
+    tool("nmap", "nmap", "the benches' anchor (rdp-enum-encryption)"),
+    tool("tshark", "tshark", "cross-checks of the capture reader"),
+    tool("dumpcap", "wireshark-common", "capturing lab runs for the capture tests"),
+    tool("editcap", "wireshark-common", "injecting TLS secrets into a capture (DSB)"),
+    tool("krb5kdc", "krb5-kdc", "the Kerberos lab's real MIT KDC"),
+    tool("kdb5_util", "krb5-kdc", "creating the Kerberos lab's realm database"),
+    tool("kadmin.local", "krb5-admin-server", "adding the Kerberos lab's principals"),
+    tool("kinit", "krb5-user", "the Kerberos lab's reference client (AS exchange)"),
+    tool("kvno", "krb5-user", "the Kerberos lab's reference client (TGS exchange)"),
+    tool("timeout", "coreutils", "bounding every external client's run"),
+    tool("sh", "dash", "the lab's process tests"),
+    tool("dpkg", "dpkg", "checking this table (tests/tools.rs)"),
+    tool("time", "time", "peak memory in bench/capture.sh (GNU time)"),
 ];
 
 /// Directories searched in addition to `$PATH`. Several tools live in
@@ -30,26 +65,32 @@ const PACKAGES: &[(&str, &str)] = &[
 /// `$PATH`.
 const EXTRA_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
-/// The Debian package that provides `tool`, if the lab knows it.
+/// The listed tool called `name`.
+pub fn tool_named(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// The Debian package that provides `tool`, or `(not in the lab's tool table)`.
 pub fn package_for(tool: &str) -> &'static str {
-    PACKAGES.iter().find(|(t, _)| *t == tool).map_or("(unknown package)", |(_, p)| p)
+    tool_named(tool).map_or("(not in the lab's tool table)", |t| t.package)
 }
 
 /// Locates `tool` on `$PATH` or in the sbin directories and returns its
-/// absolute path, or [`LabError::MissingTool`] naming the Debian package to
-/// install.
+/// absolute path; [`LabError::MissingTool`] names the Debian package to
+/// install; [`LabError::UnlistedTool`] when `tool` is not in [`TOOLS`].
 pub fn require(tool: &str) -> Result<PathBuf, LabError> {
-    find_tool(tool).ok_or_else(|| LabError::MissingTool { tool: tool.to_owned(), package: package_for(tool) })
+    let Some(listed) = tool_named(tool) else { return Err(LabError::UnlistedTool { tool: tool.to_owned() }) };
+    find_tool(tool).ok_or_else(|| LabError::MissingTool { tool: tool.to_owned(), package: listed.package })
 }
 
-fn find_tool(tool: &str) -> Option<PathBuf> {
+/// Where `tool` is on `$PATH` or in the sbin directories, listed or not.
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
     let path_var = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path_var)
         .chain(EXTRA_DIRS.iter().map(PathBuf::from))
         .map(|dir| dir.join(tool))
         .find(|candidate| is_executable(candidate))
 }
-
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -325,8 +325,14 @@ fn netns_hosts_get_distinct_addresses() {
 #[test]
 fn missing_tool_names_the_package() {
     let err = rdp_doctor_lab::require("freerdp-shadow-cli-does-not-exist").unwrap_err();
-    assert!(err.is_missing_prerequisite());
+    assert!(matches!(err, rdp_doctor_lab::LabError::UnlistedTool { .. }), "{err}");
+    assert!(err.to_string().contains("scripts/test.sh"), "{err}");
     assert!(rdp_doctor_lab::require("ip").is_ok());
     assert_eq!(rdp_doctor_lab::package_for("freerdp-shadow-cli"), "freerdp2-shadow-x11");
     assert_eq!(rdp_doctor_lab::package_for("Xvfb"), "xvfb");
+    // Issue 14: kadmin.local is not in krb5-kdc on Debian 12.
+    assert_eq!(rdp_doctor_lab::package_for("kadmin.local"), "krb5-admin-server");
+    let missing = rdp_doctor_lab::LabError::MissingTool { tool: "kadmin.local".into(), package: "krb5-admin-server" };
+    assert!(missing.is_missing_prerequisite());
+    assert!(missing.to_string().contains("`krb5-admin-server`"), "{missing}");
 }

@@ -28,7 +28,7 @@ impl Dumpcap {
     /// Starts capturing `filter` on all interfaces and waits until the capture is live.
     fn start(dir: &Path, name: &str, filter: &str) -> Self {
         let file = dir.join(format!("{name}.pcapng"));
-        let dumpcap = rdp_doctor_lab::require("dumpcap").unwrap_or_else(|_| PathBuf::from("/usr/bin/dumpcap"));
+        let dumpcap = rdp_doctor_lab::require("dumpcap").unwrap_or_else(|e| panic!("{e}"));
         let child = Command::new(dumpcap)
             .args(["-q", "-i", "any", "-f", filter, "-a", &format!("duration:{CAPTURE_SECS}"), "-w"])
             .arg(&file)
@@ -353,7 +353,7 @@ fn wrong_password_check_and_its_decrypted_capture_agree() {
 
     // The same capture with its secrets embedded (Wireshark's "inject secrets"), read without --keylog.
     let dsb = dir.path().join("shadow-check-wrong-password-dsb.pcapng");
-    let editcap = rdp_doctor_lab::require("editcap").unwrap_or_else(|_| PathBuf::from("/usr/bin/editcap"));
+    let editcap = rdp_doctor_lab::require("editcap").unwrap_or_else(|e| panic!("{e}"));
     let st = Command::new(editcap)
         .arg("--inject-secrets")
         .arg(format!("tls,{}", keys.display()))
@@ -467,7 +467,7 @@ impl Kdc {
             kdc.admin(&["kadmin.local", "-q", q]);
         }
         let child = kdc
-            .env(&mut Command::new("krb5kdc"))
+            .env(&mut Command::new(rdp_doctor_lab::require("krb5kdc").unwrap_or_else(|e| panic!("{e}"))))
             .arg("-n")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -490,15 +490,19 @@ impl Kdc {
     }
 
     fn admin(&self, args: &[&str]) {
-        let out = self.env(Command::new("timeout").arg("20").args(args)).output().unwrap();
+        let (program, rest) = args.split_first().unwrap();
+        let program = rdp_doctor_lab::require(program).unwrap_or_else(|e| panic!("{e}"));
+        let out = self.env(Command::new("timeout").arg("20").arg(program).args(rest)).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Runs a Kerberos client tool with `input` on stdin (bounded); returns its stderr.
     fn client(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
+        let (program, rest) = args.split_first().unwrap();
+        let program = rdp_doctor_lab::require(program).unwrap_or_else(|e| panic!("{e}"));
         let mut child = self
-            .env(Command::new("timeout").arg("10").args(args))
+            .env(Command::new("timeout").arg("10").arg(program).args(rest))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -526,7 +530,7 @@ impl Drop for Kdc {
 fn real_kdc_errors_read_from_the_capture() {
     rdp_doctor_lab::require_root("capturing with dumpcap and serving a KDC on 127.0.0.88:88").unwrap();
     for tool in ["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"] {
-        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{tool} (packages krb5-kdc, krb5-user): {e}"));
+        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{e}"));
     }
     let dir = tempfile::tempdir().unwrap();
     let kdc = Kdc::start("127.0.0.88");
@@ -571,7 +575,7 @@ fn real_kdc_errors_read_from_the_capture() {
 fn kdc_answers_are_shown_with_the_clients_rdp_connection() {
     rdp_doctor_lab::require_root("capturing with dumpcap and serving a KDC on 127.0.0.89:88").unwrap();
     for tool in ["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"] {
-        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{tool} (packages krb5-kdc, krb5-user): {e}"));
+        rdp_doctor_lab::require(tool).unwrap_or_else(|e| panic!("{e}"));
     }
     let dir = tempfile::tempdir().unwrap();
     let kdc = Kdc::start("127.0.0.89");
