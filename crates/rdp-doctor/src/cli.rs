@@ -33,6 +33,12 @@ pub enum Command {
     Rdpfile(crate::rdpfile::RdpfileCommand),
     /// Read a pcap/pcapng capture and diagnose every RDP-related connection in it, failing ones first.
     Capture(CaptureArgs),
+    /// Run the Prometheus exporter: GET /probe?target=HOST[:PORT]&module=NAME probes a server and answers
+    /// with its metrics (blackbox_exporter's multi-target pattern). Listens on 127.0.0.1:9733 by default.
+    Serve(crate::serve::ServeArgs),
+    /// Check one server as a Nagios/Icinga plugin: one status line with performance data, exit 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Nagios(crate::nagios::NagiosArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,14 +2,17 @@
 //!
 //! The binary is thin: it parses arguments, runs the library's probes, builds the one report and hands it
 //! to a renderer. It is the only place that prints. Exit codes: 0 = nothing at or above `--fail-on`,
-//! 1 = findings at or above it, 2 = the tool itself failed (bad arguments, internal error).
+//! 1 = findings at or above it, 2 = the tool itself failed (bad arguments, internal error); `nagios` uses
+//! the Monitoring Plugins codes instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 mod cli;
 mod demo;
 mod explain;
+mod nagios;
 mod password;
 mod rdpfile;
 mod render;
+mod serve;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,6 +24,11 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() && plugin_mode() => {
+            // The plugin's own failure is UNKNOWN (3), with a status line a monitoring system can show.
+            print!("{}", rdp_doctor_monitor::nagios::unknown(&e.to_string().replace("error: ", "")));
+            return ExitCode::from(rdp_doctor_monitor::nagios::Status::Unknown.code());
+        }
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
@@ -44,6 +52,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the command line asks for the plugin mode (`rdp-doctor [--color …] nagios …`).
+fn plugin_mode() -> bool {
+    std::env::args().skip(1).take(3).any(|a| a == "nagios")
+}
+
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check(args) if rdpfile::is_rdp_file(&args.target) => rdpfile::check_file(&args).await,
@@ -56,6 +69,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(render::emit(&report, &args.output))
         }
         Command::Demo(args) => demo::run(&args).await,
+        Command::Serve(args) => serve::run(&args).await,
+        Command::Nagios(args) => Ok(nagios::run(&args).await),
         Command::Explain(args) => explain::run(&args),
         Command::Rdpfile(cmd) => rdpfile::run(cmd),
         Command::Capture(args) => {
