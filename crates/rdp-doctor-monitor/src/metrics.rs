@@ -122,7 +122,7 @@ fn probed_ip(report: &Report) -> Option<IpAddr> {
     let ev = &report.evidence;
     let tcp = ev.tcp.as_ref().or_else(|| ev.gateway.as_ref().and_then(|g| g.tcp.as_ref()));
     tcp.and_then(|t| t.connected().map(|a| a.addr.ip()))
-        .or_else(|| ev.target.ip)
+        .or(ev.target.ip)
         .or_else(|| ev.dns.as_ref().and_then(|d| d.os.addresses.first().copied()))
 }
 

@@ -41,12 +41,12 @@ pub struct TargetGuard {
 
 impl Drop for TargetGuard {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.map.lock() {
-            if let Some(n) = map.get_mut(&self.key) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    map.remove(&self.key);
-                }
+        if let Ok(mut map) = self.map.lock()
+            && let Some(n) = map.get_mut(&self.key)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.key);
             }
         }
     }

@@ -287,10 +287,10 @@ async fn probe_handler(
         shared.own.probe_done(&module.name, kind, None);
         text(status, format!("{e}\n"))
     };
-    if let Some(h) = hostname {
-        if let Err(e) = probe::check_hostname(h) {
-            return refused(e);
-        }
+    if let Some(h) = hostname
+        && let Err(e) = probe::check_hostname(h)
+    {
+        return refused(e);
     }
     let target = match probe::admit(target_text, module) {
         Ok(t) => t,

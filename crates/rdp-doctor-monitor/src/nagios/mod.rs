@@ -150,7 +150,9 @@ struct Problem {
 pub fn render(report: &Report, th: &Thresholds, verbose: u8) -> (Status, String) {
     let ev = &report.evidence;
     let counted = |f: &&Finding| {
-        !th.ignore.iter().any(|i| i == f.id) && !(th.cert_days.is_some() && f.id == "cert.expiring_soon")
+        let ignored = th.ignore.iter().any(|i| i == f.id);
+        let replaced = th.cert_days.is_some() && f.id == "cert.expiring_soon";
+        !ignored && !replaced
     };
     let mut problems: Vec<Problem> = report
         .findings
@@ -199,7 +201,7 @@ pub fn render(report: &Report, th: &Thresholds, verbose: u8) -> (Status, String)
         }
     }
     // Most severe first; stable, so the report's own order (by severity and layer) stays within a state.
-    problems.sort_by(|a, b| b.status.cmp(&a.status));
+    problems.sort_by_key(|p| std::cmp::Reverse(p.status));
     let status = problems.first().map_or(Status::Ok, |p| p.status);
 
     let headline = match problems.first() {
