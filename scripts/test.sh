@@ -36,6 +36,7 @@ PACKAGES=(
     libssl-dev pkg-config
     iproute2 iptables util-linux mount coreutils dash dpkg
     nmap tshark wireshark-common openssl time
+    prometheus icinga2-bin
     ca-certificates
 )
 

@@ -58,6 +58,9 @@ pub const TOOLS: &[Tool] = &[
     tool("sh", "dash", "the lab's process tests"),
     tool("dpkg", "dpkg", "checking this table (tests/tools.rs)"),
     tool("time", "time", "peak memory in bench/capture.sh (GNU time)"),
+    tool("prometheus", "prometheus", "scraping the exporter (rdp-doctor serve) and federating it"),
+    tool("promtool", "prometheus", "checking and unit-testing contrib/prometheus/rdp-alerts.yml"),
+    tool("icinga2", "icinga2-bin", "validating contrib/icinga2/rdp.conf (icinga2 daemon -C)"),
 ];
 
 /// Directories searched in addition to `$PATH`. Several tools live in
