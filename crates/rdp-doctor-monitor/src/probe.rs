@@ -70,16 +70,20 @@ fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Runs the probe of an admitted `target` until `deadline` (an instant). Refuses (403) a name that
-/// resolves outside the module's networks, before any packet goes to it.
+/// Runs the probe of an admitted `target`, which must end `budget` after `started` (when the request
+/// arrived). Each step's deadline comes from the whole budget, not from what is left of it after waiting
+/// for a slot: a probe that cannot finish in time says so (`deadline_exceeded`) rather than reporting a
+/// shortened step's timeout as the server's fault. Refuses (403) a name that resolves outside the module's
+/// networks, before any packet goes to it.
 pub async fn run(
     target: Target,
     module: &Module,
     hostname: Option<&str>,
-    deadline: Instant,
+    started: Instant,
+    budget: Duration,
 ) -> Result<ProbeRun, Refused> {
     let start = Instant::now();
-    let budget = deadline.saturating_duration_since(start);
+    let deadline = started + budget;
     let layer = module.layer_timeout_for(budget);
     let opts = module.check_options(layer, hostname);
     let observed = now_unix();
@@ -201,8 +205,7 @@ mod tests {
         // localhost resolves to loopback; the module allows only 192.0.2.0/24.
         let m = module(&["192.0.2.0/24"]);
         let t = admit("localhost:9", &m).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let r = run(t, &m, None, deadline).await.unwrap_err();
+        let r = run(t, &m, None, Instant::now(), Duration::from_secs(5)).await.unwrap_err();
         assert!(matches!(r, Refused::NotAllowed(NotAllowed::ResolvesOutside(..))), "{r}");
     }
 }

@@ -1,8 +1,9 @@
 //! Bounding the probes: at most `max_probes_per_target` of one target at once, at most
 //! `max_pending_probes` waiting for a slot, at most `max_concurrent_probes` running. A request beyond a
 //! bound is answered 503 at once instead of queueing without end, so a burst costs a bounded amount of
-//! memory; a probe waits for a slot no longer than its own deadline. Every bound is released by a guard's
-//! `Drop`, so a request that ends any way (answer, client gone, deadline) gives its place back.
+//! memory; a probe waits for a slot no longer than half its deadline (the caller passes that instant).
+//! Every bound is released by a guard's `Drop`, so a request that ends any way (answer, client gone,
+//! deadline) gives its place back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,7 +20,7 @@ pub enum Busy {
     Target(usize),
     #[error("{0} probes are already waiting for a free slot (limits.max_pending_probes)")]
     Pending(usize),
-    #[error("no probe slot became free before the probe's deadline (limits.max_concurrent_probes = {0})")]
+    #[error("no probe slot became free within half the probe's deadline (limits.max_concurrent_probes = {0})")]
     NoSlot(usize),
 }
 

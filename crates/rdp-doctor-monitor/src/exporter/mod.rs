@@ -300,7 +300,9 @@ async fn probe_handler(
         .get("X-Prometheus-Scrape-Timeout-Seconds")
         .and_then(|v| v.to_str().ok())
         .and_then(probe::parse_scrape_timeout);
-    let deadline = started + probe::deadline(scrape_timeout, SCRAPE_MARGIN, module);
+    let budget = probe::deadline(scrape_timeout, SCRAPE_MARGIN, module);
+    // A probe that waited more than half its deadline for a slot could not finish in time: 503 instead.
+    let wait_until = started + budget / 2;
     let overloaded = |e: Busy| {
         shared.own.probe_done(&module.name, OutcomeKind::Overloaded, None);
         text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n"))
@@ -313,7 +315,7 @@ async fn probe_handler(
     let pending = &shared.own.pending;
     let slot = match shared
         .admission
-        .slot(deadline, |d| {
+        .slot(wait_until, |d| {
             let _ = if d > 0 { pending.inc() } else { pending.dec() };
         })
         .await
@@ -328,7 +330,8 @@ async fn probe_handler(
         module: module.name.clone(),
         target,
         hostname: hostname.map(str::to_owned),
-        deadline,
+        started,
+        budget,
         hold: Box::new((target_guard, slot, in_flight)),
     };
     let run = match shared.workers.run(job).await {

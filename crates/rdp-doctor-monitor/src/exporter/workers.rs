@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -25,7 +25,9 @@ pub struct Job {
     pub module: String,
     pub target: rdp_doctor_core::evidence::Target,
     pub hostname: Option<String>,
-    pub deadline: Instant,
+    /// When the request arrived, and the probe's whole deadline from then.
+    pub started: Instant,
+    pub budget: Duration,
     pub hold: Hold,
 }
 
@@ -87,9 +89,9 @@ fn worker(mut rx: mpsc::UnboundedReceiver<Envelope>, log: fn(&str)) {
     local.block_on(&runtime, async move {
         while let Some(Envelope { job, reply }) = rx.recv().await {
             tokio::task::spawn_local(async move {
-                let Job { config, module, target, hostname, deadline, hold } = job;
+                let Job { config, module, target, hostname, started, budget, hold } = job;
                 let result = match config.modules.get(&module) {
-                    Some(m) => probe::run(target, m, hostname.as_deref(), deadline).await,
+                    Some(m) => probe::run(target, m, hostname.as_deref(), started, budget).await,
                     None => Err(Refused::BadTarget(target.input, format!("module {module} vanished"))),
                 };
                 drop(hold);
