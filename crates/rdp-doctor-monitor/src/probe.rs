@@ -3,9 +3,10 @@
 //! deadline.
 //!
 //! When the module lists networks, a name target is resolved here first (with the probe's own resolver
-//! code), every address it resolves to is checked, and the probe is pinned to the first one: the probe
-//! never looks the name up again, so DNS cannot move it outside the allowlist between the check and the
-//! connection. The DNS evidence of that lookup becomes the report's, as if the probe had made it.
+//! code), every address it resolves to is checked, and the probe is pinned to those addresses, tried in
+//! order as `check` tries them: the probe never looks the name up again, so DNS cannot move it outside
+//! the allowlist between the check and the connection. The DNS evidence of that lookup becomes the
+//! report's, as if the probe had made it.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -87,32 +88,22 @@ pub async fn run(
     let layer = module.layer_timeout_for(budget);
     let opts = module.check_options(layer, hostname);
     let observed = now_unix();
-    let mut limitations = Vec::new();
 
     let pin = module.gateway.is_none() && target.ip.is_none() && module.allowed.checks_addresses();
     let mut dns = None;
-    let mut probed = target.clone();
+    // The addresses the probe may use: the literal, the checked lookup's, or none given (the probe resolves).
+    let mut addrs: Vec<Option<std::net::IpAddr>> = vec![target.ip];
     if pin {
         let d = rdp_doctor_probe::dns::resolve(&target.host, layer, module.direct_dns).await;
         module.allowed.check_resolved(&target.host, &d.os.addresses)?;
-        probed.ip = d.os.addresses.first().copied();
-        if let (Some(first), true) = (probed.ip, d.os.addresses.len() > 1) {
-            limitations.push(format!(
-                "{} resolves to {} addresses; the exporter checked each against the module's allowed networks and \
-                 probed the first ({first}) only, so the probe cannot be sent elsewhere by a later lookup",
-                target.host,
-                d.os.addresses.len()
-            ));
-        }
+        addrs = d.os.addresses.iter().take(rdp_doctor_probe::tcp::MAX_ADDRESSES).map(|a| Some(*a)).collect();
         dns = Some(d);
     }
-
-    let resolved = !pin || probed.ip.is_some();
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let (mut ev, deadline_exceeded) = if !resolved {
+    let (mut ev, deadline_exceeded) = if addrs.is_empty() {
         (Evidence::new(target.clone(), observed), false)
     } else {
-        match tokio::time::timeout(remaining, rdp_doctor_probe::check(probed, &opts)).await {
+        match tokio::time::timeout(remaining, pinned(&target, &addrs, &opts)).await {
             Ok(ev) => (ev, false),
             Err(_) => {
                 let mut ev = Evidence::new(target.clone(), observed);
@@ -132,11 +123,41 @@ pub async fn run(
     if dns.is_some() {
         ev.dns = dns;
     }
-    ev.limitations.extend(limitations);
     let report = rdp_doctor_core::report::build(ev, start.elapsed().as_secs_f64() * 1000.0);
     let context =
         ProbeContext { deadline: Some(budget), deadline_exceeded, cert_warning_days: Some(module.cert_warning_days) };
     Ok(ProbeRun { report, context })
+}
+
+/// The probe the way `check` runs it, pinned to checked addresses: each address in turn (as `check`'s own
+/// TCP step tries every address, first success wins) until one accepts, with the failed attempts kept in
+/// the TCP evidence so the rules see them (`tcp.some_addresses_failed`). `[None]`: the probe resolves the
+/// name itself (no network filter to keep it to).
+async fn pinned(
+    target: &Target,
+    addrs: &[Option<std::net::IpAddr>],
+    opts: &rdp_doctor_probe::CheckOptions,
+) -> Evidence {
+    let mut failed = Vec::new();
+    let mut last = None;
+    for ip in addrs {
+        let mut t = target.clone();
+        t.ip = *ip;
+        let mut ev = rdp_doctor_probe::check(t, opts).await;
+        let connected = ev.tcp.as_ref().is_some_and(|t| t.connected().is_some());
+        if let Some(tcp) = ev.tcp.as_mut() {
+            let tried = std::mem::take(&mut tcp.attempts);
+            tcp.attempts = failed.iter().cloned().chain(tried).collect();
+            if !connected {
+                failed.clone_from(&tcp.attempts);
+            }
+        }
+        if connected {
+            return ev;
+        }
+        last = Some(ev);
+    }
+    last.unwrap_or_else(|| Evidence::new(target.clone(), now_unix()))
 }
 
 /// The deadline of a probe: the scrape timeout Prometheus announces less `margin`, capped by the module's

@@ -223,3 +223,33 @@ fn a_hanging_target_is_bounded_by_the_scrape_timeout_and_blocks_no_one() {
     assert_eq!(value(&m, "rdp_probe_deadline_exceeded"), Some(0.0), "{m}");
     assert_eq!(value(&m, "rdp_finding{id=\"tcp.filtered\",severity=\"fail\"}"), Some(1.0), "{m}");
 }
+
+/// A name target with a network filter: the exporter resolves `localhost` (127.0.0.1 and ::1 here), checks
+/// both, and the probe tries them in order as `check` does: xrdp listens on 127.0.0.1 only, so a failed ::1
+/// attempt (if the resolver lists it first) is kept as evidence and the probe still succeeds. `hostname=`
+/// names the certificate: xrdp's other-name certificate matches `wrong.example.test`.
+#[test]
+fn name_targets_are_probed_on_every_checked_address_and_hostname_names_the_certificate() {
+    let server = rdp_doctor_lab::xrdp(XrdpVariant::OtherNameCert).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        write_config(dir.path(), "modules:\n  rdp:\n    matrix: false\n    allowed_targets: ['127.0.0.0/8', '::1']\n");
+    let exporter = Exporter::start(&config);
+    let port = server.addr.port();
+    let m = get(exporter.addr, &format!("/probe?target=localhost:{port}")).body;
+    assert!(value(&m, "probe_dns_lookup_time_seconds").unwrap() > 0.0, "{m}");
+    assert_eq!(value(&m, "rdp_layer_status{layer=\"dns\",status=\"ok\"}"), Some(1.0), "{m}");
+    assert_eq!(value(&m, "rdp_layer_status{layer=\"tcp\",status=\"fail\"}"), Some(0.0), "{m}");
+    assert_eq!(value(&m, "probe_ip_protocol"), Some(4.0), "{m}");
+    assert_eq!(value(&m, "rdp_cert_name_match"), Some(0.0), "{m}");
+    let named =
+        get(exporter.addr, &format!("/probe?target=localhost:{port}&hostname={}", rdp_doctor_lab::OTHER_CERT_NAME))
+            .body;
+    assert_eq!(value(&named, "rdp_cert_name_match"), Some(1.0), "{named}");
+    assert_eq!(value(&named, "rdp_finding{id=\"cert.name_mismatch\",severity=\"warn\"}"), None, "{named}");
+    // Only ::1 allowed: localhost's 127.0.0.1 is outside, so the name is refused before any packet.
+    write_config(dir.path(), "modules:\n  rdp:\n    allowed_targets: ['::1']\n");
+    assert_eq!(http(exporter.addr, "POST", "/-/reload", &[]).status, 200);
+    let a = get(exporter.addr, &format!("/probe?target=localhost:{port}"));
+    assert_eq!(a.status, 403, "{}", a.body);
+}
