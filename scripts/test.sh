@@ -37,6 +37,7 @@ PACKAGES=(
     iproute2 iptables util-linux mount coreutils dash dpkg
     nmap tshark wireshark-common openssl time
     prometheus icinga2-bin
+    libwin-hivex-perl xz-utils
     ca-certificates
 )
 

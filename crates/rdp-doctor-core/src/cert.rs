@@ -3,7 +3,7 @@
 //! Expired, self-signed and odd certificates parse fine: they are the evidence we are after. A certificate
 //! that does not parse at all is described by its size and the parser's error.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use x509_parser::prelude::*;
@@ -14,7 +14,7 @@ pub const OID_EKU_RDP_AUTH: &str = "1.3.6.1.4.1.311.54.1.2";
 pub const OID_EKU_SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
 
 /// What a certificate says, in plain values.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,

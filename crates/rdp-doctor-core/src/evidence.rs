@@ -8,7 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use crate::cert::CertInfo;
 
 pub mod gateway;
+pub mod host;
 pub use gateway::*;
+pub use host::HostEvidence;
 pub mod kerberos;
 pub use kerberos::*;
 
@@ -50,6 +52,9 @@ pub struct Evidence {
     /// What a capture showed beyond the layers (absent for live checks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<crate::capture::CaptureEvidence>,
+    /// What the RDP server's own configuration and logs say (`rdp-doctor host`, `check --host`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostEvidence>,
 }
 
 impl Evidence {
@@ -75,6 +80,7 @@ impl Evidence {
             kerberos: None,
             limitations: Vec::new(),
             capture: None,
+            host: None,
         }
     }
 }

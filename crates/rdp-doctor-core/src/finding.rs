@@ -123,6 +123,10 @@ pub struct Finding {
     pub evidence: Vec<String>,
     pub explanation: &'static str,
     pub remedies: Vec<Remedy>,
+    /// Findings seen from the other side that explain this one (`check --host`: the client's finding names
+    /// the host finding that is its cause).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub see_also: Vec<&'static str>,
 }
 
 impl Finding {
@@ -137,6 +141,7 @@ impl Finding {
             evidence,
             explanation: def.explanation,
             remedies: def.remedies.iter().filter_map(|id| crate::remedies::by_id(id)).cloned().collect(),
+            see_also: Vec::new(),
         }
     }
 }

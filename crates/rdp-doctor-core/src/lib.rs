@@ -10,6 +10,8 @@ pub mod catalogue;
 pub mod cert;
 pub mod evidence;
 pub mod finding;
+pub mod host_report;
+pub mod host_tables;
 pub mod interpret;
 pub mod remedies;
 pub mod report;

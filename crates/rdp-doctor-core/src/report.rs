@@ -28,6 +28,8 @@ pub enum LayerName {
     Credssp,
     /// The credentialed connection sequence (`--user`).
     Session,
+    /// The RDP server's own configuration and logs (`rdp-doctor host`, `check --host`).
+    Host,
 }
 
 impl LayerName {
@@ -40,6 +42,7 @@ impl LayerName {
             Self::Tls => "tls",
             Self::Credssp => "credssp",
             Self::Session => "session",
+            Self::Host => "host",
         }
     }
 
@@ -53,6 +56,7 @@ impl LayerName {
             Self::Tls => "TLS",
             Self::Credssp => "CredSSP",
             Self::Session => "Session",
+            Self::Host => "Host",
         }
     }
 }
@@ -622,7 +626,7 @@ fn session_status(ev: &Evidence, status: LayerStatus) -> LayerStatus {
     }
 }
 
-fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
+pub(crate) fn status_for(layer: LayerName, findings: &[Finding], reached: bool, skipped: bool) -> LayerStatus {
     if skipped {
         return LayerStatus::Skipped;
     }
@@ -780,6 +784,9 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
             },
         );
     }
+    if let Some(h) = &evidence.host {
+        layers.push(crate::host_report::layer(h, &findings));
+    }
     debug_assert!(layers.len() <= LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
     let max_severity = findings.iter().map(|f| f.severity).max();
@@ -830,6 +837,9 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     {
         limitations.push(format!("The credentialed check did not run: {reason}."));
     }
+    if let Some(h) = &evidence.host {
+        limitations.extend(h.limitations.iter().cloned());
+    }
     if tls_skip {
         limitations.push(
             "Standard RDP Security is encrypted with RC4 after the MCS exchange; this check stops at negotiation."
@@ -856,7 +866,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
 
 /// The most severe warn/fail finding's ID; `ok` only when the last applicable layer was really reached:
 /// never report success on a run that stopped early without a finding to say why.
-fn verdict(findings: &[Finding], layers: &[Layer]) -> String {
+pub(crate) fn verdict(findings: &[Finding], layers: &[Layer]) -> String {
     let complete = layers.iter().all(|l| l.status != LayerStatus::NotReached);
     match findings.iter().find(|f| f.severity >= Severity::Warn) {
         Some(f) => f.id.to_owned(),

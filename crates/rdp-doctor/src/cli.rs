@@ -39,6 +39,9 @@ pub enum Command {
     /// Check one server as a Nagios/Icinga plugin: one status line with performance data, exit 0 OK,
     /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     Nagios(crate::nagios::NagiosArgs),
+    /// Diagnose the RDP server from its own configuration and logs: offline from a mounted Windows volume
+    /// (--offline DIR), single hives (--hive), exported event logs (--evtx), or a saved snapshot.
+    Host(crate::host::HostArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,9 +83,9 @@ pub struct ExplainArgs {
     /// Print JSON (schema_version 1, documented in README.md).
     #[arg(long)]
     pub json: bool,
-    /// Print a Markdown reference generated from the tables: codes (docs/codes.md) or findings
-    /// (docs/findings.md).
-    #[arg(long, value_name = "DOC", value_parser = ["codes", "findings"], conflicts_with = "json")]
+    /// Print a Markdown reference generated from the tables: codes (docs/codes.md), findings
+    /// (docs/findings.md) or host (docs/host.md: the registry values and event IDs `host` reads).
+    #[arg(long, value_name = "DOC", value_parser = ["codes", "findings", "host"], conflicts_with = "json")]
     pub markdown: Option<String>,
 }
 
@@ -102,6 +105,10 @@ pub struct CheckArgs {
     pub port: Option<u16>,
     #[command(flatten)]
     pub probe: ProbeArgs,
+    /// Join the server's own view: a host snapshot (`rdp-doctor host --save`) or a mounted Windows system
+    /// volume. The verdict then names the cause seen from both sides.
+    #[arg(long = "host", value_name = "SNAPSHOT|DIR")]
+    pub host: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

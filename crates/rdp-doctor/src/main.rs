@@ -8,6 +8,7 @@
 mod cli;
 mod demo;
 mod explain;
+mod host;
 mod nagios;
 mod password;
 mod rdpfile;
@@ -63,11 +64,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(args) => {
             let target = rdp_doctor_probe::parse_target(&args.target, args.port.unwrap_or(3389))?;
             let opts = args.probe.options()?;
+            let host = args.host.as_deref().map(host::load_for_check).transpose()?;
             let start = Instant::now();
-            let evidence = rdp_doctor_probe::check(target, &opts).await;
+            let mut evidence = rdp_doctor_probe::check(target, &opts).await;
+            evidence.host = host;
             let report = rdp_doctor_core::report::build(evidence, start.elapsed().as_secs_f64() * 1000.0);
             Ok(render::emit(&report, &args.output))
         }
+        Command::Host(args) => host::run(&args),
         Command::Demo(args) => demo::run(&args).await,
         Command::Serve(args) => serve::run(&args).await,
         Command::Nagios(args) => Ok(nagios::run(&args).await),

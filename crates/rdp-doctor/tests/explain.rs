@@ -113,7 +113,7 @@ fn json_contract() {
 /// The docs the binary prints are the committed ones.
 #[test]
 fn markdown_docs_are_the_committed_files() {
-    for (doc, file) in [("codes", "codes.md"), ("findings", "findings.md")] {
+    for (doc, file) in [("codes", "codes.md"), ("findings", "findings.md"), ("host", "host.md")] {
         let out = bin().args(["explain", "--markdown", doc]).output().unwrap();
         let committed = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(file)).unwrap();
         assert!(out.stdout == committed, "docs/{file} is stale: rdp-doctor explain --markdown {doc} > docs/{file}");

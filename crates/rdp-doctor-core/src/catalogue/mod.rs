@@ -7,6 +7,7 @@
 mod capture;
 mod decrypted;
 mod gateway;
+mod host;
 mod kerberos;
 mod live;
 mod net;
@@ -17,6 +18,8 @@ mod session;
 pub use capture::*;
 pub use decrypted::*;
 pub use gateway::*;
+pub use host::DEFS as HOST_DEFS;
+pub use host::*;
 pub use kerberos::*;
 pub use live::*;
 pub use net::*;
@@ -52,6 +55,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(session::DEFS)
         .chain(decrypted::DEFS)
         .chain(kerberos::DEFS)
+        .chain(host::DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

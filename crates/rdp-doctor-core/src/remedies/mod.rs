@@ -12,6 +12,7 @@ mod certificate;
 mod client;
 mod credentials;
 mod gateway;
+mod host;
 mod kerberos;
 mod licensing;
 mod network;
@@ -39,6 +40,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(capture::REMEDIES)
         .chain(session::REMEDIES)
         .chain(kerberos::REMEDIES)
+        .chain(host::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

@@ -5,6 +5,8 @@ pub mod compat;
 mod credssp;
 mod dns;
 mod gateway;
+pub mod host;
+pub mod host_join;
 pub mod kerberos;
 pub mod net;
 mod rdp_security;
@@ -16,10 +18,10 @@ pub mod tls_versions;
 mod x224;
 
 use crate::evidence::Evidence;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 
 /// Layer order, for sorting and for "first failing layer".
-pub const LAYER_ORDER: [&str; 7] = ["gateway", "dns", "tcp", "x224", "tls", "credssp", "session"];
+pub const LAYER_ORDER: [&str; 8] = ["gateway", "dns", "tcp", "x224", "tls", "credssp", "session", "host"];
 
 fn layer_rank(layer: &str) -> usize {
     LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
@@ -42,6 +44,8 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     kerberos::check(evidence, &mut out);
     capture::check(evidence, &mut out);
     session::check(evidence, &mut out);
+    host::check(evidence, &mut out);
+    host_join::link(&mut out);
     sort(&mut out);
     out
 }
@@ -49,9 +53,28 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
 /// The stable finding order: most severe first, then layer order (findings of other areas, such as
 /// `rdpfile`, after the network layers), then ID.
 pub(crate) fn sort(findings: &mut [Finding]) {
+    // With both sides (`check --host`), a host finding that explains a client failure ranks with it, ahead
+    // of it: the verdict names the root cause.
+    let rank: Vec<(&'static str, Severity, bool)> = findings
+        .iter()
+        .map(|f| (f.id, host_join::effective_severity(f, findings), host_join::is_cause(f, findings)))
+        .collect();
+    let key =
+        |f: &Finding| rank.iter().find(|(id, _, _)| *id == f.id).map_or((f.severity, false), |(_, s, c)| (*s, *c));
     findings.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then(layer_rank(a.layer).cmp(&layer_rank(b.layer))).then(a.id.cmp(b.id))
+        let (sa, ca) = key(a);
+        let (sb, cb) = key(b);
+        sb.cmp(&sa)
+            .then(cb.cmp(&ca))
+            .then(layer_rank(a.layer).cmp(&layer_rank(b.layer)))
+            .then(host_rank(a.id).cmp(&host_rank(b.id)))
+            .then(a.id.cmp(b.id))
     });
+}
+
+/// Host findings keep their catalogue order (root causes first); others rank equal here.
+fn host_rank(id: &str) -> usize {
+    crate::catalogue::HOST_DEFS.iter().position(|d| d.id == id).unwrap_or(0)
 }
 
 /// Milliseconds for evidence lines.

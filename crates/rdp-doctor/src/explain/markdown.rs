@@ -15,7 +15,8 @@ pub fn render(doc: &str) -> anyhow::Result<String> {
     match doc {
         "codes" => Ok(codes()),
         "findings" => Ok(findings()),
-        other => bail!("unknown document {other:?}: use codes or findings"),
+        "host" => Ok(super::host_md::host()),
+        other => bail!("unknown document {other:?}: use codes, findings or host"),
     }
 }
 
@@ -237,6 +238,11 @@ mod tests {
     #[test]
     fn docs_findings_md_matches_the_tables() {
         same_as_committed("findings", "findings.md");
+    }
+
+    #[test]
+    fn docs_host_md_matches_the_tables() {
+        same_as_committed("host", "host.md");
     }
 
     #[test]

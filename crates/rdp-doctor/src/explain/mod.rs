@@ -4,6 +4,7 @@
 //! `remedies` for findings and remedies); this module resolves the query into a [`Subject`] and the
 //! renderers (`text`, `json`, `markdown`) turn it into a string. Printing happens only in [`run`].
 
+mod host_md;
 pub mod json;
 pub mod markdown;
 pub mod text;

@@ -75,7 +75,13 @@ pub fn render(r: &Report, verbose: bool) -> String {
     } else {
         format!("{}:{}", r.target.host, r.target.port)
     };
-    let _ = writeln!(o, "{} {} — check {what}", paint(BOLD, r.tool.name), r.tool.version);
+    // `rdp-doctor host` reports have the host layer alone.
+    let verb = if r.layers.len() == 1 && r.layers.iter().all(|l| l.name == rdp_doctor_core::LayerName::Host) {
+        "host"
+    } else {
+        "check"
+    };
+    let _ = writeln!(o, "{} {} — {verb} {what}", paint(BOLD, r.tool.name), r.tool.version);
     if let Some(sf) = &r.source_file {
         let _ = writeln!(
             o,
