@@ -19,6 +19,7 @@ pub mod extended;
 pub mod freerdp;
 pub mod gateway;
 pub mod kerberos;
+pub mod logon;
 mod lookup;
 pub mod nego;
 pub mod pair;
@@ -82,6 +83,14 @@ pub enum Kind {
     NegRspFlags,
     /// RFC 4120 7.5.9 Kerberos KRB-ERROR error-code.
     Kerberos,
+    /// MS-RDPBCGR 2.2.10.1.1 Save Session Info `infoType`.
+    LogonInfo,
+    /// MS-RDPBCGR 2.2.10.1.1.4 Logon Info Extended `FieldsPresent`.
+    LogonExFields,
+    /// MS-RDPBCGR 2.2.10.1.1.4.1.1 Logon Errors Info `ErrorNotificationType`.
+    LogonError,
+    /// MS-RDPBCGR 2.2.10.1.1.4.1.1 Logon Errors Info `ErrorNotificationData`.
+    LogonData,
 }
 
 /// One named value of a family.

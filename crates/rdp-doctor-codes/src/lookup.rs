@@ -4,7 +4,7 @@ use crate::{Code, Family, Group, Kind, Shape, Status};
 
 /// Every family, most likely first: what users bring most often (the mstsc dialog's two numbers), then
 /// what logs show, then the protocol fields only captures and rdp-doctor show.
-static FAMILIES: [&Family; 13] = [
+static FAMILIES: [&Family; 17] = [
     &crate::disconnect::FAMILY,
     &crate::extended::FAMILY,
     &crate::errinfo::FAMILY,
@@ -18,6 +18,10 @@ static FAMILIES: [&Family; 13] = [
     &crate::kerberos::FAMILY,
     &crate::nego::NEG_PROTOCOL,
     &crate::nego::NEG_RSP_FLAGS,
+    &crate::logon::ERROR_TYPE,
+    &crate::logon::ERROR_DATA,
+    &crate::logon::INFO_TYPE,
+    &crate::logon::EX_FIELDS,
 ];
 
 /// Every family, most likely first.

@@ -18,7 +18,7 @@ fn every_kind_has_exactly_one_family_and_ids_are_unique() {
         assert_eq!(family_by_id(&f.id.to_uppercase()).map(|g| g.id), Some(f.id));
         assert!(!f.sources.is_empty() && !f.about.is_empty() && !f.title.is_empty(), "{}", f.id);
     }
-    assert_eq!(families().len(), 13);
+    assert_eq!(families().len(), 17);
 }
 
 #[test]
@@ -85,6 +85,11 @@ fn documented_table_sizes() {
     assert_eq!(family(Kind::Sspi).codes.len(), 22);
     assert_eq!(family(Kind::Freerdp).codes.len(), 32);
     assert_eq!(family(Kind::Kerberos).codes.len(), 72);
+    // MS-RDPBCGR 2.2.10.1.1 (4 infoTypes), 2.2.10.1.1.4 (2 fields), 2.2.10.1.1.4.1.1 (8 types, 4 data values).
+    assert_eq!(documented(Kind::LogonInfo), 4);
+    assert_eq!(documented(Kind::LogonExFields), 2);
+    assert_eq!(documented(Kind::LogonError), 8);
+    assert_eq!(documented(Kind::LogonData), 4);
 }
 
 #[test]
@@ -162,7 +167,7 @@ fn parses_what_users_paste() {
 proptest! {
     /// Any u32, in any family or none, reads without panicking, and every match really contains it.
     #[test]
-    fn any_u32_is_safe(v in any::<u32>(), k in 0usize..13) {
+    fn any_u32_is_safe(v in any::<u32>(), k in 0usize..17) {
         let kind = families().get(k).map(|f| f.kind);
         for m in explain_number(v, kind) {
             prop_assert_eq!(m.value, v);

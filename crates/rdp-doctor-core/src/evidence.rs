@@ -544,8 +544,15 @@ pub struct SessionEvidence {
     pub license_error: Option<(u32, u32)>,
     /// `infoType` of each Save Session Info PDU (logon notifications, MS-RDPBCGR 2.2.10.1).
     pub logon_infos: Vec<u32>,
-    /// Logon Errors Info: `errorNotificationType`, `errorNotificationData` (MS-RDPBCGR 2.2.10.1.1.4.1.1).
+    /// Logon Errors Info: `errorNotificationType`, `errorNotificationData` (MS-RDPBCGR 2.2.10.1.1.4.1.1),
+    /// raw: the last one received. Every one, in order, is in `logon_errors`.
     pub logon_error: Option<(u32, u32)>,
+    /// Every Logon Errors Info received, in order (at most 8), raw. Read with
+    /// `rdp_doctor_codes::logon::read_logon_error`: only some are failures (a successful logon commonly
+    /// sends LOGON_MSG_SESSION_CONTINUE with its session ID).
+    pub logon_errors: Vec<(u32, u32)>,
+    /// The session ID the server named in a logon notification or auto-reconnect cookie.
+    pub session_id: Option<u32>,
     /// The reason of an MCS Disconnect Provider Ultimatum from the server.
     pub ultimatum: Option<u8>,
     /// Milliseconds from the start of this connection to the first graphics update.
@@ -575,6 +582,11 @@ pub struct SessionStep {
 pub enum SessionOutcome {
     /// The first graphics update arrived: the session is up.
     FirstUpdate,
+    /// The server's logon notification (Save Session Info INFOTYPE_LOGON, _LONG or _PLAINNOTIFY, MS-RDPBCGR
+    /// 3.3.5.10.1: "the user has logged on") arrived, but no graphics update was read (a session drawn over
+    /// the graphics pipeline's dynamic virtual channel, which is not decoded, or the end of what was
+    /// decrypted).
+    LoggedOn,
     /// The connection sequence completed, but no graphics update came before the deadline.
     ConnectedNoUpdate,
     /// The server closed the connection (FIN).

@@ -127,6 +127,10 @@ pub struct Finding {
     /// the host finding that is its cause).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub see_also: Vec<&'static str>,
+    /// The catalogue severity, when this run noted the finding at a lower one: a capture whose client
+    /// went on and logged on shows the finding did not stop this connection (`rules/observed.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noted_from: Option<Severity>,
 }
 
 impl Finding {
@@ -142,6 +146,7 @@ impl Finding {
             explanation: def.explanation,
             remedies: def.remedies.iter().filter_map(|id| crate::remedies::by_id(id)).cloned().collect(),
             see_also: Vec::new(),
+            noted_from: None,
         }
     }
 }

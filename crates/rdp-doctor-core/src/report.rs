@@ -602,6 +602,7 @@ fn session_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool, bool
     let at = &s.phase;
     let summary = match &s.outcome {
         O::FirstUpdate => format!("first screen update after {}", fmt_ms(s.first_update_ms.unwrap_or(0.0))),
+        O::LoggedOn => "the server notified the logon".to_owned(),
         O::ConnectedNoUpdate => "connection sequence complete, no screen update".to_owned(),
         O::Closed => format!("the server closed the connection ({at})"),
         O::Reset => format!("the server reset the connection ({at})"),
@@ -620,7 +621,7 @@ fn session_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool, bool
 fn session_status(ev: &Evidence, status: LayerStatus) -> LayerStatus {
     use crate::evidence::SessionOutcome as O;
     match ev.session.as_ref().map(|s| &s.outcome) {
-        Some(O::FirstUpdate | O::NotReached { .. } | O::Unsupported { .. }) | None => status,
+        Some(O::FirstUpdate | O::LoggedOn | O::NotReached { .. } | O::Unsupported { .. }) | None => status,
         Some(_) if status == LayerStatus::Ok => LayerStatus::Fail,
         Some(_) => status,
     }

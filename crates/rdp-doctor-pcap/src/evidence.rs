@@ -208,16 +208,20 @@ fn session_from_plaintext(
         || p.ev.early_user_auth.is_some_and(|v| v != 0)
         || errinfo
         || p.ev.licensing_error.is_some()
-        || p.logon_error.is_some()
+        || p.logon_errors.iter().any(|&(t, d)| rdp_doctor_codes::logon::read_logon_error(t, d).class.is_failure())
         || (p.ultimatum.is_some() && !user_end);
     // A session that drew its first screen after an authenticated logon (NLA credentials, or the server's
     // logon notification) is the live check's `session.ok`.
     let up = p.first_update_ns.is_some() && (p.ev.credentials_sent || !p.logon_infos.is_empty());
-    if !verdict && !up {
+    // The server's logon notification says the user has logged on (MS-RDPBCGR 3.3.5.10.1), also when the
+    // screen is drawn over the graphics pipeline, which is not decoded.
+    let logged_on = p.logon_infos.iter().any(|t| *t <= 2);
+    if !verdict && !up && !logged_on {
         return None;
     }
     let outcome = match (end.how, end.by) {
         _ if up && !verdict => SessionOutcome::FirstUpdate,
+        _ if logged_on && !verdict => SessionOutcome::LoggedOn,
         (EndKind::Rst, Some(Side::Server)) => SessionOutcome::Reset,
         (EndKind::Fin, Some(Side::Server)) => SessionOutcome::Closed,
         (EndKind::CaptureEnded, _) => SessionOutcome::Stopped { reason: "the capture ends here".to_owned() },
@@ -225,7 +229,7 @@ fn session_from_plaintext(
     };
     let phase = match p.steps.last().map(|s| s.1) {
         _ if p.ev.credssp_error.is_some() || closed_after_credentials => "credssp",
-        _ if up && !verdict => "active",
+        _ if (up || logged_on) && !verdict => "active",
         Some(name @ ("early_user_authorization" | "mcs_connect" | "licensing")) => name,
         Some("set_error_info" | "ultimatum") if p.ev.licensing_error.is_some() => "licensing",
         Some(_) if p.ev.credentials_sent || p.ev.mcs_result.is_some() => "the session setup",
@@ -272,7 +276,9 @@ fn session_from_plaintext(
         error_infos: p.ev.error_info.clone(),
         license_error: p.ev.licensing_error,
         logon_infos: p.logon_infos.clone(),
-        logon_error: p.logon_error,
+        logon_error: p.logon_errors.last().copied(),
+        logon_errors: p.logon_errors.clone(),
+        session_id: p.session_id,
         ultimatum: p.ultimatum,
         first_update_ms: p.first_update_ns.map(|t| ms(t - start_ns)),
         connector_error: None,

@@ -49,8 +49,10 @@ pub struct Plain {
     pub ultimatum: Option<u8>,
     /// Save Session Info `infoType`s (logon notifications, MS-RDPBCGR 2.2.10.1).
     pub logon_infos: Vec<u32>,
-    /// Logon Errors Info: errorNotificationType, errorNotificationData.
-    pub logon_error: Option<(u32, u32)>,
+    /// Every Logon Errors Info (errorNotificationType, errorNotificationData), in order (at most 8).
+    pub logon_errors: Vec<(u32, u32)>,
+    /// The session ID a logon notification or auto-reconnect cookie named.
+    pub session_id: Option<u32>,
     /// The first graphics update (the session is up).
     pub first_update_ns: Option<i64>,
     /// Kerberos messages inside the SPNEGO tokens of the TSRequests (a client's AP-REQ, a server's
@@ -264,14 +266,25 @@ impl Plain {
                 self.ev.licensing_error = Some((code, st));
                 self.step(ts, "licensing", format!("licensing ERROR_ALERT dwErrorCode 0x{code:08X}"));
             }
-            Ok(ServerPdu::SaveSessionInfo { info_type, logon_error }) => {
+            Ok(ServerPdu::SaveSessionInfo(info)) => {
                 if self.logon_infos.len() < 8 {
-                    self.logon_infos.push(info_type);
+                    self.logon_infos.push(info.info_type);
                 }
-                if logon_error.is_some() {
-                    self.logon_error = logon_error;
+                if info.session_id.is_some() {
+                    self.session_id = info.session_id;
                 }
-                self.step(ts, "logon", format!("Save Session Info: {}", server_pdu::info_type_name(info_type)));
+                let mut detail = format!("Save Session Info: {}", server_pdu::info_type_name(info.info_type));
+                if let Some(id) = info.session_id {
+                    detail.push_str(&format!(", session {id}"));
+                }
+                if let Some((t, d)) = info.logon_error {
+                    let r = rdp_doctor_codes::logon::read_logon_error(t, d);
+                    detail.push_str(&format!(", Logon Errors Info {} (0x{t:08X}), {}", r.type_name(), r.data_text()));
+                    if self.logon_errors.len() < 8 {
+                        self.logon_errors.push((t, d));
+                    }
+                }
+                self.step(ts, "logon", detail);
             }
             Ok(ServerPdu::Update { fast_path, codes })
                 if self.first_update_ns.is_none()

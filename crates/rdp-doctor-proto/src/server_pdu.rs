@@ -75,6 +75,10 @@ pub fn ultimatum_reason_name(reason: u8) -> &'static str {
     }
 }
 
+/// The MCS channel of share and licensing PDUs: MCS_GLOBAL_CHANNEL (1003), the I/O channel that Windows,
+/// xrdp, FreeRDP and IronRDP servers announce in their Server Network Data (MS-RDPBCGR 2.2.1.4.4).
+pub const IO_CHANNEL_ID: u16 = 1003;
+
 /// `pduType2` of the Share Data Header (MS-RDPBCGR 2.2.8.1.1.1.2).
 pub const PDUTYPE2_UPDATE: u8 = 2;
 pub const PDUTYPE2_SAVE_SESSION_INFO: u8 = 38;
@@ -89,26 +93,25 @@ pub const LICENSE_ERROR_ALERT: u8 = 0xff;
 /// Licensing `dwErrorCode` STATUS_VALID_CLIENT: with ST_NO_TRANSITION, "licensing is done, carry on".
 pub const STATUS_VALID_CLIENT: u32 = 7;
 
-/// Save Session Info `infoType` (MS-RDPBCGR 2.2.10.1.1).
+/// Save Session Info `infoType` (MS-RDPBCGR 2.2.10.1.1), named by the one table in `rdp-doctor-codes`.
 pub fn info_type_name(v: u32) -> &'static str {
-    match v {
-        0 => "INFOTYPE_LOGON",
-        1 => "INFOTYPE_LOGON_LONG",
-        2 => "INFOTYPE_LOGON_PLAINNOTIFY",
-        3 => "INFOTYPE_LOGON_EXTENDED_INFO",
-        _ => "unknown infoType",
-    }
+    rdp_doctor_codes::logon::INFO_TYPE.code(v).map_or("unknown infoType", |c| c.name)
 }
 
-/// Logon Errors Info `errorNotificationType` (MS-RDPBCGR 2.2.10.1.1.4.1.1).
-pub fn logon_error_type_name(v: u32) -> &'static str {
-    match v {
-        0 => "LOGON_FAILED_BAD_PASSWORD",
-        1 => "LOGON_FAILED_UPDATE_PASSWORD",
-        2 => "LOGON_FAILED_OTHER",
-        3 => "LOGON_WARNING",
-        _ => "unknown errorNotificationType",
-    }
+/// The Save Session Info PDU (MS-RDPBCGR 2.2.10.1.1), as far as a diagnosis cares. User and domain names
+/// are not read (the logon notification names the account that logged on; the account is known otherwise).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveSessionInfo {
+    /// `infoType` (INFOTYPE_LOGON …, `rdp_doctor_codes::logon::INFO_TYPE`).
+    pub info_type: u32,
+    /// The session ID: Logon Info Version 1 or 2 `SessionId` (2.2.10.1.1.1-2), or the auto-reconnect
+    /// cookie's `LogonId` (ARC_SC_PRIVATE_PACKET, 2.2.4.2) in Logon Info Extended.
+    pub session_id: Option<u32>,
+    /// Logon Info Extended `FieldsPresent` (2.2.10.1.1.4).
+    pub fields_present: Option<u32>,
+    /// Logon Errors Info (2.2.10.1.1.4.1.1): `ErrorNotificationType`, `ErrorNotificationData`, raw; read
+    /// them together with `rdp_doctor_codes::logon::read_logon_error`.
+    pub logon_error: Option<(u32, u32)>,
 }
 
 /// Whether a fast-path `updateCode` (MS-RDPBCGR 2.2.9.1.2.1) or slow-path `updateType` draws something:
@@ -126,9 +129,8 @@ pub enum ServerPdu {
     DisconnectProviderUltimatum { reason: u8 },
     /// A licensing PDU; for ERROR_ALERT its `dwErrorCode` and `dwStateTransition`.
     License { msg_type: u8, error: Option<(u32, u32)> },
-    /// Save Session Info PDU; for INFOTYPE_LOGON_EXTENDED_INFO with logon errors, the
-    /// `errorNotificationType` and `errorNotificationData`.
-    SaveSessionInfo { info_type: u32, logon_error: Option<(u32, u32)> },
+    /// Save Session Info PDU: the logon notification, session ID and Logon Errors Info.
+    SaveSessionInfo(SaveSessionInfo),
     /// Graphics or other updates: slow-path `updateType` or the fast-path `updateCode`s in the frame.
     Update { fast_path: bool, codes: Vec<u16> },
     /// Any other share control PDU (`pduType`, and `pduType2` for data PDUs).
@@ -230,6 +232,11 @@ fn decode_tpkt(frame: &[u8]) -> Result<ServerPdu, PduError> {
 }
 
 fn decode_user_data(channel_id: u16, data: &[u8]) -> Result<ServerPdu, PduError> {
+    // Static virtual channel data (Channel PDU Header, 2.2.6.1.1: length, flags) is no share or licensing
+    // PDU: its length's low byte could pass for SEC_LICENSE_PKT.
+    if channel_id != IO_CHANNEL_ID {
+        return Ok(ServerPdu::OtherData { channel_id, len: data.len() });
+    }
     let mut c = Cur { b: data };
     let total = c.u16le("share control totalLength")?;
     if usize::from(total) == data.len() || total == 0x8000 {
@@ -267,25 +274,42 @@ fn decode_user_data(channel_id: u16, data: &[u8]) -> Result<ServerPdu, PduError>
     Ok(ServerPdu::OtherData { channel_id, len: data.len() })
 }
 
-/// Save Session Info (MS-RDPBCGR 2.2.10.1.1); logon errors sit in the extended info (2.2.10.1.1.4).
+/// Save Session Info (MS-RDPBCGR 2.2.10.1.1): the session ID of a logon notification (Logon Info Version 1,
+/// 2.2.10.1.1.1: cbDomain, Domain[52], cbUserName, UserName[512], SessionId; Version 2, 2.2.10.1.1.2:
+/// Version, Size, SessionId, …), or the fields of Logon Info Extended (2.2.10.1.1.4): the auto-reconnect
+/// cookie (its LogonId) and Logon Errors Info (2.2.10.1.1.4.1.1), each behind its cbFieldData.
 fn decode_save_session_info(c: &mut Cur<'_>) -> Result<ServerPdu, PduError> {
     let info_type = c.u32le("infoType")?;
-    if info_type != 3 {
-        return Ok(ServerPdu::SaveSessionInfo { info_type, logon_error: None });
+    let mut info = SaveSessionInfo { info_type, ..SaveSessionInfo::default() };
+    match info_type {
+        0 => {
+            c.take(4 + 52 + 4 + 512, "Logon Info Version 1 names")?;
+            info.session_id = Some(c.u32le("SessionId")?);
+        }
+        1 => {
+            c.take(2 + 4, "Logon Info Version 2 Version, Size")?;
+            info.session_id = Some(c.u32le("SessionId")?);
+        }
+        3 => {
+            c.u16le("Length")?;
+            let present = c.u32le("FieldsPresent")?;
+            info.fields_present = Some(present);
+            if present & 0x1 != 0 {
+                let n = c.u32le("cbFieldData")?;
+                let mut arc = Cur { b: c.take(usize::try_from(n).unwrap_or(usize::MAX), "auto-reconnect field")? };
+                // ARC_SC_PRIVATE_PACKET: cbLen, Version, LogonId, ArcRandomBits (never read).
+                if arc.take(8, "cbLen, Version").is_ok() {
+                    info.session_id = arc.u32le("LogonId").ok();
+                }
+            }
+            if present & 0x2 != 0 {
+                c.u32le("cbFieldData")?;
+                info.logon_error = Some((c.u32le("ErrorNotificationType")?, c.u32le("ErrorNotificationData")?));
+            }
+        }
+        _ => {}
     }
-    c.u16le("Length")?;
-    let present = c.u32le("FieldsPresent")?;
-    if present & 0x1 != 0 {
-        let n = c.u32le("cbFieldData")?;
-        c.take(usize::try_from(n).unwrap_or(usize::MAX), "auto-reconnect field")?;
-    }
-    let logon_error = if present & 0x2 != 0 {
-        c.u32le("cbFieldData")?;
-        Some((c.u32le("errorNotificationType")?, c.u32le("errorNotificationData")?))
-    } else {
-        None
-    };
-    Ok(ServerPdu::SaveSessionInfo { info_type, logon_error })
+    Ok(ServerPdu::SaveSessionInfo(info))
 }
 
 /// Fast-path output (MS-RDPBCGR 2.2.9.1.2): the `updateCode` of each update in the frame.
@@ -397,24 +421,87 @@ mod tests {
         assert!(decode(&f[..f.len() - 21]).is_err());
     }
 
+    /// A Save Session Info PDU of `user_data` bytes inside TPKT/X.224/SendDataIndication/share headers.
+    fn save_session_info(body: &str) -> Vec<u8> {
+        let body = hex(body);
+        let user = 18 + body.len();
+        let total = 13 + 2 + user;
+        let mut f = vec![3, 0];
+        f.extend((total as u16).to_be_bytes());
+        f.extend(hex("02 f0 80 68 00 01 03 eb 70")); // X.224 Data, SendDataIndication on 1003
+        f.extend([0x80 | (user >> 8) as u8, user as u8]); // user data length (2-byte form)
+        f.extend((user as u16).to_le_bytes()); // share control totalLength
+        f.extend(hex("17 00 ea 03")); // pduType DATAPDU, pduSource
+        f.extend(hex("ea 03 01 00 00 01 00 00")); // shareId, pad1, streamId, uncompressedLength
+        f.extend(hex("26 00 00 00")); // pduType2 38 = SAVE_SESSION_INFO, no compression
+        f.extend(body);
+        f
+    }
+
     #[test]
-    fn save_session_info_logon_error() {
-        let f = hex(concat!(
-            "03 00 00 36 02 f0 80 68 00 01 03 eb 70", // TPKT (54), X.224, SendDataIndication
-            "28",                                     // user data length 40
-            "28 00 17 00 ea 03",                      // share control: 40, DATAPDU, source
-            "ea 03 01 00 00 01 00 00",                // shareId, pad1, streamId, uncompressedLength
-            "26 00 00 00",                            // pduType2 38 = SAVE_SESSION_INFO, no compression
-            "03 00 00 00",                            // infoType INFOTYPE_LOGON_EXTENDED_INFO
-            "12 00",                                  // Length 18
-            "02 00 00 00",                            // FieldsPresent LOGON_EX_LOGONERRORS
-            "08 00 00 00",                            // cbFieldData 8
-            "00 00 00 00",                            // errorNotificationType LOGON_FAILED_BAD_PASSWORD
-            "6d 00 00 c0"                             // errorNotificationData STATUS_LOGON_FAILURE
+    fn save_session_info_logon_errors() {
+        let f = save_session_info(concat!(
+            "03 00 00 00", // infoType INFOTYPE_LOGON_EXTENDED_INFO
+            "12 00",       // Length 18
+            "02 00 00 00", // FieldsPresent LOGON_EX_LOGONERRORS
+            "08 00 00 00", // cbFieldData 8
+            "fe ff ff ff", // ErrorNotificationType LOGON_MSG_SESSION_CONTINUE
+            "02 00 00 00"  // ErrorNotificationData: session 2
         ));
         assert_eq!(frame_len(&f), Ok(Some(f.len())));
-        assert_eq!(decode(&f), Ok(ServerPdu::SaveSessionInfo { info_type: 3, logon_error: Some((0, 0xc000_006d)) }));
+        let want = SaveSessionInfo {
+            info_type: 3,
+            session_id: None,
+            fields_present: Some(2),
+            logon_error: Some((0xffff_fffe, 2)),
+        };
+        assert_eq!(decode(&f), Ok(ServerPdu::SaveSessionInfo(want)));
         assert!(decode(&f[..f.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn save_session_info_auto_reconnect_cookie_and_errors() {
+        let f = save_session_info(concat!(
+            "03 00 00 00",                                     // INFOTYPE_LOGON_EXTENDED_INFO
+            "2a 00",                                           // Length 42
+            "03 00 00 00",                                     // AUTORECONNECTCOOKIE | LOGONERRORS
+            "1c 00 00 00",                                     // cbFieldData 28
+            "1c 00 00 00 01 00 00 00",                         // ARC_SC_PRIVATE_PACKET cbLen 28, Version 1
+            "05 00 00 00",                                     // LogonId 5
+            "00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff", // ArcRandomBits (not read)
+            "08 00 00 00",                                     // cbFieldData 8
+            "6d 00 00 c0",                                     // STATUS_LOGON_FAILURE
+            "00 00 00 00"                                      // LOGON_FAILED_BAD_PASSWORD
+        ));
+        let want = SaveSessionInfo {
+            info_type: 3,
+            session_id: Some(5),
+            fields_present: Some(3),
+            logon_error: Some((0xc000_006d, 0)),
+        };
+        assert_eq!(decode(&f), Ok(ServerPdu::SaveSessionInfo(want)));
+        assert!(decode(&f[..f.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn save_session_info_logon_notifications() {
+        // Logon Info Version 2: Version 1, Size 18, SessionId 3, cbDomain 0, cbUserName 0, then padding.
+        let f = save_session_info(&format!(
+            "01 00 00 00 01 00 12 00 00 00 03 00 00 00 00 00 00 00 00 00 00 00{}",
+            " 00".repeat(558)
+        ));
+        let ServerPdu::SaveSessionInfo(i) = decode(&f).unwrap() else { panic!() };
+        assert_eq!((i.info_type, i.session_id, i.logon_error), (1, Some(3), None));
+        assert!(decode(&save_session_info("01 00 00 00 01 00 12 00 00 00 03 00 00")).is_err());
+        // Logon Info Version 1: cbDomain, Domain[52], cbUserName, UserName[512], SessionId 7.
+        let f = save_session_info(&format!("00 00 00 00{} 07 00 00 00", " 00".repeat(4 + 52 + 4 + 512)));
+        let ServerPdu::SaveSessionInfo(i) = decode(&f).unwrap() else { panic!() };
+        assert_eq!((i.info_type, i.session_id), (0, Some(7)));
+        // Plain Notify: nothing to read.
+        let f = save_session_info(&format!("02 00 00 00{}", " 00".repeat(576)));
+        let ServerPdu::SaveSessionInfo(i) = decode(&f).unwrap() else { panic!() };
+        assert_eq!((i.info_type, i.session_id), (2, None));
+        assert_eq!(info_type_name(2), "INFOTYPE_LOGON_PLAINNOTIFY");
     }
 
     #[test]
@@ -439,6 +526,19 @@ mod tests {
         assert_eq!(frame_len(&[0x00, 0x01]), Err(FrameError::FastPathTooShort(1)));
         assert_eq!(frame_len(&[0x00, 0x80]), Ok(None));
         assert_eq!(frame_len(&[0x01]), Err(FrameError::Unknown(1)));
+    }
+
+    /// A static virtual channel PDU whose length's low byte has bit 0x80 (here 0x98) is not licensing.
+    #[test]
+    fn virtual_channel_data_is_not_licensing() {
+        let f = hex(concat!(
+            "03 00 00 1c 02 f0 80 68 00 01 03 ec f0", // TPKT (28), X.224, SendDataIndication on 1004
+            "0f",                                     // user data length 15
+            "98 00 00 00",                            // Channel PDU Header length 152
+            "03 00 00 00",                            // flags CHANNEL_FLAG_FIRST | CHANNEL_FLAG_LAST
+            "72 44 52 49 01 00 00"                    // rdpdr header, …
+        ));
+        assert_eq!(decode(&f), Ok(ServerPdu::OtherData { channel_id: 1004, len: 15 }));
     }
 
     #[test]

@@ -292,8 +292,22 @@ def!(
     Fail,
     "session",
     "The server reported a failed logon inside the session",
-    "The server sent Logon Errors Info (MS-RDPBCGR 2.2.10.1.1.4.1.1) in a Save Session Info PDU: the logon with the credentials from the Client Info PDU failed (the type and NTSTATUS are quoted).",
-    ["client.check_credentials", "server.account_state"]
+    "The server sent Logon Errors Info (MS-RDPBCGR 2.2.10.1.1.4.1.1) in a Save Session Info PDU whose type is a failure: an NTSTATUS error (STATUS_LOGON_FAILURE …, with LOGON_FAILED_* telling the client what to show), ERROR_CODE_ACCESS_DENIED, LOGON_MSG_NO_PERMISSION (this user may not connect to that session) or LOGON_MSG_DISCONNECT_REFUSED (the session's current user refused to let it go). Both numbers are quoted and named. The other notification types (the logon continues, a reconnection or contention dialog, the session ending) are not failures: they read as session.logon_notice.",
+    [
+        "client.check_credentials",
+        "server.account_state",
+        "server.grant_rdp_logon_right",
+        "server.single_session_policy"
+    ]
+);
+def!(
+    SESSION_LOGON_NOTICE,
+    "session.logon_notice",
+    Info,
+    "session",
+    "The server reported the progress of the logon (not a failure)",
+    "The server sent Logon Errors Info (MS-RDPBCGR 2.2.10.1.1.4.1.1) whose type is not a failure: LOGON_MSG_SESSION_CONTINUE (the logon continues in the session named, what a successful logon commonly sends), a Winlogon dialog about an existing session (LOGON_MSG_RECONNECT_OPTIONS, LOGON_MSG_BUMP_OPTIONS, LOGON_MSG_SESSION_BUSY_OPTIONS: the user chooses), LOGON_MSG_SESSION_TERMINATE (the session named is ending), or an NTSTATUS with LOGON_WARNING. Its second number is then a session ID, not a LOGON_FAILED_* value. Reported as what it is; the session's verdict comes from what follows.",
+    ["server.single_session_policy"]
 );
 def!(
     SESSION_FAILED,
@@ -345,5 +359,6 @@ pub(super) static DEFS: &[FindingDef] = &[
     SESSION_NO_UPDATE,
     SESSION_LOGON_UNCONFIRMED,
     SESSION_LOGON_FAILED,
+    SESSION_LOGON_NOTICE,
     SESSION_FAILED,
 ];

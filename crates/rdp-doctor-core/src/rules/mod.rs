@@ -9,6 +9,7 @@ pub mod host;
 pub mod host_join;
 pub mod kerberos;
 pub mod net;
+mod observed;
 mod rdp_security;
 pub mod security;
 pub mod session;
@@ -46,6 +47,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     session::check(evidence, &mut out);
     host::check(evidence, &mut out);
     host_join::link(&mut out);
+    observed::check(evidence, &mut out);
     sort(&mut out);
     out
 }
@@ -113,6 +115,8 @@ pub(crate) mod testkit {
             license_error: None,
             logon_infos: vec![],
             logon_error: None,
+            logon_errors: Vec::new(),
+            session_id: None,
             ultimatum: None,
             first_update_ms: None,
             connector_error: None,

@@ -8,6 +8,7 @@ use crate::catalogue::*;
 use crate::evidence::{Evidence, SessionEvidence, SessionOutcome};
 use crate::finding::{Finding, FindingDef};
 use crate::session_codes as codes;
+use rdp_doctor_codes::logon::{LogonData, LogonErrorReading, read_logon_error};
 
 /// What other clients would have reported for this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,6 +62,37 @@ fn named_errinfo(v: u32) -> String {
         None if (0x1000..=0x7FFF).contains(&v) => format!("ERRINFO {} (a protocol error code)", hex(v)),
         None => format!("ERRINFO {} (not a documented code)", hex(v)),
     }
+}
+
+/// Every Logon Errors Info the server sent, read with both numbers together (MS-RDPBCGR 2.2.10.1.1.4.1.1).
+fn logon_readings(s: &SessionEvidence) -> Vec<LogonErrorReading> {
+    let raw: Vec<(u32, u32)> =
+        if s.logon_errors.is_empty() { s.logon_error.into_iter().collect() } else { s.logon_errors.clone() };
+    raw.into_iter().map(|(t, d)| read_logon_error(t, d)).collect()
+}
+
+/// What a Logon Errors Info says, in one clause.
+fn logon_summary(r: &LogonErrorReading) -> String {
+    let data = match r.data {
+        LogonData::Code(c) => format!("; {} ({}): {}", c.name, hex(c.value), clause(c.meaning)),
+        _ => String::new(),
+    };
+    match r.type_code {
+        Some(c) if !r.ntstatus => format!("{} ({}): {}", c.name, hex(r.error_type), clause(c.meaning)),
+        _ => format!("{}{data}", named_status(r.error_type)),
+    }
+}
+
+/// One evidence line per Logon Errors Info: both numbers, named, and how the rules read them.
+fn logon_line(r: &LogonErrorReading) -> String {
+    format!(
+        "Logon Errors Info: ErrorNotificationType {} = {}, ErrorNotificationData {} = {} ({})",
+        hex(r.error_type),
+        r.type_name(),
+        hex(r.error_data),
+        r.data_text(),
+        if r.class.is_failure() { "a failure" } else { r.class.as_str() }
+    )
 }
 
 /// The first non-zero ERRINFO the server sent.
@@ -167,14 +199,9 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
         )];
         return Some((d, format!("licensing failed: {}", codes::license_error(code)), e));
     }
-    if let Some((kind, data)) = s.logon_error {
-        let e = vec![format!(
-            "Logon Errors Info: {} ({}), {}",
-            rdp_doctor_proto::server_pdu::logon_error_type_name(kind),
-            hex(kind),
-            named_status(data)
-        )];
-        return Some((&SESSION_LOGON_FAILED, format!("the logon of {who} failed: {}", named_status(data)), e));
+    if let Some(r) = logon_readings(s).into_iter().find(|r| r.class.is_failure()) {
+        let e = logon_readings(s).iter().map(logon_line).collect();
+        return Some((&SESSION_LOGON_FAILED, format!("the logon of {who} failed: {}", logon_summary(&r)), e));
     }
     if let Some(r) = s.ultimatum.filter(|_| !s.error_infos.iter().any(|c| is_user_end(*c))) {
         let name = rdp_doctor_proto::server_pdu::ultimatum_reason_name(r);
@@ -202,6 +229,23 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
                     )],
                 ))
             }
+        }
+        SessionOutcome::LoggedOn => {
+            let notes: Vec<&str> = s
+                .logon_infos
+                .iter()
+                .filter(|t| **t <= 2)
+                .filter_map(|t| rdp_doctor_codes::logon::INFO_TYPE.code(*t).map(|c| c.name))
+                .collect();
+            let session = s.session_id.map(|id| format!(", session {id}")).unwrap_or_default();
+            Some((
+                &SESSION_OK,
+                format!("{who} logged on (the server's logon notification {}{session})", notes.join(", ")),
+                vec![
+                    "no screen update was read: a session drawn over the graphics pipeline (a dynamic virtual channel) is not decoded"
+                        .to_owned(),
+                ],
+            ))
         }
         SessionOutcome::ConnectedNoUpdate => Some((
             &SESSION_NO_UPDATE,
@@ -259,6 +303,22 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
         evidence.extend(v.freerdp.map(|f| format!("FreeRDP: {f}")));
     }
     out.push(Finding::new(def, summary, evidence));
+    // Logon notifications that are not failures, reported as what they are.
+    let notices: Vec<LogonErrorReading> = logon_readings(s).into_iter().filter(|r| !r.class.is_failure()).collect();
+    if let Some(first) = notices.first()
+        && def.id != SESSION_LOGON_FAILED.id
+    {
+        let mut e: Vec<String> = notices.iter().map(logon_line).collect();
+        if let Some(id) = s.session_id {
+            e.push(format!("session ID {id} (from the logon notification)"));
+        }
+        let more = if notices.len() > 1 { format!(" (and {} more)", notices.len() - 1) } else { String::new() };
+        out.push(Finding::new(
+            &SESSION_LOGON_NOTICE,
+            format!("the server reported {}{more}: not a failure", logon_summary(first)),
+            e,
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -405,13 +465,50 @@ mod tests {
         s.ultimatum = None;
         s.outcome = SessionOutcome::TimedOut;
         assert_eq!(ids(&run(s.clone())), vec!["session.failed"]);
-        s.logon_error = Some((0, 0xC000_006D));
+        s.logon_errors = vec![(0xC000_006D, 0)];
         assert_eq!(ids(&run(s.clone())), vec!["session.logon_failed"]);
-        s.logon_error = None;
+        s.logon_errors.clear();
         s.license_error = Some((2, 2));
         assert_eq!(ids(&run(s.clone())), vec!["license.no_license"]);
         s.license_error = None;
         s.outcome = SessionOutcome::NotReached { reason: "tcp".into() };
         assert!(run(s).is_empty());
+    }
+
+    /// Issue 15: successful Remote Credential Guard, Restricted Admin and FreeRDP NLA logons carry
+    /// LOGON_MSG_SESSION_CONTINUE (0xFFFFFFFE) with the session ID; it was read as a failed logon.
+    #[test]
+    fn session_continue_is_not_a_failed_logon() {
+        let mut s = session(8);
+        s.early_user_auth = Some(0);
+        s.outcome = SessionOutcome::FirstUpdate;
+        s.first_update_ms = Some(300.0);
+        s.logon_infos = vec![3, 1];
+        s.logon_errors = vec![(0xFFFF_FFFE, 2)];
+        s.session_id = Some(2);
+        let f = run(s);
+        assert_eq!(ids(&f), vec!["session.logon_notice", "session.ok"]);
+        let n = &f[0];
+        assert!(n.summary.contains("LOGON_MSG_SESSION_CONTINUE (0xFFFFFFFE)"), "{}", n.summary);
+        assert!(n.evidence.iter().any(|e| e.contains("ErrorNotificationData 0x00000002 = session 2 (continues)")));
+    }
+
+    #[test]
+    fn prompts_are_notices_and_refusals_are_failures() {
+        for (t, failed) in [(0xFFFF_FFFC, false), (0xFFFF_FFFB, false), (0xFFFF_FFFA, true), (0xFFFF_FFFF, true)] {
+            let mut s = session(8);
+            s.outcome = SessionOutcome::ConnectedNoUpdate;
+            s.logon_errors = vec![(t, 1)];
+            let f = run(s);
+            assert_eq!(ids(&f).contains(&"session.logon_failed"), failed, "{t:#x}");
+            assert_eq!(ids(&f).contains(&"session.logon_notice"), !failed, "{t:#x}");
+        }
+        let mut s = session(1);
+        s.logon_errors = vec![(0xFFFF_FFFE, 1), (0xC000_006D, 0)];
+        let f = run(s);
+        assert_eq!(ids(&f), vec!["session.logon_failed"]);
+        assert!(f[0].summary.contains("STATUS_LOGON_FAILURE (0xC000006D)"), "{}", f[0].summary);
+        assert!(f[0].summary.contains("LOGON_FAILED_BAD_PASSWORD (0x00000000)"), "{}", f[0].summary);
+        assert_eq!(f[0].evidence.iter().filter(|e| e.starts_with("Logon Errors Info")).count(), 2);
     }
 }

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use rdp_doctor_core::capture_report::CaptureReport;
 
+pub mod tls;
+
 pub fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
 }

@@ -264,14 +264,23 @@ fn inspect(r: &mut Run, frame: &[u8]) -> Seen {
             }
             Seen::Feed
         }
-        Ok(ServerPdu::SaveSessionInfo { info_type, logon_error }) => {
-            r.ev.logon_infos.push(info_type);
-            let mut detail = format!("Save Session Info PDU, {}", server_pdu::info_type_name(info_type));
-            if let Some((kind, data)) = logon_error {
+        Ok(ServerPdu::SaveSessionInfo(info)) => {
+            r.ev.logon_infos.push(info.info_type);
+            let mut detail = format!("Save Session Info PDU, {}", server_pdu::info_type_name(info.info_type));
+            if let Some(id) = info.session_id {
+                r.ev.session_id = Some(id);
+                detail.push_str(&format!(", session {id}"));
+            }
+            if let Some((kind, data)) = info.logon_error {
                 r.ev.logon_error = Some((kind, data));
+                if r.ev.logon_errors.len() < 8 {
+                    r.ev.logon_errors.push((kind, data));
+                }
+                let reading = rdp_doctor_codes::logon::read_logon_error(kind, data);
                 detail.push_str(&format!(
-                    ", logon error {} (0x{kind:08X}), data 0x{data:08X}",
-                    server_pdu::logon_error_type_name(kind)
+                    ", Logon Errors Info {} (0x{kind:08X}), {}",
+                    reading.type_name(),
+                    reading.data_text()
                 ));
             }
             r.event("save_session_info", now, detail);

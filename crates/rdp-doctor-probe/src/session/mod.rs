@@ -86,6 +86,8 @@ impl Run {
                 license_error: None,
                 logon_infos: Vec::new(),
                 logon_error: None,
+                logon_errors: Vec::new(),
+                session_id: None,
                 ultimatum: None,
                 first_update_ms: None,
                 connector_error: None,
