@@ -38,6 +38,7 @@ PACKAGES=(
     nmap tshark wireshark-common openssl time
     prometheus icinga2-bin
     libwin-hivex-perl xz-utils
+    python3-minimal python3-jsonschema
     ca-certificates
 )
 

@@ -123,5 +123,7 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         limitations,
         evidence,
         source_file: None,
+        scan: None,
+        policy: None,
     }
 }

@@ -133,6 +133,25 @@ pub struct Report {
     /// The .rdp file the target was read from (`check FILE.rdp`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_file: Option<SourceFile>,
+    /// Where this report sits in a fleet scan (`scan`); absent for `check`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanContext>,
+    /// The host judged against a policy (`scan --policy`); its mismatches are also `policy.*` findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyResult>,
+}
+
+/// A report's place in a fleet scan: which target of which list, and the host's facts in one flat record
+/// (what the CSV, the summary, a policy and `diff` read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ScanContext {
+    /// The target's identity across runs: lower-case `host:port`, plus ` via GW:PORT` through a gateway.
+    pub key: String,
+    /// Where the target came from: `argument 2`, `hosts.txt:14`, `rds1.rdp`.
+    pub source: String,
+    /// The list's free label for this target.
+    pub tag: Option<String>,
+    pub facts: crate::facts::HostFacts,
 }
 
 /// An .rdp file as read: where, in which encoding, how big. Its findings have layer `rdpfile`.
@@ -862,6 +881,8 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
         limitations,
         evidence,
         source_file: None,
+        scan: None,
+        policy: None,
     }
 }
 

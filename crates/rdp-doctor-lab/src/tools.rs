@@ -63,12 +63,20 @@ pub const TOOLS: &[Tool] = &[
     tool("icinga2", "icinga2-bin", "validating contrib/icinga2/rdp.conf (icinga2 daemon -C)"),
     tool("hivexregedit", "libwin-hivex-perl", "faulty variants of real registry hives for the host tests"),
     tool("xz", "xz-utils", "unpacking the real hives of the host tests"),
+    tool(
+        "python3",
+        "python3-minimal",
+        "scan tests: reports against docs/report.schema.json (python3-jsonschema), CSV via the csv module",
+    ),
 ];
 
-/// Directories searched in addition to `$PATH`. Several tools live in
-/// `/usr/sbin` (`xrdp`, `ip`, `iptables`), which is not on a normal user's
+/// Debian's own program directories, searched before `$PATH`: the table names Debian packages, so a copy
+/// that shadows one on `$PATH` (a pyenv shim for `python3`, a hand-built tool in `/usr/local`) is not the
+/// one run. Several tools live in `/usr/sbin` (`xrdp`, `ip`, `iptables`), which is not on a normal user's
 /// `$PATH`.
-const EXTRA_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+/// Searched after `$PATH`.
+const EXTRA_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin"];
 
 /// The listed tool called `name`.
 pub fn tool_named(name: &str) -> Option<&'static Tool> {
@@ -80,7 +88,7 @@ pub fn package_for(tool: &str) -> &'static str {
     tool_named(tool).map_or("(not in the lab's tool table)", |t| t.package)
 }
 
-/// Locates `tool` on `$PATH` or in the sbin directories and returns its
+/// Locates `tool` in Debian's program directories, on `$PATH` or in `/usr/local` and returns its
 /// absolute path; [`LabError::MissingTool`] names the Debian package to
 /// install; [`LabError::UnlistedTool`] when `tool` is not in [`TOOLS`].
 pub fn require(tool: &str) -> Result<PathBuf, LabError> {
@@ -91,7 +99,10 @@ pub fn require(tool: &str) -> Result<PathBuf, LabError> {
 /// Where `tool` is on `$PATH` or in the sbin directories, listed or not.
 pub fn find_tool(tool: &str) -> Option<PathBuf> {
     let path_var = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path_var)
+    SYSTEM_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .chain(std::env::split_paths(&path_var))
         .chain(EXTRA_DIRS.iter().map(PathBuf::from))
         .map(|dir| dir.join(tool))
         .find(|candidate| is_executable(candidate))

@@ -14,6 +14,7 @@ const NON_TOOL_PACKAGES: &[(&str, &str)] = &[
     ("libssl-dev", "OpenSSL headers for openssl-sys (the legacy TLS path)"),
     ("pkg-config", "finds OpenSSL for openssl-sys"),
     ("ca-certificates", "the system trust store the TLS verifier asks"),
+    ("python3-jsonschema", "the scan tests validate JSONL reports against docs/report.schema.json with it"),
 ];
 
 fn workspace_root() -> PathBuf {

@@ -133,6 +133,13 @@ pub async fn check(target: rdp_doctor_core::evidence::Target, opts: &CheckOption
     ev
 }
 
+/// The credential-free chain only, whatever `opts.credentials` holds: what `check` does without `--user`.
+/// Never sends credentials, and its future is `Send`, so fleet scans (`rdp-doctor-scan`) and servers can
+/// run it on a multi-threaded runtime (the credentialed run drives IronRDP's connector, which is not).
+pub async fn check_without_credentials(target: rdp_doctor_core::evidence::Target, opts: &CheckOptions) -> Evidence {
+    check_layers(target, opts).await
+}
+
 /// The tunnel through the gateway, when the credential-free probe shows the gateway asks for HTTP
 /// authentication with NTLM; otherwise a record of why not (credentials are then never sent).
 async fn gateway_tunneled(
@@ -415,4 +422,11 @@ async fn legacy_chain(ev: &mut Evidence, addr: std::net::SocketAddr, name: &str,
         ev.credssp = Some(credssp::probe(&mut stream, opts.timeout).await);
     }
     let _ = tokio::time::timeout(Duration::from_millis(200), tokio::io::AsyncWriteExt::shutdown(&mut stream)).await;
+}
+
+/// `check_without_credentials` must stay `Send` (checked at compile time).
+#[allow(dead_code)]
+fn credential_free_check_is_send(t: rdp_doctor_core::evidence::Target, o: &CheckOptions) {
+    fn send<T: Send>(_: T) {}
+    send(check_without_credentials(t, o));
 }

@@ -27,9 +27,24 @@ struct Recorded {
     trust: Option<TrustVerdict>,
 }
 
+/// The OS trust store's verifier, built once per process: building one loads and parses the whole system
+/// store on its first use (milliseconds of CPU), which a fleet scan would otherwise pay per handshake. A
+/// long-running process therefore sees trust-store changes only after a restart.
+fn platform_verifier() -> Result<Arc<rustls_platform_verifier::Verifier>, String> {
+    static PLATFORM: std::sync::OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, String>> =
+        std::sync::OnceLock::new();
+    PLATFORM
+        .get_or_init(|| {
+            rustls_platform_verifier::Verifier::new(Arc::new(rustls::crypto::ring::default_provider()))
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
 #[derive(Debug)]
 struct RecordingVerifier {
-    platform: Option<rustls_platform_verifier::Verifier>,
+    platform: Option<Arc<rustls_platform_verifier::Verifier>>,
     platform_error: Option<String>,
     provider: Arc<CryptoProvider>,
     record: Arc<Mutex<Recorded>>,
@@ -93,9 +108,8 @@ impl ServerCertVerifier for RecordingVerifier {
 /// The OS trust store's verdict on a chain (leaf first) for `name`, outside a handshake (used for chains
 /// the legacy stack received).
 pub fn trust_verdict(chain: &[Vec<u8>], name: &str) -> TrustVerdict {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verdict = |trusted: bool, error: Option<String>| TrustVerdict { verifier: VERIFIER.to_owned(), trusted, error };
-    let verifier = match rustls_platform_verifier::Verifier::new(provider) {
+    let verifier = match platform_verifier() {
         Ok(v) => v,
         Err(e) => return verdict(false, Some(format!("no trust store available: {e}"))),
     };
@@ -186,9 +200,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let (platform, platform_error) = match rustls_platform_verifier::Verifier::new(provider.clone()) {
+    let (platform, platform_error) = match platform_verifier() {
         Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(e)),
     };
     let limitation = platform_error
         .as_ref()

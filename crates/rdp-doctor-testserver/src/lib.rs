@@ -233,6 +233,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// A running test server. Dropping it stops the server.
 pub struct TestServer {
     addr: SocketAddr,
+    extra_addrs: Vec<SocketAddr>,
     cert_der: Vec<u8>,
     connections: Arc<AtomicUsize>,
     logon_attempts: Arc<AtomicUsize>,
@@ -260,6 +261,13 @@ impl TestServer {
     /// only briefly (key generation, bind) and neither needs nor uses the
     /// caller's runtime, so it may be called from sync or async code.
     pub fn start(config: TestServerConfig) -> Result<TestServer, TestServerError> {
+        Self::start_many(config, &[])
+    }
+
+    /// Like [`TestServer::start`], and also listens on each of `extra` (same certificate, same security,
+    /// same thread): one server behind many addresses, for fleet scans and benches (127.x.y.z addresses
+    /// need no configuration on Linux). [`TestServer::extra_addrs`] has the bound addresses.
+    pub fn start_many(config: TestServerConfig, extra: &[SocketAddr]) -> Result<TestServer, TestServerError> {
         let generated = cert::generate(&config.cert)?;
         let tls = tls_acceptor(&generated)?;
 
@@ -278,6 +286,16 @@ impl TestServer {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener).map_err(TestServerError::Runtime)?
         };
+        let mut extra_listeners = Vec::with_capacity(extra.len());
+        let mut extra_addrs = Vec::with_capacity(extra.len());
+        for bind in extra {
+            let l =
+                std::net::TcpListener::bind(bind).map_err(|source| TestServerError::Bind { addr: *bind, source })?;
+            extra_addrs.push(l.local_addr().map_err(TestServerError::Runtime)?);
+            l.set_nonblocking(true).map_err(TestServerError::Runtime)?;
+            let _guard = runtime.enter();
+            extra_listeners.push(tokio::net::TcpListener::from_std(l).map_err(TestServerError::Runtime)?);
+        }
 
         let ctx = ConnContext {
             offered: config.security.offered(),
@@ -301,7 +319,16 @@ impl TestServer {
             .name(format!("rdp-doctor-testserver {addr}"))
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
-                runtime.block_on(local.run_until(accept_loop(listener, Rc::new(ctx), thread_connections, shutdown_rx)));
+                let ctx = Rc::new(ctx);
+                // The extra listeners' loops end when the main loop does: the LocalSet is dropped below.
+                for l in extra_listeners {
+                    let never = std::future::pending::<()>();
+                    local.spawn_local(accept_loop(l, Rc::clone(&ctx), Arc::clone(&thread_connections), never));
+                }
+                let shutdown = async move {
+                    let _ = shutdown_rx.await;
+                };
+                runtime.block_on(local.run_until(accept_loop(listener, ctx, thread_connections, shutdown)));
                 // Drop the connection tasks while their I/O driver still exists.
                 drop(local);
                 drop(runtime);
@@ -311,6 +338,7 @@ impl TestServer {
 
         Ok(TestServer {
             addr,
+            extra_addrs,
             cert_der: generated.cert_der,
             connections,
             logon_attempts,
@@ -324,6 +352,11 @@ impl TestServer {
     /// configuration asked for port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The addresses of [`TestServer::start_many`]'s extra listeners, in the order given.
+    pub fn extra_addrs(&self) -> &[SocketAddr] {
+        &self.extra_addrs
     }
 
     /// DER encoding of the leaf certificate presented in the TLS handshake.
@@ -391,8 +424,9 @@ async fn accept_loop(
     listener: tokio::net::TcpListener,
     ctx: Rc<ConnContext>,
     connections: Arc<AtomicUsize>,
-    mut shutdown: oneshot::Receiver<()>,
+    shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             // Either an explicit shutdown or the `TestServer` being gone.

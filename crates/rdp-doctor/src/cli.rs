@@ -42,6 +42,12 @@ pub enum Command {
     /// Diagnose the RDP server from its own configuration and logs: offline from a mounted Windows volume
     /// (--offline DIR), single hives (--hive), exported event logs (--evtx), or a saved snapshot.
     Host(crate::host::HostArgs),
+    /// Check a whole fleet: thousands of hosts from lists, ranges and .rdp files, one JSONL report per host
+    /// as it finishes, CSV, a summary, a policy. Never sends credentials.
+    Scan(Box<crate::scan::ScanArgs>),
+    /// Compare two scans' JSONL: per host, findings new, resolved, changed in severity; hosts appeared and
+    /// gone. Exit 0 same, 1 different, 2 error.
+    Diff(crate::scan::diff::DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -273,7 +279,7 @@ impl ColorArg {
     }
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
         (n, 0.001)

@@ -13,6 +13,7 @@ mod nagios;
 mod password;
 mod rdpfile;
 mod render;
+mod scan;
 mod serve;
 
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(scan::normalise_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) if e.use_stderr() && plugin_mode() => {
             // The plugin's own failure is UNKNOWN (3), with a status line a monitoring system can show.
@@ -36,7 +37,13 @@ fn main() -> ExitCode {
         }
     };
     cli.color.write_global();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A scan uses every core; everything else runs on one thread.
+    let runtime = if matches!(cli.command, Command::Scan(_)) {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rdp-doctor: cannot start the async runtime: {e}");
@@ -75,6 +82,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo::run(&args).await,
         Command::Serve(args) => serve::run(&args).await,
         Command::Nagios(args) => Ok(nagios::run(&args).await),
+        Command::Scan(args) => scan::run(&args).await,
+        Command::Diff(args) => scan::diff::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Rdpfile(cmd) => rdpfile::run(cmd),
         Command::Capture(args) => {

@@ -6,6 +6,7 @@
 
 mod capture;
 mod decrypted;
+pub mod fleet;
 mod gateway;
 mod host;
 mod kerberos;
@@ -17,6 +18,7 @@ mod session;
 
 pub use capture::*;
 pub use decrypted::*;
+pub use fleet::*;
 pub use gateway::*;
 pub use host::DEFS as HOST_DEFS;
 pub use host::*;
@@ -56,6 +58,8 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(decrypted::DEFS)
         .chain(kerberos::DEFS)
         .chain(host::DEFS)
+        .chain(fleet::DEFS)
+        .chain(fleet::POLICY_DEFS)
 }
 
 /// Looks a finding definition up by its stable ID.

@@ -11,6 +11,7 @@ mod capture;
 mod certificate;
 mod client;
 mod credentials;
+mod fleet;
 mod gateway;
 mod host;
 mod kerberos;
@@ -41,6 +42,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(session::REMEDIES)
         .chain(kerberos::REMEDIES)
         .chain(host::REMEDIES)
+        .chain(fleet::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

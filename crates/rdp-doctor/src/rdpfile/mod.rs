@@ -5,7 +5,7 @@
 //! (or `explain` of an unknown name), 2 = the tool failed (unreadable file, refusing to overwrite, bad
 //! arguments).
 
-mod files;
+pub(crate) mod files;
 mod show;
 
 use std::path::{Path, PathBuf};
