@@ -13,6 +13,8 @@ pub use gateway::*;
 pub use host::HostEvidence;
 pub mod kerberos;
 pub use kerberos::*;
+pub mod mechanism;
+pub use mechanism::*;
 
 /// Everything one diagnosis observed.
 #[derive(Debug, Clone, Serialize)]
@@ -318,6 +320,17 @@ pub struct CredsspEvidence {
     pub duration_ms: f64,
     /// The answer's first bytes, hex (it is inside TLS, so only we see it).
     pub response_hex: String,
+    /// The security mechanisms offered, chosen and authenticated with (SPNEGO or raw tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mechanisms: Option<MechanismEvidence>,
+}
+
+impl CredsspEvidence {
+    /// The client proposed NTLM (its first token was NTLM), so an answer without an NTLM CHALLENGE means
+    /// something. Without mechanism evidence: the live probe's NTLM NEGOTIATE.
+    pub fn proposed_ntlm(&self) -> bool {
+        self.mechanisms.as_ref().is_none_or(|m| m.proposed.as_deref() == Some("NTLM"))
+    }
 }
 
 /// How the CredSSP round trip ended.

@@ -502,7 +502,20 @@ fn credssp_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>, bool) {
                 .push(detail("server clock", format!("{:+.3} s relative to this machine", (t - mid) as f64 / 1000.0)));
         }
     }
+    if let Some(m) = &c.mechanisms {
+        if m.spnego {
+            details.push(detail("SPNEGO offered", m.offered.join(", ")));
+        }
+        if let Some(ch) = &m.chosen {
+            details.push(detail("mechanism chosen", ch.clone()));
+        }
+    }
+    let authenticated = c.mechanisms.as_ref().and_then(|m| m.authenticated.as_ref());
     let summary = match &c.outcome {
+        _ if authenticated.is_some() => {
+            let via = if c.mechanisms.as_ref().is_some_and(|m| m.spnego) { " (SPNEGO)" } else { "" };
+            format!("authenticated with {}{via}", authenticated.map(String::as_str).unwrap_or_default())
+        }
         crate::evidence::CredsspOutcome::Challenge => format!(
             "TSRequest version {} with an NTLM CHALLENGE",
             c.server_version.map_or_else(|| "?".to_owned(), |v| v.to_string())

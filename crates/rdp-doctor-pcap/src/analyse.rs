@@ -329,6 +329,7 @@ impl Analyzer<'_> {
             e.messages.extend(k.messages);
             e.messages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
         }
+        kerberos::name_the_account(&mut ev);
         self.finished.push((c.id, ev, line));
         if self.finished.len() >= 256 {
             self.drain_finished();

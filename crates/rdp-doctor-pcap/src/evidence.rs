@@ -306,6 +306,7 @@ fn credssp_from_plaintext(
         received_unix_ms: s.at_ns.div_euclid(1_000_000),
         duration_ms: ms(s.at_ns - sent),
         response_hex: format!("(decrypted from the capture, +{})", fmt_ms(ms(s.at_ns - start_ns))),
+        mechanisms: Some(x.plain.mechs.ev.clone()).filter(|m| !m.tokens.is_empty()),
     })
 }
 

@@ -199,6 +199,30 @@ pub fn observation(at_ms: f64, via: String, from: &str, m: &krb::Message) -> Krb
     }
 }
 
+/// The account of a decrypted Kerberos logon, which CredSSP does not show in clear: the client principal of
+/// the ticket the KDC issued for the server (a TGS-REP for TERMSRV/…, in clear on port 88), else of the
+/// client's AS-REP.
+pub fn name_the_account(ev: &mut rdp_doctor_core::evidence::Evidence) {
+    let Some(s) = ev.session.as_mut().filter(|s| s.account.starts_with('(')) else { return };
+    let Some(k) = &ev.kerberos else { return };
+    let named = |m: &&rdp_doctor_core::evidence::KrbObservation| m.client.is_some() && m.error_code.is_none();
+    let termsrv = k.messages.iter().filter(named).find(|m| {
+        m.message == "TGS-REP" && m.service.as_deref().is_some_and(|s| s.to_ascii_uppercase().starts_with("TERMSRV/"))
+    });
+    let Some(m) = termsrv.or_else(|| k.messages.iter().filter(named).find(|m| m.message == "AS-REP")) else { return };
+    let who = match (&m.client, &m.realm) {
+        (Some(c), Some(r)) => format!("{c}@{r}"),
+        (Some(c), None) => c.clone(),
+        _ => return,
+    };
+    let how = if m.message == "TGS-REP" {
+        format!("the client of the ticket for {}", m.service.as_deref().unwrap_or_default())
+    } else {
+        "the client of the KDC's AS-REP".to_owned()
+    };
+    s.account = format!("{who} ({how}, port 88)");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

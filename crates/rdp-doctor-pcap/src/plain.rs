@@ -10,7 +10,7 @@
 //! its responses, the encrypted credentials (authInfo) or anything after CredSSP.
 
 use rdp_doctor_core::capture::{DecryptionEvidence, Side};
-use rdp_doctor_core::evidence::NtlmInfo;
+use rdp_doctor_core::evidence::{MechanismReader, NtlmInfo};
 use rdp_doctor_core::interpret;
 use rdp_doctor_proto::server_pdu::{self, ServerPdu};
 use rdp_doctor_proto::{credssp, krb, mcs, ntlm};
@@ -61,6 +61,8 @@ pub struct Plain {
     /// What was read, in order, with its capture time: (time, step name, detail).
     pub steps: Vec<(i64, &'static str, String)>,
     pub ev: DecryptionEvidence,
+    /// The security mechanisms of the CredSSP tokens, read as the live probe reads them.
+    pub mechs: MechanismReader,
 }
 
 /// Steps recorded per connection.
@@ -110,6 +112,7 @@ impl Plain {
                     Ok(Some((req, used))) => {
                         self.first_client_ns.get_or_insert(ts);
                         self.kerberos(ts, Side::Client, &req.nego_tokens);
+                        let tokens: Vec<String> = req.nego_tokens.iter().map(|t| self.mechs.client(t)).collect();
                         self.client_version.get_or_insert(req.version);
                         let what = if req.auth_info_len.is_some() {
                             self.ev.credentials_sent = true;
@@ -129,7 +132,10 @@ impl Plain {
                         } else {
                             "authentication token"
                         };
-                        let line = format!("client TSRequest version {}: {what}", req.version);
+                        let mut line = format!("client TSRequest version {}: {what}", req.version);
+                        if !tokens.is_empty() {
+                            line.push_str(&format!(" ({})", tokens.join("; ")));
+                        }
                         self.step(ts, "credssp", line.clone());
                         self.note(line);
                         self.cbuf.drain(..used.min(self.cbuf.len()));
@@ -172,6 +178,10 @@ impl Plain {
                 match credssp::decode(&self.sbuf) {
                     Ok(Some((req, used))) => {
                         self.kerberos(ts, Side::Server, &req.nego_tokens);
+                        let tokens: Vec<String> = req.nego_tokens.iter().map(|t| self.mechs.server(t)).collect();
+                        if req.pub_key_auth_len.is_some() {
+                            self.mechs.server_pub_key_auth();
+                        }
                         let ntlm = req
                             .nego_tokens
                             .iter()
@@ -182,7 +192,7 @@ impl Plain {
                         if ntlm.is_some() {
                             what.push_str(": NTLM CHALLENGE");
                         } else if !req.nego_tokens.is_empty() {
-                            what.push_str(": authentication token");
+                            what.push_str(&format!(": authentication token ({})", tokens.join("; ")));
                         }
                         if req.pub_key_auth_len.is_some() {
                             what.push_str(", pubKeyAuth");

@@ -99,6 +99,85 @@ fn windows_logon(request_flags: u8, response_flags: u8, logon_error: Option<(u32
     analyse(&flow.pcap(), Some(keylog(&lines)))
 }
 
+/// An NTLM AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) naming CORP\alice, with empty responses.
+fn ntlm_authenticate() -> Vec<u8> {
+    let u16le = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let (domain, user) = (u16le("CORP"), u16le("alice"));
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend(3u32.to_le_bytes()); // MessageType
+    let field = |m: &mut Vec<u8>, len: usize, at: usize| {
+        m.extend((len as u16).to_le_bytes());
+        m.extend((len as u16).to_le_bytes());
+        m.extend((at as u32).to_le_bytes());
+    };
+    field(&mut m, 0, 64); // LmChallengeResponseFields
+    field(&mut m, 0, 64); // NtChallengeResponseFields
+    field(&mut m, domain.len(), 64); // DomainNameFields
+    field(&mut m, user.len(), 64 + domain.len()); // UserNameFields
+    field(&mut m, 0, 64); // WorkstationFields
+    field(&mut m, 0, 64); // EncryptedRandomSessionKeyFields
+    m.extend(0x0000_0001u32.to_le_bytes()); // NegotiateFlags: NTLMSSP_NEGOTIATE_UNICODE
+    m.extend(domain);
+    m.extend(user);
+    m
+}
+
+/// TSRequest { version 6, negoTokens [1] { [0] token }, pubKeyAuth [3] (when `pub_key_auth`) }.
+fn ts_request(token: Option<&[u8]>, pub_key_auth: bool) -> Vec<u8> {
+    use rdp_doctor_proto::spnego::tlv;
+    let mut fields = tlv(0xa0, &[0x02, 0x01, 0x06]);
+    if let Some(t) = token {
+        let item = tlv(0x30, &tlv(0xa0, &tlv(0x04, t)));
+        fields.extend(tlv(0xa1, &tlv(0x30, &item)));
+    }
+    if pub_key_auth {
+        fields.extend(tlv(0xa3, &tlv(0x04, &[0x5a; 16])));
+    }
+    tlv(0x30, &fields)
+}
+
+/// A raw NTLM CredSSP exchange as FreeRDP's and IronRDP's clients make it (no SPNEGO), then a Windows
+/// server's logon notification with LOGON_MSG_SESSION_CONTINUE: the "FreeRDP NLA logon" of issue 15.
+#[test]
+fn freerdp_ntlm_logon_is_ntlm_and_ok() {
+    use rdp_doctor_proto::ntlm;
+    let info = ntlm::TargetInfo {
+        nb_computer_name: Some("RDS1".into()),
+        nb_domain_name: Some("CORP".into()),
+        ..ntlm::TargetInfo::default()
+    };
+    let challenge = ntlm::encode_challenge(0x0000_0001, "CORP", &info, None);
+    let mut server = 0u32.to_le_bytes().to_vec();
+    server.extend(plain_notify());
+    server.extend(extended_info(3, Some((0xFFFF_FFFE, 3))));
+    let (flow, lines) = session_full(
+        ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        Some((request(0), confirm(0x1f))),
+        "10.0.0.5:50000",
+        "10.0.0.9:3389",
+        &[
+            Turn::Client(ts_request(Some(&ntlm::encode_negotiate()), false)),
+            Turn::Server(ts_request(Some(&challenge), false)),
+            Turn::Client(ts_request(Some(&ntlm_authenticate()), true)),
+            Turn::Server(ts_request(None, true)),
+            Turn::Client(auth_info()),
+            Turn::Server(server),
+        ],
+    );
+    let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+    no_warning(&r);
+    assert_eq!(r.verdict, "ok", "{:?}", ids(&r));
+    let rep = &r.connections[0].report;
+    let m = rep.evidence.credssp.as_ref().unwrap().mechanisms.as_ref().unwrap();
+    assert!(!m.spnego);
+    assert_eq!((m.proposed.as_deref(), m.authenticated.as_deref()), (Some("NTLM"), Some("NTLM")));
+    let ok = rep.findings.iter().find(|f| f.id == "session.ok").unwrap();
+    assert!(ok.summary.starts_with("CORP\\alice logged on"), "{}", ok.summary);
+    assert!(ok.summary.contains("authenticated with CredSSP: NTLM"), "{}", ok.summary);
+    let mech = rep.findings.iter().find(|f| f.id == "credssp.mechanism").unwrap();
+    assert!(mech.summary.starts_with("CredSSP authenticated with NTLM"), "{}", mech.summary);
+}
+
 fn ids(r: &CaptureReport) -> Vec<&'static str> {
     r.connections.iter().flat_map(|c| c.report.findings.iter().map(|f| f.id)).collect()
 }
@@ -148,4 +227,26 @@ fn failure_types_still_fail() {
         let r = windows_logon(0, 0x1f, Some((t, d)));
         assert_eq!(r.verdict, "session.logon_failed", "{t:#x}: {:?}", ids(&r));
     }
+}
+
+/// The real Windows capture (Kerberos NLA through SPNEGO, user-to-user, AUTHZ_SUCCESS, logon notification,
+/// graphics over GFX) read with the Decryption Secrets Block it carries: healthy, authenticated with
+/// Kerberos; before issue 15 it read `WARN credssp.no_ntlm_challenge`.
+#[test]
+fn windows_kerberos_nla_capture_is_healthy() {
+    let opts = rdp_doctor_pcap::Options::default();
+    let r = rdp_doctor_pcap::analyse_file(&common::data("awakecoding/rdp-nla-kerberos-auth2.pcapng"), &opts).unwrap();
+    no_warning(&r);
+    assert_eq!(r.verdict, "ok", "{:?}", ids(&r));
+    let rep = &r.connections.iter().find(|c| c.server.ends_with(":3389")).unwrap().report;
+    let m = rep.evidence.credssp.as_ref().unwrap().mechanisms.as_ref().unwrap();
+    assert!(m.spnego);
+    assert_eq!(m.offered.len(), 4);
+    assert!(m.ntlm_offered);
+    assert_eq!((m.proposed.as_deref(), m.chosen.as_deref()), (Some("Kerberos"), Some("Kerberos")));
+    assert_eq!(m.authenticated.as_deref(), Some("Kerberos"));
+    assert!(!ids(&r).contains(&"credssp.no_ntlm_challenge"));
+    let s = rep.evidence.session.as_ref().unwrap();
+    assert_eq!(s.session_id, Some(2));
+    assert!(s.account.starts_with("Administrator@AD.IT-HELP.NINJA"), "{}", s.account);
 }

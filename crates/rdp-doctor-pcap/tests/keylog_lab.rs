@@ -36,7 +36,10 @@ fn lab_capture_decrypts_to_the_live_findings() {
         assert!(d.decrypted, "{file}: {:?}", d.not_decrypted);
         assert_eq!(
             d.credssp,
-            vec!["client TSRequest version 6: authentication token", "server TSRequest version 6: NTLM CHALLENGE"]
+            vec![
+                "client TSRequest version 6: authentication token (NTLM NEGOTIATE)",
+                "server TSRequest version 6: NTLM CHALLENGE"
+            ]
         );
         // The certificate TLS 1.3 encrypted, read from the decrypted handshake and judged like check's.
         assert_eq!(rep.verdict, "cert.self_signed", "{file}: {:?}", ids(&r));

@@ -32,6 +32,7 @@ where
         received_unix_ms: 0,
         duration_ms: 0.0,
         response_hex: String::new(),
+        mechanisms: None,
     };
     let start = Instant::now();
     let mut buf = Vec::new();
@@ -69,6 +70,13 @@ where
         Ok(Ok(Some(Ok(req)))) => {
             ev.server_version = Some(req.version);
             ev.error_code = req.error_code;
+            // What was offered (NTLM, raw) and what the server answered with, read as a capture reads it.
+            let mut mechs = rdp_doctor_core::evidence::MechanismReader::default();
+            mechs.client(&ntlm::encode_negotiate());
+            for t in &req.nego_tokens {
+                mechs.server(t);
+            }
+            ev.mechanisms = Some(mechs.ev);
             let challenge = req
                 .nego_tokens
                 .iter()

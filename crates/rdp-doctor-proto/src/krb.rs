@@ -22,6 +22,10 @@ pub mod msg {
     pub const AP_REQ: u8 = 14;
     pub const AP_REP: u8 = 15;
     pub const KRB_ERROR: u8 = 30;
+    /// KERB-TGT-REQUEST / KERB-TGT-REPLY of Kerberos user-to-user (draft-ietf-cat-user2user-03 4), which
+    /// Windows CredSSP sends inside SPNEGO before the AP-REQ.
+    pub const TGT_REQ: u8 = 16;
+    pub const TGT_REP: u8 = 17;
 }
 
 /// The name of a message type.
@@ -34,6 +38,8 @@ pub fn msg_name(t: u8) -> &'static str {
         msg::AP_REQ => "AP-REQ",
         msg::AP_REP => "AP-REP",
         msg::KRB_ERROR => "KRB-ERROR",
+        msg::TGT_REQ => "TGT-REQ",
+        msg::TGT_REP => "TGT-REP",
         _ => "Kerberos message",
     }
 }
@@ -92,7 +98,7 @@ pub fn decode(buf: &[u8]) -> Result<Message, KrbError> {
     let first = buf.first().copied().unwrap_or(0);
     // [APPLICATION n] constructed: 0x60 | n for n < 31.
     let t = first & 0x1f;
-    if first & 0xe0 != 0x60 || ![10, 11, 12, 13, 14, 15, 30].contains(&t) {
+    if first & 0xe0 != 0x60 || ![10, 11, 12, 13, 14, 15, 16, 17, 30].contains(&t) {
         return Err(KrbError::NotKerberos(first));
     }
     let outer = der::read_complete(buf)?;
@@ -119,6 +125,15 @@ pub fn decode(buf: &[u8]) -> Result<Message, KrbError> {
             m.realm = field(&fields, 3).and_then(|f| string(f).ok());
             m.cname = field(&fields, 4).and_then(|f| principal(f).ok());
             m.sname = field(&fields, 5).and_then(|f| ticket_sname(f).ok());
+        }
+        msg::TGT_REQ => {
+            // KERB-TGT-REQUEST: pvno [0], msg-type [1], server-name [2] OPTIONAL, realm [3] OPTIONAL.
+            m.sname = field(&fields, 2).and_then(|f| principal(f).ok());
+            m.realm = field(&fields, 3).and_then(|f| string(f).ok());
+        }
+        msg::TGT_REP => {
+            // KERB-TGT-REPLY: pvno [0], msg-type [1], ticket [2]: the server's TGT (its sname is krbtgt/REALM).
+            m.sname = field(&fields, 2).and_then(|f| ticket_sname(f).ok());
         }
         msg::KRB_ERROR => {
             let mut e = ErrorInfo {
@@ -178,15 +193,17 @@ pub fn decode_kdc_proxy_message(body: &[u8]) -> Result<Message, KrbError> {
 /// Searches for the krb5 token IDs (RFC 4121 4.1: 01 00 AP-REQ, 02 00 AP-REP, 03 00 KRB-ERROR) after a
 /// Kerberos mechanism OID and decodes what follows.
 pub fn find_in_gss_token(token: &[u8]) -> Option<Message> {
-    // The DER encodings of the mechanism OIDs 1.2.840.113554.1.2.2 (krb5) and 1.2.840.48018.1.2.2 (the
-    // Microsoft alias); an InitialContextToken writes the OID, then the 2-byte token ID, then the message.
+    // The DER encodings of the mechanism OIDs 1.2.840.113554.1.2.2 (krb5), 1.2.840.48018.1.2.2 (the
+    // Microsoft alias) and 1.2.840.113554.1.2.2.3 (user-to-user); an InitialContextToken writes the OID,
+    // then the 2-byte token ID, then the message.
     const KRB5: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
     const MS_KRB5: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02];
-    for oid in [KRB5, MS_KRB5] {
+    const KRB5_U2U: &[u8] = &[0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03];
+    for oid in [KRB5, MS_KRB5, KRB5_U2U] {
         let mut from = 0;
         while let Some(at) = token.get(from..).and_then(|t| t.windows(oid.len()).position(|w| w == oid)) {
             let after = from + at + oid.len();
-            if let Some(&[0x01..=0x03, 0x00]) = token.get(after..after + 2)
+            if let Some(&[0x01..=0x03, 0x00] | &[0x04, 0x00 | 0x01]) = token.get(after..after + 2)
                 && let Some(m) = token.get(after + 2..).and_then(|rest| decode(rest).ok())
             {
                 return Some(m);

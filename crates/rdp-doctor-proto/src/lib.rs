@@ -21,6 +21,7 @@ pub mod ntlm;
 pub mod rdpeudp;
 pub mod server_pdu;
 pub mod sniff;
+pub mod spnego;
 pub mod tls;
 pub mod tls_hello;
 pub mod tpkt;

@@ -48,6 +48,7 @@ proptest! {
         let _ = ntlm::decode_authenticate_account(&bytes);
         let _ = krb::decode(&bytes);
         let _ = krb::find_in_gss_token(&bytes);
+        let _ = rdp_doctor_proto::spnego::decode(&bytes);
         let _ = krb::tcp_record_len(&bytes);
         let _ = krb::decode_kdc_proxy_message(&bytes);
         let _ = websocket::decode(&bytes);
@@ -91,6 +92,14 @@ proptest! {
     }
 
     /// Kerberos-shaped inputs: an application tag and a SEQUENCE header over arbitrary contents.
+    #[test]
+    fn spnego_like_inputs(tag in prop::sample::select(vec![0x60u8, 0xa0, 0xa1]), body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let t = rdp_doctor_proto::spnego::tlv(tag, &body);
+        let _ = rdp_doctor_proto::spnego::decode(&t);
+        let inner = rdp_doctor_proto::spnego::tlv(0x30, &body);
+        let _ = rdp_doctor_proto::spnego::decode(&rdp_doctor_proto::spnego::tlv(tag, &inner));
+    }
+
     #[test]
     fn kerberos_like_inputs(tag in prop::sample::select(vec![0x6au8, 0x6b, 0x6c, 0x6d, 0x6e, 0x7e]), body in proptest::collection::vec(any::<u8>(), 0..300)) {
         let mut inner = vec![0x30];

@@ -64,8 +64,17 @@ def!(
     Warn,
     "credssp",
     "The server did not offer NTLM in CredSSP",
-    "The server answered the NTLM NEGOTIATE with a TSRequest that carries no NTLM CHALLENGE. NTLM may be restricted by policy (Network security: Restrict NTLM), so only Kerberos works: clients outside the domain, connecting by IP address, or without a reachable KDC fail.",
+    "The client proposed NTLM (rdp-doctor's probe always does; in a capture, a client whose first token was NTLM) and the server answered with a TSRequest that carries no NTLM CHALLENGE. A SPNEGO exchange in which the client proposed Kerberos and the server went on with it is not this finding: that is a domain client's normal path (credssp.mechanism). NTLM may be restricted by policy (Network security: Restrict NTLM), so only Kerberos works: clients outside the domain, connecting by IP address, or without a reachable KDC fail.",
     ["client.use_kerberos_name", "server.check_ntlm_policy"]
+);
+def!(
+    CREDSSP_MECHANISM,
+    "credssp.mechanism",
+    Info,
+    "credssp",
+    "Which security mechanism CredSSP authenticated with",
+    "CredSSP (NLA) carries the tokens of a security mechanism: inside SPNEGO (RFC 4178) as Windows sends them, the client offers a list (Kerberos, NEGOEX, NTLM) and the server chooses; FreeRDP and IronRDP send NTLM or Kerberos tokens directly. Kerberos is what a domain-joined client uses when it can get a ticket for TERMSRV/<server name>; NTLM is the fallback (an IP address, no SPN, no domain controller in reach, a client outside the domain) and is refused where NTLM is restricted; NEGOEX/PKU2U carries certificate and Microsoft Entra ID sign-in. The evidence lists every token seen.",
+    ["client.use_kerberos_name"]
 );
 def!(
     CREDSSP_SERVER_ERROR,
@@ -187,6 +196,7 @@ pub(super) static DEFS: &[FindingDef] = &[
     CREDSSP_OLD_VERSION,
     CREDSSP_FAILED,
     CREDSSP_NO_NTLM,
+    CREDSSP_MECHANISM,
     CREDSSP_SERVER_ERROR,
     NTLM_HOST_INFO,
     TIME_SKEW,

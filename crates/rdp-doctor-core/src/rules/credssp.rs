@@ -25,8 +25,16 @@ fn human_duration(ms: i64) -> String {
 
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     let Some(c) = &ev.credssp else { return };
+    let offered = match &c.mechanisms {
+        Some(m) if m.spnego => format!("SPNEGO offering {}", m.offered.join(", ")),
+        Some(m) => match m.tokens.first() {
+            Some(t) => t.trim_start_matches("client: ").to_owned(),
+            None => "an NTLM NEGOTIATE".to_owned(),
+        },
+        None => "an NTLM NEGOTIATE".to_owned(),
+    };
     let mut base = vec![format!(
-        "sent TSRequest version {} with an NTLM NEGOTIATE; answer after {:.1} ms",
+        "sent TSRequest version {} with {offered}; answer after {:.1} ms",
         c.client_version, c.duration_ms
     )];
     if !c.response_hex.is_empty() {
@@ -68,9 +76,21 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
         e.push(format!("errorCode 0x{code:08X}{named}"));
         out.push(Finding::new(&CREDSSP_SERVER_ERROR, format!("the server answered with errorCode 0x{code:08X}"), e));
     }
+    if let Some(m) = &c.mechanisms {
+        mechanism(m, &base, out);
+    }
     let Some(n) = &c.ntlm else {
-        if c.error_code.is_none() {
-            out.push(Finding::new(&CREDSSP_NO_NTLM, "the server's answer carries no NTLM CHALLENGE", base));
+        // Only a client that proposed NTLM expects a CHALLENGE: a SPNEGO exchange that went on with
+        // Kerberos (a domain client's normal, preferred path) is not a missing one.
+        if c.error_code.is_none() && c.proposed_ntlm() {
+            let mut e = base;
+            let mut summary = "the server's answer carries no NTLM CHALLENGE".to_owned();
+            if let Some(m) = c.mechanisms.as_ref().filter(|m| m.chosen.as_deref().is_some_and(|x| x != "NTLM")) {
+                let chosen = m.chosen.as_deref().unwrap_or_default();
+                summary = format!("the client proposed NTLM; the server answered with {chosen} instead");
+                e.extend(m.tokens.iter().cloned());
+            }
+            out.push(Finding::new(&CREDSSP_NO_NTLM, summary, e));
         }
         return;
     };
@@ -123,6 +143,30 @@ pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     }
 }
 
+/// Which mechanism the exchange authenticated with, when the tokens show it.
+fn mechanism(m: &crate::evidence::MechanismEvidence, base: &[String], out: &mut Vec<Finding>) {
+    let Some(auth) = &m.authenticated else { return };
+    let mut e = base.to_vec();
+    if m.spnego {
+        e.push(format!("SPNEGO mechTypes: {}", m.offered.join(", ")));
+    }
+    if let Some(c) = &m.chosen {
+        e.push(format!(
+            "the server chose {c}{}",
+            m.neg_state.as_ref().map(|s| format!(" (negState {s})")).unwrap_or_default()
+        ));
+    }
+    e.extend(m.tokens.iter().cloned());
+    let why = match auth.as_str() {
+        "Kerberos" => "the preferred mechanism of a domain client",
+        "NTLM" => {
+            "Kerberos was not used: no ticket for this name (an IP address, no SPN), no KDC in reach, or a client outside the domain"
+        }
+        _ => "an extended mechanism (NEGOEX/PKU2U: certificate or Entra ID based)",
+    };
+    out.push(Finding::new(&CREDSSP_MECHANISM, format!("CredSSP authenticated with {auth}: {why}"), e));
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
@@ -149,6 +193,7 @@ mod tests {
             received_unix_ms: 1_000_020,
             duration_ms: 20.0,
             response_hex: String::new(),
+            mechanisms: None,
         }
     }
 
@@ -207,5 +252,43 @@ mod tests {
         let f = run(c);
         let e = &f.iter().find(|f| f.id == "credssp.server_error").unwrap().evidence;
         assert!(e.iter().any(|l| l == "errorCode 0x12345678"), "{e:?}");
+    }
+
+    /// Issue 15: a SPNEGO exchange that chose Kerberos is no missing NTLM CHALLENGE; a client that proposed
+    /// NTLM and got Kerberos instead is.
+    #[test]
+    fn kerberos_is_not_a_missing_challenge() {
+        let mut c = credssp(6, 0);
+        c.ntlm = None;
+        c.outcome = CredsspOutcome::OtherTsRequest;
+        c.mechanisms = Some(MechanismEvidence {
+            spnego: true,
+            offered: vec![
+                "Kerberos, Microsoft OID (1.2.840.48018.1.2.2)".into(),
+                "NTLM (1.3.6.1.4.1.311.2.2.10)".into(),
+            ],
+            proposed: Some("Kerberos".into()),
+            ntlm_offered: true,
+            chosen: Some("Kerberos".into()),
+            neg_state: Some("accept-completed".into()),
+            authenticated: Some("Kerberos".into()),
+            tokens: vec![],
+        });
+        let f = run(c.clone());
+        assert_eq!(ids(&f), vec!["credssp.mechanism"]);
+        assert!(f[0].summary.starts_with("CredSSP authenticated with Kerberos"), "{}", f[0].summary);
+        assert!(f[0].evidence[0].contains("SPNEGO offering"), "{:?}", f[0].evidence);
+        // The live probe's raw NTLM NEGOTIATE answered without a CHALLENGE: still the finding.
+        let mut m = c.mechanisms.clone().unwrap();
+        m.spnego = false;
+        m.proposed = Some("NTLM".into());
+        m.authenticated = None;
+        c.mechanisms = Some(m);
+        // (127.0.0.1 is an address: the Kerberos rules add the NTLM-fallback reading.)
+        let f = run(c.clone());
+        assert_eq!(ids(&f), vec!["kerberos.ntlm_fallback_refused", "credssp.no_ntlm_challenge"]);
+        assert!(f[1].summary.contains("answered with Kerberos instead"), "{}", f[1].summary);
+        c.mechanisms = None;
+        assert!(ids(&run(c)).contains(&"credssp.no_ntlm_challenge"));
     }
 }

@@ -142,6 +142,7 @@ fn ntlm_fallback_refused(ev: &Evidence, msgs: &[KrbObservation], out: &mut Vec<F
     if let Some(c) = &ev.credssp
         && c.outcome == CredsspOutcome::OtherTsRequest
         && c.ntlm.is_none()
+        && c.proposed_ntlm()
     {
         match c.error_code {
             Some(code) if NTLM_REFUSALS.contains(&code) => refusal.push(format!(
@@ -258,6 +259,7 @@ mod tests {
                 received_unix_ms: 0,
                 duration_ms: 1.0,
                 response_hex: String::new(),
+                mechanisms: None,
             });
         });
         let got = ids(&f);

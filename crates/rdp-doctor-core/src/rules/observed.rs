@@ -51,6 +51,7 @@ mod tests {
             received_unix_ms: 0,
             duration_ms: 0.0,
             response_hex: String::new(),
+            mechanisms: None,
         });
         // A live check keeps the catalogue's severity.
         let live = crate::rules::evaluate(&ev);

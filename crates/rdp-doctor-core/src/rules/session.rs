@@ -141,7 +141,7 @@ pub fn client_view(s: &SessionEvidence) -> Option<ClientView> {
 }
 
 /// The finding for this run, its summary and the facts particular to it.
-fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, String, Vec<String>)> {
+fn verdict(s: &SessionEvidence, nla: bool, mech: Option<&str>) -> Option<(&'static FindingDef, String, Vec<String>)> {
     let who = &s.account;
     let at = phase_label(&s.phase);
     let def = |id: &str| by_id(id);
@@ -215,7 +215,11 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
         SessionOutcome::FirstUpdate => {
             let ms = s.first_update_ms.unwrap_or(0.0);
             if nla || !s.logon_infos.is_empty() {
-                let how = if nla { "authenticated with CredSSP" } else { "the server confirmed the logon" };
+                let how = match mech {
+                    Some(m) if nla => format!("authenticated with CredSSP: {m}"),
+                    _ if nla => "authenticated with CredSSP".to_owned(),
+                    _ => "the server confirmed the logon".to_owned(),
+                };
                 Some((&SESSION_OK, format!("{who} logged on ({how}); first screen update after {ms:.0} ms"), vec![]))
             } else {
                 Some((
@@ -238,9 +242,10 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
                 .filter_map(|t| rdp_doctor_codes::logon::INFO_TYPE.code(*t).map(|c| c.name))
                 .collect();
             let session = s.session_id.map(|id| format!(", session {id}")).unwrap_or_default();
+            let mech = mech.map(|m| format!(", authenticated with CredSSP: {m}")).unwrap_or_default();
             Some((
                 &SESSION_OK,
-                format!("{who} logged on (the server's logon notification {}{session})", notes.join(", ")),
+                format!("{who} logged on (the server's logon notification {}{session}{mech})", notes.join(", ")),
                 vec![
                     "no screen update was read: a session drawn over the graphics pipeline (a dynamic virtual channel) is not decoded"
                         .to_owned(),
@@ -278,7 +283,8 @@ fn verdict(s: &SessionEvidence, nla: bool) -> Option<(&'static FindingDef, Strin
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     let Some(s) = &ev.session else { return };
     let nla = s.selected_protocol.is_some_and(|p| p & 0x0a != 0);
-    let Some((def, summary, specific)) = verdict(s, nla) else { return };
+    let mech = ev.credssp.as_ref().and_then(|c| c.mechanisms.as_ref()).and_then(|m| m.authenticated.as_deref());
+    let Some((def, summary, specific)) = verdict(s, nla, mech) else { return };
     let protocol = s
         .selected_protocol
         .map(|p| rdp_doctor_proto::nego::SecurityProtocol(p).names().join(" | "))

@@ -306,6 +306,7 @@ mod tests {
             received_unix_ms: 0,
             duration_ms: 0.0,
             response_hex: String::new(),
+            mechanisms: None,
         });
         let f = crate::rules::evaluate(&ev);
         let m = f.iter().find(|f| f.id == "cert.name_mismatch").unwrap_or_else(|| unreachable!());
