@@ -269,11 +269,12 @@ fn x224_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
     let mut details = vec![detail("requested", x.requested_names.join(" | "))];
     let summary = match &x.outcome {
         X224Outcome::Confirm { negotiation, .. } => match negotiation {
-            NegotiationResult::Selected { protocol_names, flag_names, .. } => {
+            NegotiationResult::Selected { protocol_names, flag_names, flags, .. } => {
                 details.push(detail("selected", protocol_names.join(" | ")));
                 if !flag_names.is_empty() {
                     details.push(detail("server flags", flag_names.join(", ")));
                 }
+                details.push(detail("logon modes", crate::rules::authmode::modes_line(ev, *flags)));
                 format!("RDP_NEG_RSP: server selected {}", protocol_names.join(" | "))
             }
             NegotiationResult::Failure { name, code } => {

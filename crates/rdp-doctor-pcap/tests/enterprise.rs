@@ -205,6 +205,10 @@ fn session_continue_is_a_successful_logon() {
         assert_eq!(s.session_id, Some(2));
         let ok = rep.findings.iter().find(|f| f.id == "session.ok").unwrap();
         assert!(ok.summary.contains("INFOTYPE_LOGON_PLAINNOTIFY, session 2"), "{}", ok.summary);
+        if request_flags != 0 {
+            let m = rep.findings.iter().find(|f| f.id == "authmode.in_use").unwrap();
+            assert!(m.summary.starts_with(what), "{}", m.summary);
+        }
         let n = rep.findings.iter().find(|f| f.id == "session.logon_notice").unwrap();
         assert!(n.summary.contains("LOGON_MSG_SESSION_CONTINUE (0xFFFFFFFE)"), "{}", n.summary);
         assert!(n.evidence.iter().any(|e| e.contains("= session 2 (continues)")), "{:?}", n.evidence);
@@ -249,4 +253,25 @@ fn windows_kerberos_nla_capture_is_healthy() {
     let s = rep.evidence.session.as_ref().unwrap();
     assert_eq!(s.session_id, Some(2));
     assert!(s.account.starts_with("Administrator@AD.IT-HELP.NINJA"), "{}", s.account);
+}
+
+/// The documented refusals: the client requires Remote Credential Guard or Restricted Admin and the
+/// server's RDP_NEG_RSP does not announce it (flags without 0x10 / 0x08).
+#[test]
+fn a_mode_the_server_does_not_announce_is_named() {
+    for (request_flags, response_flags, name) in
+        [(0x02, 0x0f, "Remote Credential Guard"), (0x01, 0x17, "Restricted Admin")]
+    {
+        let (flow, lines) = session_full(
+            ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+            Some((request(request_flags), confirm(response_flags))),
+            "10.0.0.5:50000",
+            "10.0.0.9:3389",
+            &[],
+        );
+        let r = analyse(&flow.pcap(), Some(keylog(&lines)));
+        let f = r.connections[0].report.findings.iter().find(|f| f.id == "authmode.unsupported").unwrap();
+        assert!(f.summary.contains(name), "{}", f.summary);
+        assert_eq!(r.verdict, "authmode.unsupported", "{:?}", ids(&r));
+    }
 }

@@ -4,6 +4,7 @@
 //! One file per area, each with its own `DEFS`; [`all`] chains them. Add an area by adding a file and
 //! one line to [`all`].
 
+mod authmode;
 mod capture;
 mod decrypted;
 pub mod fleet;
@@ -16,6 +17,7 @@ pub mod rdpfile;
 mod security;
 mod session;
 
+pub use authmode::*;
 pub use capture::*;
 pub use decrypted::*;
 pub use fleet::*;
@@ -57,6 +59,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(session::DEFS)
         .chain(decrypted::DEFS)
         .chain(kerberos::DEFS)
+        .chain(authmode::DEFS)
         .chain(host::DEFS)
         .chain(fleet::DEFS)
         .chain(fleet::POLICY_DEFS)

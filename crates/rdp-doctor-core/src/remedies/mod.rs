@@ -6,6 +6,7 @@
 //! One file per area, each with its own `REMEDIES`; [`all`] chains them.
 
 mod access;
+mod authmode;
 mod base;
 mod capture;
 mod certificate;
@@ -43,6 +44,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(kerberos::REMEDIES)
         .chain(host::REMEDIES)
         .chain(fleet::REMEDIES)
+        .chain(authmode::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

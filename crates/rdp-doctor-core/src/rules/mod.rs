@@ -1,5 +1,6 @@
 //! Rules: one unit per layer, each a pure function of the evidence, with its tests beside it.
 
+pub mod authmode;
 mod capture;
 pub mod compat;
 mod credssp;
@@ -45,6 +46,7 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     kerberos::check(evidence, &mut out);
     capture::check(evidence, &mut out);
     session::check(evidence, &mut out);
+    authmode::check(evidence, &mut out);
     host::check(evidence, &mut out);
     host_join::link(&mut out);
     observed::check(evidence, &mut out);
