@@ -68,7 +68,7 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<std::path::PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 /// `rdp-doctor explain 0x904 0x7`, `explain 0xC000006D`, `explain cert.expired`, `explain --list`.
@@ -116,13 +116,13 @@ pub struct CheckArgs {
     #[arg(long = "host", value_name = "SNAPSHOT|DIR")]
     pub host: Option<std::path::PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 /// `--protocols` when not given: what mstsc offers.
@@ -228,7 +228,46 @@ impl ProbeArgs {
     }
 }
 
-/// How to print.
+/// How to print a report (`check`, `demo`, `capture`): the format, where, and the exit threshold.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format: `text` for a terminal, `json` (schema_version 1, documented in README.md),
+    /// `markdown` to paste into a ticket, `html` for one self-contained page (no scripts, fonts or images
+    /// from anywhere) to attach or open in a browser.
+    #[arg(long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write the report to FILE instead of standard output: atomically (a temporary file in the same
+    /// directory, renamed over FILE), and never over one of the command's input files.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warn)]
+    pub fail_on: FailOn,
+    /// Text: every finding, every layer detail and every remedy's steps (the default view is one screen).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+impl ReportArgs {
+    /// The format asked for (`--json` is `--format json`).
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+/// A report's output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Html,
+}
+
+/// How to print (`rdpfile lint`).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Print the report as JSON (schema_version 1, documented in README.md).

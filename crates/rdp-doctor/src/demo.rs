@@ -17,7 +17,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<u8> {
         security: Security::HybridEx { username: "demo".to_owned(), password: "demo-password".to_owned() },
     })
     .context("cannot start the built-in demo RDP server")?;
-    if !args.output.json {
+    if args.output.format() == crate::cli::Format::Text && args.output.output.is_none() {
         anstream::eprintln!(
             "Demo: started IronRDP's acceptor on {} with a certificate that expired yesterday; running `rdp-doctor check {}`\n",
             server.addr(),
@@ -30,7 +30,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<u8> {
     let evidence = rdp_doctor_probe::check(target, &opts).await;
     let report = rdp_doctor_core::report::build(evidence, start.elapsed().as_secs_f64() * 1000.0);
     drop(server);
-    let _ = crate::render::emit(&report, &args.output);
+    crate::render::emit(&report, &args.output, &[])?;
     // The demo succeeds when the diagnosis finds what was planted: exit 0 then, so a newcomer's first
     // command ends cleanly; any other verdict means the tool is broken here (exit 1).
     Ok(if report.verdict == "cert.expired" { 0 } else { 1 })

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use rdp_doctor_core::evidence::{Evidence, HostEvidence, Target};
 
-use crate::cli::OutputArgs;
+use crate::cli::ReportArgs;
 
 #[derive(Debug, Args)]
 pub struct HostArgs {
@@ -36,7 +36,7 @@ pub struct HostArgs {
     #[arg(long, value_name = "DURATION|UNIX")]
     pub since: Option<String>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 fn now_unix() -> i64 {
@@ -139,7 +139,13 @@ pub fn run(args: &HostArgs) -> anyhow::Result<u8> {
     let mut ev = Evidence::new(Target { input: name.clone(), host: name, port, ip: None }, host.collected_at_unix);
     ev.host = Some(host);
     let report = rdp_doctor_core::host_report::build(ev, start.elapsed().as_secs_f64() * 1000.0);
-    Ok(crate::render::emit(&report, &args.output))
+    // The report never lands on what was read (a hive, a log, the snapshot, anywhere on the volume) nor
+    // on the snapshot being saved.
+    let mut inputs: Vec<&Path> = args.hive.iter().chain(&args.evtx).map(PathBuf::as_path).collect();
+    inputs.extend(args.snapshot.as_deref());
+    inputs.extend(args.offline.as_deref());
+    inputs.extend(args.save.as_deref());
+    crate::render::emit(&report, &args.output, &inputs)
 }
 
 /// `check --host SNAPSHOT|DIR`: a snapshot file, or a mounted volume read offline.

@@ -10,6 +10,7 @@ mod demo;
 mod explain;
 mod host;
 mod nagios;
+mod output;
 mod password;
 mod rdpfile;
 mod render;
@@ -76,7 +77,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let mut evidence = rdp_doctor_probe::check(target, &opts).await;
             evidence.host = host;
             let report = rdp_doctor_core::report::build(evidence, start.elapsed().as_secs_f64() * 1000.0);
-            Ok(render::emit(&report, &args.output))
+            let inputs: Vec<&std::path::Path> = args.probe.password_file.as_deref().into_iter().collect();
+            render::emit(&report, &args.output, &inputs)
         }
         Command::Host(args) => host::run(&args),
         Command::Demo(args) => demo::run(&args).await,
@@ -94,7 +96,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let opts =
                 rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1), keylog };
             let report = rdp_doctor_pcap::analyse_file(&args.file, &opts)?;
-            Ok(render::emit_capture(&report, &args.output))
+            let mut inputs = vec![args.file.as_path()];
+            inputs.extend(args.keylog.as_deref());
+            render::emit_capture(&report, &args.output, &inputs)
         }
     }
 }

@@ -37,6 +37,11 @@ fn real_hive_text_json_and_snapshot_round_trip() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("— host SENSEI:3389"), "{text}");
     assert!(text.contains("Verdict: host.remote_connections_disabled"), "{text}");
+    // The default view (issue 20) shows the first limitations and counts the rest; the dirty hive's is
+    // among the rest here, and -v lists them all.
+    assert!(text.contains("more: -v"), "{text}");
+    let out = bin().args(["host", "-v", "--hive"]).arg(&h).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("is dirty"), "{text}");
     let saved: Value = serde_json::from_slice(&std::fs::read(&snap).unwrap()).unwrap();
     assert_eq!(saved["schema_version"], 1);

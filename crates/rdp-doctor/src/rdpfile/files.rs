@@ -22,7 +22,7 @@ pub fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The directory a path lives in (`.` for a bare file name).
-fn parent(path: &Path) -> &Path {
+pub fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

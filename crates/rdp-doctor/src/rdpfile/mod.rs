@@ -315,5 +315,7 @@ pub async fn check_file(args: &CheckArgs) -> anyhow::Result<u8> {
     findings.extend(check::cross_check(&file, &report));
     report.add_findings(findings);
     report.source_file = Some(file.source_file(&shown_path));
-    Ok(crate::render::emit(&report, &args.output))
+    let mut inputs = vec![path];
+    inputs.extend(args.probe.password_file.as_deref());
+    crate::render::emit(&report, &args.output, &inputs)
 }

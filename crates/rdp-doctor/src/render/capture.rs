@@ -49,7 +49,7 @@ fn fmt_ms(v: f64) -> String {
 
 /// Pretty JSON (schema_version 1, kind "capture"), written as it is produced: a capture report can list
 /// thousands of connections.
-pub fn write_json(report: &CaptureReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write_json(report: &CaptureReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
     writeln!(out)
 }

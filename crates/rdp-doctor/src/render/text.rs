@@ -67,8 +67,114 @@ pub(crate) fn write_remedy(o: &mut String, rem: &Remedy, indent: usize) {
     }
 }
 
-/// Renders the report for a terminal. `verbose` adds info findings' full text and all layer details.
+/// Renders the report for a terminal: one screen for the person in a hurry, or every detail with `verbose`.
 pub fn render(r: &Report, verbose: bool) -> String {
+    if verbose { full(r) } else { brief(r) }
+}
+
+/// The default view: the verdict in one sentence, the layer table, one line per finding, then what to do —
+/// each remedy once, in order, the first one's steps in full, the others by title and ID.
+fn brief(r: &Report) -> String {
+    let mut o = String::new();
+    let verb = if r.layers.len() == 1 && r.layers.iter().all(|l| l.name == rdp_doctor_core::LayerName::Host) {
+        "host"
+    } else {
+        "check"
+    };
+    let what = rdp_doctor_render::fmt::target(r);
+    let _ = writeln!(o, "{} {} — {verb} {what}", paint(BOLD, r.tool.name), r.tool.version);
+    if let Some(sf) = &r.source_file {
+        let _ = writeln!(o, "  {} {} ({})", paint(DIM, "target and settings from"), sf.path, sf.encoding);
+    }
+    let verdict_style = r.max_severity.map_or(GREEN, |s| if s == Severity::Info { GREEN } else { severity_style(s) });
+    let sentence = rdp_doctor_render::fmt::verdict_sentence(r);
+    let where_ = r.first_failing_layer.map(|l| format!(" (first failing layer: {})", l.label())).unwrap_or_default();
+    let _ = writeln!(o, "\n{} {} — {sentence}{where_}", paint(BOLD, "Verdict:"), paint(verdict_style, &r.verdict));
+    if let Some(view) = &r.client_view {
+        if let Some(m) = &view.mstsc {
+            let _ = writeln!(o, "{} {m}", paint(BOLD, "Windows client:"));
+        }
+        if let Some(f) = &view.freerdp {
+            let _ = writeln!(o, "{} {f}", paint(BOLD, "FreeRDP:"));
+        }
+    }
+    let _ = writeln!(o);
+    for layer in &r.layers {
+        let status = rdp_doctor_render::fmt::status_word(layer.status);
+        let time = layer.duration_ms.map(fmt_ms).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {:<10} {} {}  {}",
+            layer.name.label(),
+            paint(status_style(layer.status), &format!("{status:<11}")),
+            layer.summary,
+            paint(DIM, &time)
+        );
+    }
+    let shown: Vec<&Finding> = r.findings.iter().filter(|f| f.severity >= Severity::Warn).collect();
+    if !shown.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Findings"));
+        let width = shown.iter().map(|f| f.id.len()).max().unwrap_or(0);
+        for f in &shown {
+            let sev = paint(severity_style(f.severity), &format!("{:<4}", f.severity.as_str().to_uppercase()));
+            let _ = writeln!(o, "  {sev} {}  {}", paint(BOLD, &format!("{:<width$}", f.id)), f.summary);
+        }
+    }
+    let info = r.findings.len() - shown.len();
+    if info > 0 {
+        let _ = writeln!(o, "  {}", paint(DIM, &format!("+ {info} info finding(s): -v")));
+    }
+    let todo = rdp_doctor_render::todo::remedies(&r.findings);
+    if let Some((first, rest)) = todo.split_first() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "What to do"));
+        let rem = first.remedy;
+        let _ = writeln!(
+            o,
+            "  1. {}  {}  {}",
+            paint(BOLD, rem.title),
+            paint(DIM, &format!("[{} · {}]", rem.audience.label(), rem.platform)),
+            paint(DIM, rem.id)
+        );
+        for p in rem.preconditions {
+            let _ = writeln!(o, "       {} {p}", paint(DIM, "before:"));
+        }
+        for step in rem.steps {
+            let _ = writeln!(o, "       {step}");
+        }
+        if let Some(u) = rem.undo {
+            let _ = writeln!(o, "       {} {u}", paint(DIM, "undo:"));
+        }
+        if let Some(x) = rem.risk {
+            let _ = writeln!(o, "       {} {x}", paint(DIM, "risk:"));
+        }
+        if let Some(n) = rem.security_note {
+            let _ = writeln!(o, "       {} {n}", paint(YELLOW, "security:"));
+        }
+        for (i, t) in rest.iter().enumerate() {
+            let _ = writeln!(o, "  {}. {}  {}", i + 2, t.remedy.title, paint(DIM, t.remedy.id));
+        }
+        if !rest.is_empty() {
+            let _ = writeln!(o, "  {}", paint(DIM, "Steps of the others: rdp-doctor explain ID, or -v."));
+        }
+    }
+    // What was not checked stays in view, briefly: the first two, and how many more -v shows.
+    if !r.limitations.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Limitations"));
+        for l in r.limitations.iter().take(2) {
+            let _ = writeln!(o, "  - {l}");
+        }
+        if r.limitations.len() > 2 {
+            let _ = writeln!(o, "  {}", paint(DIM, &format!("+ {} more: -v", r.limitations.len() - 2)));
+        }
+    }
+    let _ = writeln!(o, "\n{}", paint(DIM, &format!("Total time {}", fmt_ms(r.duration_ms))));
+    o
+}
+
+/// The whole report: every layer detail, every finding with its evidence and remedies, the clients and
+/// the limitations (`-v`).
+fn full(r: &Report) -> String {
+    let verbose = true;
     let mut o = String::new();
     let what = if r.target.host.is_empty() {
         r.target.input.clone() // an .rdp file that names no server

@@ -1,0 +1,202 @@
+//! Report formats end to end: `--format text|json|markdown|html` (and `--json`) on `check` (via `demo`)
+//! and `capture`, `-o FILE` written atomically and never over an input, Markdown of corpus captures
+//! against reviewed snapshots, and the one-screen terminal view.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("rdp-doctor").unwrap();
+    c.timeout(Duration::from_secs(60)).env("NO_COLOR", "1");
+    c
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rdp-doctor-pcap/tests/data")
+}
+
+fn expected(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/reports").join(name)
+}
+
+/// `RDP_DOCTOR_BLESS=1` rewrites the expected file after a deliberate change (review the diff).
+fn snapshot(name: &str, got: &str) {
+    let path = expected(name);
+    if std::env::var_os("RDP_DOCTOR_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (bless it)", path.display()));
+    if want != got {
+        let line = want.lines().zip(got.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "{name} differs from {} at line {}:\nwant: {:?}\n got: {:?}\n(RDP_DOCTOR_BLESS=1 after review)",
+            path.display(),
+            line + 1,
+            want.lines().nth(line),
+            got.lines().nth(line)
+        );
+    }
+}
+
+/// Runs `capture` on a corpus file by its path relative to the corpus (so the report names it the same
+/// everywhere).
+fn capture(rel: &str, args: &[&str]) -> std::process::Output {
+    bin().current_dir(data_dir()).arg("capture").arg(rel).args(args).output().unwrap()
+}
+
+#[test]
+fn markdown_of_corpus_captures_matches_the_reviewed_snapshots() {
+    for (rel, extra, name) in [
+        ("zeek/rdp-x509.pcap", &[][..], "zeek_rdp-x509.md"),
+        ("keylog/shadow-nla.pcapng", &["--keylog", "keylog/shadow-nla.keys"][..], "keylog_shadow-nla.md"),
+        ("zeek/rdp-proprietary-encryption.pcap", &[][..], "zeek_rdp-proprietary-encryption.md"),
+        ("nDPI/synscan.pcap", &["--max-listed", "3"][..], "nDPI_synscan.md"),
+    ] {
+        let mut args = vec!["--format", "markdown"];
+        args.extend_from_slice(extra);
+        let out = capture(rel, &args);
+        assert!(out.status.code().is_some_and(|c| c < 2), "{rel}: {}", String::from_utf8_lossy(&out.stderr));
+        let md = String::from_utf8(out.stdout).unwrap();
+        assert!(md.contains("## What to do") || !md.contains("**FAIL**"), "{rel}: remedies for a failure");
+        snapshot(name, &md);
+    }
+}
+
+#[test]
+fn every_format_of_a_capture_says_the_same_verdict() {
+    let rel = "zeek/rdp-proprietary-encryption.pcap";
+    let json: Value = serde_json::from_slice(&capture(rel, &["--json"]).stdout).unwrap();
+    let json2: Value = serde_json::from_slice(&capture(rel, &["--format", "json"]).stdout).unwrap();
+    assert_eq!(json, json2, "--json is --format json");
+    let verdict = json["verdict"].as_str().unwrap();
+    let text = String::from_utf8(capture(rel, &[]).stdout).unwrap();
+    let md = String::from_utf8(capture(rel, &["--format", "markdown"]).stdout).unwrap();
+    let html = String::from_utf8(capture(rel, &["--format", "html"]).stdout).unwrap();
+    assert!(text.contains(&format!("Verdict: {verdict}")), "{text}");
+    assert!(md.contains(&format!("`{verdict}`")), "{md}");
+    assert!(html.contains(&format!("<code>{verdict}</code>")), "{html}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    for id in ["id=\"verdict\"", "id=\"connections\"", "id=\"c-1\"", "<svg class=\"ladder\"", "id=\"todo\""] {
+        assert!(html.contains(id), "{id} missing");
+    }
+    let out = bin().current_dir(data_dir()).args(["capture", rel, "--json", "--format", "html"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "--json and --format conflict");
+}
+
+#[test]
+fn output_files_are_written_whole_and_never_over_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("in.pcap");
+    std::fs::copy(data_dir().join("zeek/rdp-x509.pcap"), &pcap).unwrap();
+    let before = std::fs::read(&pcap).unwrap();
+    let html = dir.path().join("report.html");
+    let out = bin().arg("capture").arg(&pcap).args(["--format", "html", "-o"]).arg(&html).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "the exit code follows --fail-on: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "with -o nothing goes to stdout");
+    assert!(std::fs::read_to_string(&html).unwrap().trim_end().ends_with("</html>"));
+    // Over the capture itself, or the key log: refused, the input untouched.
+    for (target, extra) in [(&pcap, vec![]), (&pcap, vec!["--format", "markdown"])] {
+        let out = bin().arg("capture").arg(&pcap).args(&extra).arg("-o").arg(target).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write the report over the input file"));
+    }
+    let keys = dir.path().join("k.keys");
+    std::fs::copy(data_dir().join("keylog/shadow-nla.keys"), &keys).unwrap();
+    let out = bin().arg("capture").arg(&pcap).arg("--keylog").arg(&keys).arg("-o").arg(&keys).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&pcap).unwrap(), before);
+    assert_eq!(std::fs::read(&keys).unwrap(), std::fs::read(data_dir().join("keylog/shadow-nla.keys")).unwrap());
+    // Text in a file has no colour codes even when colour is forced.
+    let txt = dir.path().join("report.txt");
+    let out = bin().arg("--color").arg("always").arg("capture").arg(&pcap).arg("-o").arg(&txt).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&txt).unwrap();
+    assert!(text.contains("Verdict:") && !text.contains('\u{1b}'), "{text}");
+    // An .rdp file given to check is an input too.
+    let rdp = dir.path().join("x.rdp");
+    std::fs::write(&rdp, "full address:s:127.0.0.1:1\r\n").unwrap();
+    let out = bin().arg("check").arg(&rdp).args(["--timeout", "1s", "-o"]).arg(&rdp).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&rdp).unwrap(), "full address:s:127.0.0.1:1\r\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The demo in every format: the same diagnosis, the HTML and Markdown with their sections.
+#[test]
+fn demo_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let md_path = dir.path().join("demo.md");
+    let out = bin().args(["demo", "--format", "markdown", "-o"]).arg(&md_path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "no banner on stderr when writing a report file");
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    for want in [
+        "> **FAIL** `cert.expired`",
+        "## Layers",
+        "```text",
+        "C -> S",
+        "✗",
+        "## What to do",
+        "## The server's certificate",
+    ] {
+        assert!(md.contains(want), "{want} missing:\n{md}");
+    }
+    let html = String::from_utf8(bin().args(["demo", "--format", "html"]).output().unwrap().stdout).unwrap();
+    for want in [
+        "Content-Security-Policy",
+        "class=\"banner fail\"",
+        "<ol class=\"chain\">",
+        "<svg class=\"ladder\"",
+        "class=\"hl-fail\"",
+        "id=\"certificate\"",
+        "class=\"vbar\"",
+        "id=\"todo\"",
+        "SHA-1 thumbprint",
+    ] {
+        assert!(html.contains(want), "{want} missing");
+    }
+    assert!(!html.contains("<script"), "a check page has no script");
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing refers to the network");
+}
+
+/// The default terminal view fits one screen: the verdict, the layers, one line per finding, then each
+/// remedy once (the first with its steps). `-v` keeps every detail.
+#[test]
+fn the_terminal_view_fits_a_screen() {
+    let out = bin().arg("demo").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().count() <= 40, "{} lines:\n{text}", text.lines().count());
+    assert_brief(&text, "cert.expired");
+    let out = bin().args(["demo", "-v"]).output().unwrap();
+    let verbose = String::from_utf8(out.stdout).unwrap();
+    assert!(verbose.contains("Findings (6)") && verbose.contains("why:") && verbose.contains("SHA-256:"), "{verbose}");
+    assert!(verbose.lines().count() > text.lines().count());
+}
+
+/// What the brief view must show for a failure whose verdict is `verdict`.
+pub fn assert_brief(text: &str, verdict: &str) {
+    assert!(text.contains(&format!("Verdict: {verdict} — ")), "{text}");
+    let todo = text.split("What to do").nth(1).unwrap_or_else(|| panic!("no What to do:\n{text}"));
+    let ids: Vec<&str> = todo
+        .lines()
+        .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) && l.contains(". "))
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert!(!ids.is_empty(), "{text}");
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "each remedy once: {ids:?}\n{text}");
+    assert!(!text.contains("why:"), "explanations are for -v:\n{text}");
+}
