@@ -26,6 +26,8 @@ const KNOWN: &[&str] = &[
     "limitations",
     "evidence",
     "source_file",
+    "scan",
+    "policy",
 ];
 const KNOWN_CAPTURE: &[&str] =
     &["schema_version", "kind", "tool", "file", "verdict", "max_severity", "summary", "connections", "limitations"];
@@ -391,11 +393,12 @@ pub fn scan(reports: &[Report], meta: &crate::html::ScanMeta) -> String {
     let mut order: Vec<&Report> = reports.iter().collect();
     order.sort_by_key(|r| (std::cmp::Reverse(r.max_severity), fmt::target(r)));
     for r in &order {
+        let key = r.scan.as_ref().map_or_else(|| fmt::target(r), |s| s.key.clone());
         let cert = r.evidence.tls.as_ref().and_then(|t| t.chain.first()).filter(|c| c.parse_error.is_none());
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} |",
-            md_text(&fmt::target(r)),
+            md_text(&key),
             r.max_severity.map_or("none", Severity::as_str),
             md_code(&r.verdict),
             r.first_failing_layer.map_or("—", LayerName::label),

@@ -200,3 +200,76 @@ pub fn assert_brief(text: &str, verdict: &str) {
     assert_eq!(unique.len(), ids.len(), "each remedy once: {ids:?}\n{text}");
     assert!(!text.contains("why:"), "explanations are for -v:\n{text}");
 }
+
+/// `scan --format html|markdown|text`: the fleet page of real servers (IronRDP's acceptor with an expired,
+/// a valid and an other-name certificate, and a closed port), the JSONL beside it with --jsonl, and the
+/// list file never overwritten.
+#[test]
+fn scan_writes_the_fleet_page() {
+    use rdp_doctor_testserver::{CertSpec, Security, TestServer, TestServerConfig};
+    let start = |cert| {
+        TestServer::start(TestServerConfig { bind: "127.0.0.1:0".parse().unwrap(), cert, security: Security::Tls })
+            .unwrap()
+    };
+    let servers =
+        [start(CertSpec::ExpiredYesterday), start(CertSpec::Valid), start(CertSpec::OtherName("rds9".into()))];
+    let closed = rdp_doctor_lab::closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("fleet.txt");
+    let mut text: String = servers.iter().map(|s| format!("{},,site-a\n", s.addr())).collect();
+    text.push_str(&format!("{closed}\n"));
+    std::fs::write(&list, &text).unwrap();
+    let page = dir.path().join("fleet.html");
+    let jsonl = dir.path().join("fleet.jsonl");
+    let out = bin()
+        .args(["scan", "--progress", "never", "--timeout", "3s", "--format", "html", "--iL"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&page)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4"), "the summary goes to stdout when -o is a file");
+    assert_eq!(std::fs::read_to_string(&jsonl).unwrap().lines().count(), 4);
+    for want in [
+        "id=\"verdicts\"",
+        "id=\"expiry\"",
+        "<table class=\"hosts\">",
+        "id=\"todo\"",
+        "cert.expired",
+        "tcp.refused",
+        "[site-a]",
+    ] {
+        assert!(html.contains(want), "{want} missing");
+    }
+    assert_eq!(html.matches("<tr class=").count(), 4, "one row per host");
+    assert_eq!(html.matches("<script>").count(), 1, "only the sort script");
+    let md = bin()
+        .args(["scan", "--progress", "never", "--no-summary", "--timeout", "3s", "--format", "markdown", "--iL"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("# rdp-doctor: scan of 4 host(s)") && md.contains("| `tcp.refused` | 1 |"), "{md}");
+    let out = bin().args(["scan", "--progress", "never", "--format", "text", "--iL"]).arg(&list).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("{\"schema_version\""), "text is the summary, not JSONL: {text}");
+    let out = bin()
+        .args(["scan", "--progress", "never", "--format", "html", "--iL"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), text_of(&servers, closed));
+}
+
+fn text_of(servers: &[rdp_doctor_testserver::TestServer], closed: std::net::SocketAddr) -> String {
+    let mut t: String = servers.iter().map(|s| format!("{},,site-a\n", s.addr())).collect();
+    t.push_str(&format!("{closed}\n"));
+    t
+}

@@ -8,7 +8,7 @@ mod report;
 mod scan;
 mod svg;
 
-pub use scan::{ScanMeta, scan};
+pub use scan::{ScanMeta, for_fleet, scan};
 
 use rdp_doctor_core::Report;
 use rdp_doctor_core::capture_report::CaptureReport;

@@ -26,6 +26,8 @@ const KNOWN: &[&str] = &[
     "limitations",
     "evidence",
     "source_file",
+    "scan",
+    "policy",
 ];
 
 /// Fields of a `CaptureReport` the capture page shows.

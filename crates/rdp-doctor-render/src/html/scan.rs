@@ -40,8 +40,54 @@ fn severity_rank(s: Option<Severity>) -> u8 {
     }
 }
 
+/// The host as the scan names it (`host:port`, ` via GW` through a gateway), with its list tag.
 fn host_key(r: &Report) -> String {
-    fmt::target(r)
+    match &r.scan {
+        Some(s) => match &s.tag {
+            Some(t) => format!("{} [{t}]", s.key),
+            None => s.key.clone(),
+        },
+        None => fmt::target(r),
+    }
+}
+
+/// A scan's report slimmed to what the fleet pages show (verdict, findings' summaries and remedies, the
+/// negotiation, the TLS version and leaf certificate, the scan context), so thousands can be held until
+/// the page is written.
+pub fn for_fleet(mut r: Report) -> Report {
+    let ev = &mut r.evidence;
+    ev.dns = None;
+    ev.tcp = None;
+    ev.security_matrix = None;
+    ev.credssp = None;
+    ev.tls_scan = None;
+    ev.rdp_security = None;
+    ev.net = None;
+    ev.mtu = None;
+    ev.websocket_ports = None;
+    ev.udp = None;
+    ev.gateway = None;
+    ev.session = None;
+    ev.kerberos = None;
+    ev.capture = None;
+    ev.host = None;
+    ev.limitations = Vec::new();
+    if let Some(x) = ev.x224.as_mut() {
+        x.request_hex = String::new();
+        x.response_hex = String::new();
+    }
+    if let Some(t) = ev.tls.as_mut() {
+        t.chain.truncate(1);
+    }
+    for l in &mut r.layers {
+        l.details = Vec::new();
+    }
+    for f in &mut r.findings {
+        f.evidence = Vec::new();
+    }
+    r.clients = Vec::new();
+    r.limitations = Vec::new();
+    r
 }
 
 fn selected(r: &Report) -> String {

@@ -51,7 +51,7 @@ pub struct ScanArgs {
     pub shard: Option<String>,
     /// Continue a stopped scan: skip the targets FILE (its JSONL output) already has and append the rest
     /// to it.
-    #[arg(long, value_name = "FILE", conflicts_with = "output")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["output", "jsonl"])]
     pub resume: Option<PathBuf>,
     /// Also enumerate TLS versions and cipher suites per host (about 24 more connections each).
     #[arg(long)]
@@ -68,9 +68,23 @@ pub struct ScanArgs {
     /// Skip the direct DNS query (hickory) and use only the OS resolver.
     #[arg(long)]
     pub no_direct_dns: bool,
-    /// Write the JSONL to FILE instead of standard output (the summary then goes to standard output).
+    /// What the scan writes: `json` (default) one JSON report per line (JSONL, streamed as hosts finish);
+    /// `text` the summary alone; `html` one self-contained fleet page (sortable host table, verdict counts,
+    /// certificate expiry timeline, findings across hosts, each remedy once) or `markdown` the same for a
+    /// ticket — both written when the scan ends, for at most 20,000 targets.
+    #[arg(long, value_enum, default_value_t = crate::cli::Format::Json, value_name = "FORMAT")]
+    pub format: crate::cli::Format,
+    /// Short for --format json (the default).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write the output of --format to FILE instead of standard output (the summary then goes to standard
+    /// output). The JSONL is streamed to it; a page or the summary is written atomically. Never one of the
+    /// scan's input files.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --format text, markdown or html: also write the JSONL to FILE, streamed.
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
     /// Also write one CSV row per target to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,

@@ -17,6 +17,9 @@ use rdp_doctor_scan::output::{CsvOut, JsonlWriter};
 use rdp_doctor_scan::summary::{PolicyTally, ScanSummary};
 use rdp_doctor_scan::{ScanOptions, TargetArgs};
 
+use crate::cli::Format;
+use std::path::PathBuf;
+
 pub use args::{Progress, ScanArgs, normalise_args};
 
 /// Runs `scan`; returns the exit code.
@@ -81,8 +84,34 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         bail!("no targets: give HOST[:PORT], a CIDR range, -iL FILE or .rdp files");
     }
 
-    let out_path = args.output.as_ref().or(args.resume.as_ref());
+    let format = if args.json { Format::Json } else { args.format };
+    let page = matches!(format, Format::Html | Format::Markdown);
+    if page && args.resume.is_some() {
+        bail!("--resume continues a JSONL scan; a page needs every host of one run (render a fresh scan)");
+    }
+    if page && set.targets.len() > MAX_PAGE_HOSTS {
+        bail!(
+            "{} targets: a {} page holds at most {MAX_PAGE_HOSTS} hosts (write JSONL, or split the list with --shard)",
+            set.targets.len(),
+            if format == Format::Html { "HTML" } else { "Markdown" }
+        );
+    }
+    // Nothing is written over what the scan reads.
+    let mut inputs: Vec<&std::path::Path> = args.lists.iter().chain(&args.excludefile).map(PathBuf::as_path).collect();
+    inputs.extend(args.targets.iter().map(std::path::Path::new).filter(|p| p.exists()));
+    for out in [args.output.as_deref(), args.jsonl.as_deref(), args.csv.as_deref(), args.summary_json.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        crate::output::guard(out, &inputs)?;
+    }
+    let out_path = match format {
+        Format::Json => args.output.as_ref().or(args.resume.as_ref()),
+        _ => args.jsonl.as_ref(),
+    };
+    let jsonl_to_stdout = format == Format::Json && out_path.is_none();
     let mut jsonl: JsonlWriter<Box<dyn std::io::Write>> = JsonlWriter::new(match out_path {
+        None if !jsonl_to_stdout => Box::new(std::io::sink()),
         Some(p) => Box::new(
             std::fs::OpenOptions::new()
                 .create(true)
@@ -123,6 +152,10 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         }),
     };
     let start = Instant::now();
+    let started_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let mut kept: Vec<rdp_doctor_core::Report> = Vec::new();
     rdp_doctor_scan::run(set.targets, &opts, |result| {
         if let Err(e) = jsonl.write_line(&result.line) {
             write_error = Some(e);
@@ -137,6 +170,9 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         summary.add(&result.report);
         exit = exit.max(u8::try_from(result.report.exit_code(threshold)).unwrap_or(2));
         bar.add(&result.report);
+        if page {
+            kept.push(rdp_doctor_render::html::for_fleet(result.report));
+        }
         true
     })
     .await;
@@ -154,16 +190,57 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         let text = serde_json::to_string_pretty(&summary).context("cannot serialise the summary")?;
         std::fs::write(p, text + "\n").with_context(|| format!("cannot write {}", p.display()))?;
     }
-    if !args.no_summary {
+    if page {
+        let mut limitations: Vec<String> = set.malformed.iter().map(|m| format!("skipped {m}")).collect();
+        if set.excluded > 0 {
+            limitations.push(format!("{} target(s) excluded", set.excluded));
+        }
+        let meta = rdp_doctor_render::ScanMeta {
+            name: scan_name(args),
+            started_unix: Some(started_unix),
+            duration_s: Some(elapsed),
+            limitations,
+        };
+        let body = match format {
+            Format::Html => rdp_doctor_render::html::scan(&kept, &meta),
+            _ => rdp_doctor_render::markdown::scan(&kept, &meta),
+        };
+        crate::output::write(args.output.as_deref(), &inputs, |w| w.write_all(body.as_bytes()))?;
+    }
+    if format == Format::Text {
         let text = render::summary(&summary, &set.malformed, set.duplicates, set.excluded, resumed);
-        // The JSONL owns standard output unless it went to a file.
-        if out_path.is_some() {
+        match &args.output {
+            None => {
+                let _ = anstream::stdout().write_all(text.as_bytes());
+            }
+            Some(p) => {
+                let plain = anstream::adapter::strip_str(&text).to_string();
+                crate::output::write(Some(p), &inputs, |w| w.write_all(plain.as_bytes()))?;
+            }
+        }
+    } else if !args.no_summary {
+        let text = render::summary(&summary, &set.malformed, set.duplicates, set.excluded, resumed);
+        // The JSONL (or the page) owns standard output unless it went to a file.
+        if args.output.is_some() || args.resume.is_some() {
             let _ = anstream::stdout().write_all(text.as_bytes());
         } else {
             let _ = anstream::stderr().write_all(text.as_bytes());
         }
     }
     Ok(exit)
+}
+
+/// Most hosts a page holds (they are kept, slimmed, until the scan ends).
+const MAX_PAGE_HOSTS: usize = 20_000;
+
+/// What was scanned, in words, for the page.
+fn scan_name(args: &ScanArgs) -> String {
+    let mut parts: Vec<String> = args.targets.iter().take(5).cloned().collect();
+    if args.targets.len() > 5 {
+        parts.push(format!("… {} more", args.targets.len() - 5));
+    }
+    parts.extend(args.lists.iter().map(|p| format!("-iL {}", p.display())));
+    parts.join(", ")
 }
 
 fn open_append(p: &std::path::Path) -> anyhow::Result<std::fs::File> {
