@@ -25,7 +25,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # TLS verification against the system store; krb5-kdc, krb5-admin-server
 # (kadmin.local) and krb5-user (kinit, kvno) are the Kerberos lab (a real MIT
 # KDC on 127.0.0.88, started and stopped by the test); time is GNU time for
-# the capture bench.
+# the capture bench; chromium opens the HTML reports headless (tests and the
+# report bench).
 #
 # Every program the suite runs is listed, with its package, in
 # crates/rdp-doctor-lab/src/tools.rs (TOOLS); crates/rdp-doctor-lab/tests/tools.rs
@@ -37,6 +38,7 @@ PACKAGES=(
     iproute2 iptables util-linux mount coreutils dash dpkg
     nmap tshark wireshark-common openssl time
     prometheus icinga2-bin
+    chromium
     libwin-hivex-perl xz-utils
     python3-minimal python3-jsonschema
     ca-certificates

@@ -25,6 +25,7 @@
 //! and root (network namespaces, iptables, and xrdp's key files in
 //! `/etc/xrdp` are root-only).
 
+mod browser;
 mod certs;
 mod delay;
 mod error;
@@ -40,6 +41,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use browser::{Browser, PageLoad};
 pub use delay::{DelayProxy, delay_proxy};
 pub use error::LabError;
 pub use netns::{Firewall, NetnsHost, netns_host};

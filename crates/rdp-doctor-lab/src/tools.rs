@@ -61,6 +61,11 @@ pub const TOOLS: &[Tool] = &[
     tool("prometheus", "prometheus", "scraping the exporter (rdp-doctor serve) and federating it"),
     tool("promtool", "prometheus", "checking and unit-testing contrib/prometheus/rdp-alerts.yml"),
     tool("icinga2", "icinga2-bin", "validating contrib/icinga2/rdp.conf (icinga2 daemon -C)"),
+    tool(
+        "chromium",
+        "chromium",
+        "opening the HTML reports headless (console, network, DOM, screenshots) and the report bench",
+    ),
     tool("hivexregedit", "libwin-hivex-perl", "faulty variants of real registry hives for the host tests"),
     tool("xz", "xz-utils", "unpacking the real hives of the host tests"),
     tool(

@@ -1,0 +1,159 @@
+//! The HTML reports in a real browser: Debian's Chromium, headless, opens reports generated here — the
+//! demo, a check of a real xrdp lab server, two real captures from the test data (one decrypted with its
+//! key log) and a scan of IronRDP's acceptor — and for each shows no console error, no request beyond the
+//! file itself, the key elements in the DOM, no inline event handler, no sideways scrolling on a phone,
+//! a dark background in the dark scheme, and a PDF on A4 and on Letter; the scan page's table is there
+//! with JavaScript off and sorts with it on. Screenshots land in the test's target temporary directory.
+//!
+//! Needs root (the lab's xrdp) and the packages scripts/test.sh installs (chromium among them).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use rdp_doctor_lab::{Browser, XrdpVariant};
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("rdp-doctor").unwrap();
+    c.timeout(Duration::from_secs(90)).env("NO_COLOR", "1");
+    c
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rdp-doctor-pcap/tests/data").join(rel)
+}
+
+/// Where screenshots are kept for people to look at.
+fn shots() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the binary with `args` plus `-o out`; the report must have been written.
+fn report(args: &[&str], out: &Path) {
+    let o = bin().args(args).arg("-o").arg(out).output().unwrap();
+    assert!(o.status.code().is_some_and(|c| c < 2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.exists(), "{args:?} wrote nothing");
+}
+
+/// Everything a report page must satisfy in the browser, at desktop and phone widths, light and dark,
+/// and printed. `selectors` must each match an element; `scripts` is how many `<script>` the page has.
+pub fn check_page(b: &mut Browser, page: &Path, selectors: &[&str], scripts: u64) {
+    let name = page.file_stem().unwrap().to_string_lossy().into_owned();
+    b.javascript(true).unwrap();
+    b.media("light", "screen").unwrap();
+    b.viewport(1000, 900, false).unwrap();
+    let load = b.open(page).unwrap();
+    assert!(load.errors.is_empty(), "{name}: console errors {:?}", load.errors);
+    let url = format!("file://{}", std::fs::canonicalize(page).unwrap().display());
+    assert!(load.requests.iter().all(|r| *r == url), "{name}: requests beyond the file: {:?}", load.requests);
+    for sel in selectors {
+        let found = b.eval(&format!("document.querySelector({}) !== null", serde_json::to_string(sel).unwrap()));
+        assert_eq!(found.unwrap(), true, "{name}: {sel} missing from the DOM");
+    }
+    assert_eq!(b.eval("document.querySelectorAll('script').length").unwrap(), scripts, "{name}: scripts");
+    let handlers =
+        "[...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length";
+    assert_eq!(b.eval(handlers).unwrap(), 0, "{name}: an element with an inline event handler");
+    let dark_bg = "getComputedStyle(document.body).backgroundColor";
+    assert_eq!(b.eval(dark_bg).unwrap(), "rgb(255, 255, 255)", "{name}: light scheme");
+    b.screenshot(&shots().join(format!("{name}-desktop.png")), Some(1600)).unwrap();
+    b.media("dark", "screen").unwrap();
+    assert_eq!(b.eval(dark_bg).unwrap(), "rgb(13, 17, 23)", "{name}: dark scheme");
+    b.screenshot(&shots().join(format!("{name}-dark.png")), None).unwrap();
+    // A phone: the page itself never scrolls sideways (wide diagrams scroll inside their own box).
+    b.media("light", "screen").unwrap();
+    b.viewport(390, 844, true).unwrap();
+    let load = b.open(page).unwrap();
+    assert!(load.errors.is_empty(), "{name} (phone): {:?}", load.errors);
+    let fits = "document.documentElement.scrollWidth <= window.innerWidth + 1";
+    assert_eq!(
+        b.eval(fits).unwrap(),
+        true,
+        "{name}: wider than a phone ({})",
+        b.eval("document.documentElement.scrollWidth").unwrap()
+    );
+    b.screenshot(&shots().join(format!("{name}-phone.png")), None).unwrap();
+    // Printed on A4 and Letter: in print media the page fits the paper's width, and the PDF has pages.
+    b.viewport(1000, 900, false).unwrap();
+    for (paper, w, h, css_width) in [("A4", 8.27, 11.69, 703), ("Letter", 8.5, 11.0, 725)] {
+        let pdf = b.pdf(w, h).unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "{name}: {paper}");
+        let pages =
+            pdf.windows(b"/Type /Page\n".len()).filter(|x| x.starts_with(b"/Type /Page") && x[11] != b's').count();
+        assert!(pages >= 1, "{name}: {paper} PDF without pages");
+        b.media("light", "print").unwrap();
+        b.viewport(css_width, 1000, false).unwrap();
+        assert_eq!(b.eval(fits).unwrap(), true, "{name}: wider than {paper} paper");
+    }
+    b.media("light", "screen").unwrap();
+    b.viewport(1000, 900, false).unwrap();
+}
+
+const REPORT: &[&str] = &["#verdict", "ol.chain li", "#todo pre", "footer"];
+
+#[test]
+fn reports_open_clean_in_chromium() {
+    rdp_doctor_lab::require_root("starting the lab's xrdp").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Browser::start().unwrap();
+
+    let demo = dir.path().join("demo.html");
+    report(&["demo", "--format", "html"], &demo);
+    let mut want = REPORT.to_vec();
+    want.extend(["svg.ladder", "svg.ladder .hl-fail", "#certificate svg.vbar", "#findings article.finding.fail"]);
+    check_page(&mut b, &demo, &want, 0);
+
+    // A real server: xrdp with an expired certificate over TLS 1.2.
+    let s = rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCertTls12).unwrap();
+    let lab = dir.path().join("lab-xrdp-expired.html");
+    report(&["check", &s.addr.to_string(), "--tls-name", "localhost", "--samples", "0", "--format", "html"], &lab);
+    drop(s);
+    check_page(&mut b, &lab, &want, 0);
+
+    // Real captures: a decrypted NLA exchange, and a setup with silences and retransmitted SYNs.
+    let nla = dir.path().join("capture-shadow-nla.html");
+    let (pcap, keys) = (corpus("keylog/shadow-nla.pcapng"), corpus("keylog/shadow-nla.keys"));
+    report(
+        &["capture", &pcap.display().to_string(), "--keylog", &keys.display().to_string(), "--format", "html"],
+        &nla,
+    );
+    check_page(&mut b, &nla, &["#verdict", "#connections", "#c-1 svg.ladder", "#certificate", "#todo"], 0);
+    let stall = dir.path().join("capture-rdp-x509.html");
+    report(&["capture", &corpus("zeek/rdp-x509.pcap").display().to_string(), "--format", "html"], &stall);
+    check_page(&mut b, &stall, &["svg.ladder rect.gap", "svg.ladder line.again", "svg.ladder .hl-warn"], 0);
+
+    // A scan of IronRDP's acceptor: the sortable table, with and without JavaScript.
+    use rdp_doctor_testserver::{CertSpec, Security, TestServer, TestServerConfig};
+    let start = |cert| {
+        TestServer::start(TestServerConfig { bind: "127.0.0.1:0".parse().unwrap(), cert, security: Security::Tls })
+            .unwrap()
+    };
+    let servers = [start(CertSpec::ExpiredYesterday), start(CertSpec::Valid), start(CertSpec::NotYetValid)];
+    let mut args: Vec<String> = servers.iter().map(|s| s.addr().to_string()).collect();
+    args.push(rdp_doctor_lab::closed_port().to_string());
+    let scan = dir.path().join("scan.html");
+    let mut cmd: Vec<&str> = vec!["scan", "--progress", "never", "--no-summary", "--format", "html"];
+    cmd.extend(args.iter().map(String::as_str));
+    report(&cmd, &scan);
+    check_page(&mut b, &scan, &["#verdicts", "#expiry svg circle", "table.hosts", "#todo"], 1);
+    let rows = "document.querySelectorAll('table.hosts tbody tr').length";
+    let buttons = "document.querySelectorAll('table.hosts th button').length";
+    assert_eq!(b.eval(rows).unwrap(), 4);
+    assert_eq!(b.eval(buttons).unwrap(), 8, "the script made each header a button");
+    let days = "[...document.querySelectorAll('table.hosts tbody tr')].map(r => Number(r.cells[6].dataset.v))";
+    b.eval("document.querySelectorAll('table.hosts th button')[6].click()").unwrap();
+    let sorted: Vec<f64> = serde_json::from_value(b.eval(days).unwrap()).unwrap();
+    assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "ascending after one click: {sorted:?}");
+    b.eval("document.querySelectorAll('table.hosts th button')[6].click()").unwrap();
+    let sorted: Vec<f64> = serde_json::from_value(b.eval(days).unwrap()).unwrap();
+    assert!(sorted.windows(2).all(|w| w[0] >= w[1]), "descending after two: {sorted:?}");
+    b.javascript(false).unwrap();
+    let load = b.open(&scan).unwrap();
+    assert!(load.errors.is_empty(), "{:?}", load.errors);
+    assert_eq!(b.eval(rows).unwrap(), 4, "the table is there without JavaScript");
+    assert_eq!(b.eval(buttons).unwrap(), 0, "and the script did not run");
+    b.javascript(true).unwrap();
+}
