@@ -197,6 +197,9 @@ fn main() {
         servers_cpu * 1000.0 / r1.targets as f64,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    // The same part with more checks in flight: the default depth is bound by round trips, not CPU.
+    let r1b = scan("reachable and negotiated, --concurrency 1024", path, &negotiated, &["--concurrency", "1024"]);
+    print_run(&r1b);
     let r2 = scan("refused ports", path, &refused_targets, &[]);
     print_run(&r2);
     let r3 = scan("filtered (DROP), --timeout 1s", path, &filtered_targets, &filtered_args);
