@@ -10,6 +10,8 @@ pub mod collect;
 pub mod events;
 pub mod firewall;
 pub mod hive;
+#[cfg(windows)]
+pub mod live;
 pub mod machinekeys;
 pub mod offline;
 pub mod registry;

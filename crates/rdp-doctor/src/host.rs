@@ -63,8 +63,8 @@ fn collect(args: &HostArgs) -> anyhow::Result<HostEvidence> {
     if let Some(p) = &args.snapshot {
         return Ok(rdp_doctor_host::snapshot::load(p)?);
     }
-    if args.offline.is_none() && args.hive.is_empty() && args.evtx.is_empty() {
-        live()
+    if args.offline.is_none() && args.hive.is_empty() && (args.evtx.is_empty() || cfg!(windows)) {
+        live(args)
     } else {
         let now = now_unix();
         let mut inputs = rdp_doctor_host::offline::Inputs {
@@ -112,7 +112,7 @@ fn collect(args: &HostArgs) -> anyhow::Result<HostEvidence> {
 }
 
 #[cfg(not(windows))]
-fn live() -> anyhow::Result<HostEvidence> {
+fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
     bail!(
         "rdp-doctor host reads the local server live only on Windows; here give --offline DIR (a mounted Windows \
          volume), --hive FILE, --evtx FILE… or --snapshot FILE"
