@@ -6,6 +6,7 @@
 //! peak memory (VmHWM). Target: under 2 s and under 200 MB.
 //!
 //!     bench/host.sh        (cargo bench -p rdp-doctor-host --bench offline)
+#![cfg_attr(not(unix), allow(unused))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;

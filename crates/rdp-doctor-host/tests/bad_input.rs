@@ -1,5 +1,6 @@
 //! Bad input is an answer, never a panic: truncated and corrupted hives, a hive of another kind, files that
 //! are no hive; and the inputs are read-only (a test proves every file is unchanged).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -2,6 +2,7 @@
 //! pages become a new-format (`HvLE`) log entry next to the old hive, whose sequence numbers are made to
 //! differ as Windows leaves them after a crash. The reader must replay the log in memory and see the new
 //! value, leave both files untouched, and say "dirty" when the log does not fit.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -1,5 +1,6 @@
 //! Exported event logs (`host --evtx FILE…`): the real logs of EVTX-ATTACK-SAMPLES, the window, and
 //! truncated or wrong files.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

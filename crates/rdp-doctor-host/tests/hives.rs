@@ -1,6 +1,7 @@
 //! The host side on real SYSTEM hives (regipy's test data) and on faulty variants made from them with
 //! hivexregedit: every registry-based finding in both directions (present on the variant, absent on the
 //! real hive), each quoting its value, its source and the hive file.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -1,6 +1,7 @@
 //! A mounted Windows system volume (`host --offline DIR`): the listener's certificate from the SOFTWARE
 //! hive's machine stores (blobs made with rcgen, stored with hivexregedit), its key file in MachineKeys by
 //! the name derived from the container and MachineGuid, and the event logs under winevt\Logs.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
