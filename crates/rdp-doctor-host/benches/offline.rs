@@ -13,36 +13,35 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use regf::{DataType, HiveBuilder};
+use regf::{DataType, HiveBuilder, KeyTreeNode, KeyTreeValue};
 
 fn data(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
 }
 
 fn software(path: &Path, target_mb: usize) {
-    let mut b = HiveBuilder::new().unwrap();
-    let root = b.root_offset();
     let utf16 = |s: &str| s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
-    let mut key = |b: &mut HiveBuilder, parent: u32, name: &str| b.add_key(parent, name).unwrap();
-    let ms = key(&mut b, root, "Microsoft");
-    let crypto = key(&mut b, ms, "Cryptography");
-    b.add_value(crypto, "MachineGuid", DataType::String, &utf16("4c4c4544-0000-1000-8000-000000000000")).unwrap();
-    let nt = key(&mut b, ms, "Windows NT");
-    let cv = key(&mut b, nt, "CurrentVersion");
-    b.add_value(cv, "ProductName", DataType::String, &utf16("Windows Server 2022 Datacenter")).unwrap();
-    let pol = key(&mut b, root, "Policies");
-    let pm = key(&mut b, pol, "Microsoft");
-    let pnt = key(&mut b, pm, "Windows NT");
-    let ts = key(&mut b, pnt, "Terminal Services");
-    b.add_value(ts, "fDenyTSConnections", DataType::Dword, &0u32.to_le_bytes()).unwrap();
-    let sc = key(&mut b, ms, "SystemCertificates");
-    let rd = key(&mut b, sc, "Remote Desktop");
-    let certs = key(&mut b, rd, "Certificates");
+    let value = |name: &str, data_type: DataType, data: Vec<u8>| KeyTreeValue { name: name.to_owned(), data_type, data };
+    let mut root = KeyTreeNode::new("ROOT");
+    root.get_or_create_path(r"Microsoft\Cryptography").values.push(value(
+        "MachineGuid",
+        DataType::String,
+        utf16("4c4c4544-0000-1000-8000-000000000000"),
+    ));
+    root.get_or_create_path(r"Microsoft\Windows NT\CurrentVersion").values.push(value(
+        "ProductName",
+        DataType::String,
+        utf16("Windows Server 2022 Datacenter"),
+    ));
+    root.get_or_create_path(r"Policies\Microsoft\Windows NT\Terminal Services").values.push(value(
+        "fDenyTSConnections",
+        DataType::Dword,
+        0u32.to_le_bytes().to_vec(),
+    ));
     let mut p = rcgen::CertificateParams::new(vec!["WIN-RDS1".to_owned()]).unwrap();
     p.distinguished_name.push(rcgen::DnType::CommonName, "WIN-RDS1");
     let der = p.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap().der().to_vec();
     let thumb = rdp_doctor_core::cert::CertInfo::from_der(&der).sha1_thumbprint;
-    let c = key(&mut b, certs, &thumb);
     let kp = rdp_doctor_core::evidence::host::KeyProvInfo {
         container: "TSSecKeySet1".into(),
         provider: "Microsoft Enhanced RSA and AES Cryptographic Provider".into(),
@@ -50,22 +49,23 @@ fn software(path: &Path, target_mb: usize) {
         machine_keyset: true,
         key_spec: 1,
     };
-    b.add_value(c, "Blob", DataType::Binary, &rdp_doctor_host::certstore::build_blob(&der, Some(&kp))).unwrap();
-    // Bulk: COM-class-like keys with a few values each, until the hive is the size asked for.
-    let classes = key(&mut b, root, "Classes");
-    let payload = utf16(&"C:\\Windows\\System32\\some-component.dll ".repeat(4));
-    let mut i = 0u64;
-    loop {
-        let k = key(&mut b, classes, &format!("{{{i:08X}-0000-4000-8000-{:012X}}}", i * 7919));
-        b.add_value(k, "", DataType::String, &payload).unwrap();
-        b.add_value(k, "ThreadingModel", DataType::String, &utf16("Both")).unwrap();
-        b.add_value(k, "Flags", DataType::Dword, &(i as u32).to_le_bytes()).unwrap();
-        i += 1;
-        if i % 20_000 == 0 && b.to_bytes().unwrap().len() >= target_mb * 1_000_000 {
-            break;
-        }
+    root.get_or_create_path(&format!(r"Microsoft\SystemCertificates\Remote Desktop\Certificates\{thumb}"))
+        .values
+        .push(value("Blob", DataType::Binary, rdp_doctor_host::certstore::build_blob(&der, Some(&kp))));
+    // Bulk: COM-class-like keys with a few values each, in 512 buckets, about 1.1 KB each in the hive.
+    let payload = utf16(&"C:\\Windows\\System32\\some-component.dll ".repeat(12));
+    let keys = target_mb * 1_000_000 / 1_100;
+    let classes = root.get_or_create_path("Classes");
+    classes.children = (0..512).map(|i| KeyTreeNode::new(&format!("Bucket{i:03}"))).collect();
+    for i in 0..keys {
+        let mut k = KeyTreeNode::new(&format!("{{{i:08X}-0000-4000-8000-{:012X}}}", i * 7919));
+        k.values.push(value("", DataType::String, payload.clone()));
+        k.values.push(value("ThreadingModel", DataType::String, utf16("Both")));
+        k.values.push(value("Flags", DataType::Dword, (i as u32).to_le_bytes().to_vec()));
+        classes.children[i % 512].children.push(k);
     }
-    std::fs::write(path, b.to_bytes().unwrap()).unwrap();
+    let bytes = HiveBuilder::from_tree(root).unwrap().to_bytes().unwrap();
+    std::fs::write(path, bytes).unwrap();
 }
 
 /// An evtx file of about `mb` MB: the real log's header and its chunks repeated.
@@ -114,9 +114,35 @@ fn run(root: &Path) {
     );
 }
 
+/// The two halves alone, to see where the time goes.
+fn parts(root: &Path) {
+    let config = root.join("Windows/System32/config");
+    let t = Instant::now();
+    let inputs = rdp_doctor_host::offline::Inputs {
+        hives: vec![config.join("SYSTEM"), config.join("SOFTWARE")],
+        now: 1_795_305_600,
+        ..Default::default()
+    };
+    let _ = rdp_doctor_host::offline::collect(&inputs);
+    let hives = t.elapsed().as_secs_f64();
+    let logs = root.join("Windows/System32/winevt/Logs");
+    let t = Instant::now();
+    let e = rdp_doctor_host::events::read_files(&[logs.join("System.evtx"), logs.join("Security.evtx")], None, None);
+    println!(
+        "  parts: hives {hives:.2} s, event logs {:.2} s ({} records of interest kept, {} omitted)",
+        t.elapsed().as_secs_f64(),
+        e.records.len(),
+        e.omitted
+    );
+}
+
 fn main() {
     if let Some(root) = std::env::var_os("RDP_DOCTOR_HOST_BENCH_CHILD") {
-        run(Path::new(&root));
+        if std::env::var_os("RDP_DOCTOR_HOST_BENCH_PARTS").is_some() {
+            parts(Path::new(&root));
+        } else {
+            run(Path::new(&root));
+        }
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -148,4 +174,11 @@ fn main() {
         print!("{}", String::from_utf8_lossy(&out.stdout));
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .env("RDP_DOCTOR_HOST_BENCH_CHILD", root)
+        .env("RDP_DOCTOR_HOST_BENCH_PARTS", "1")
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
 }

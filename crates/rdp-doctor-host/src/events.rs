@@ -94,6 +94,24 @@ pub fn newest_in_file(path: &Path) -> Result<Option<i64>, String> {
     Ok(newest)
 }
 
+/// The EventID of a record rendered as JSON, found without parsing the whole record: the first digits after
+/// `"EventID":` (or after its `"#text":` when the ID carries Qualifiers). `None` when not found.
+pub fn quick_event_id(json: &[u8]) -> Option<u32> {
+    let key = b"\"EventID\":";
+    let at = json.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = json.get(at..)?;
+    let rest = if rest.first() == Some(&b'{') {
+        let t = b"\"#text\":";
+        let p = rest.windows(t.len()).take(256).position(|w| w == t)? + t.len();
+        rest.get(p..)?
+    } else {
+        rest
+    };
+    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+    let digits: Vec<u8> = rest.iter().take(10).take_while(|b| b.is_ascii_digit()).copied().collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
 fn text(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
@@ -208,17 +226,28 @@ pub fn read_file(path: &Path, window_start: i64, out: &mut Vec<HostEvent>) -> Ev
                 continue;
             }
             let (id, time) = (rec.event_record_id, rec.timestamp.to_string());
-            let Ok(v) = rec.into_json_value() else {
+            let Ok(rendered) = rec.into_json_bytes() else {
+                f.records_damaged += 1;
+                continue;
+            };
+            let bytes = rendered.data;
+            // Only records whose EventID is in the table are parsed as a whole (the first record also, for
+            // the file's channel).
+            let wanted = quick_event_id(&bytes).is_none_or(|eid| host_tables::EVENTS.iter().any(|d| d.id == eid));
+            if !wanted && f.channel.is_some() {
+                continue;
+            }
+            let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
                 f.records_damaged += 1;
                 continue;
             };
             if f.channel.is_none() {
-                f.channel = v.data.pointer("/Event/System/Channel").map(text);
+                f.channel = v.pointer("/Event/System/Channel").map(text);
             }
-            if t < window_start {
+            if t < window_start || !wanted {
                 continue;
             }
-            if let Some(e) = interesting(&v.data, id, t, &time, &name) {
+            if let Some(e) = interesting(&v, id, t, &time, &name) {
                 f.records_of_interest += 1;
                 out.push(e);
             }
@@ -255,6 +284,15 @@ mod tests {
     fn filetime() {
         assert_eq!(filetime_to_unix(116_444_736_000_000_000), 0);
         assert_eq!(filetime_to_unix(0), -11_644_473_600);
+    }
+
+    #[test]
+    fn quick_event_id_forms() {
+        assert_eq!(quick_event_id(br#"{"Event":{"System":{"EventID":1149,"Version":0}}}"#), Some(1149));
+        assert_eq!(quick_event_id(br##"{"EventID":{"#attributes":{"Qualifiers":49152},"#text":36870}}"##), Some(36870));
+        assert_eq!(quick_event_id(br#"{"EventID":"4625"}"#), Some(4625));
+        assert_eq!(quick_event_id(b"{}"), None);
+        assert_eq!(quick_event_id(br#"{"EventID":"#), None);
     }
 
     #[test]

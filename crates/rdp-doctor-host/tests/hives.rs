@@ -212,3 +212,30 @@ fn policy_wins_over_local_and_software_settings() {
     );
     assert!(r.limitations.iter().any(|l| l.contains("no SYSTEM hive read")));
 }
+
+#[test]
+fn firewall_policy_without_local_merge_ignores_local_rules() {
+    let d = tempfile::tempdir().unwrap();
+    let sys = real_hive("SYSTEM", d.path(), "SYSTEM");
+    let no_merge: Vec<Section<'_>> = ["DomainProfile", "PrivateProfile", "PublicProfile"]
+        .iter()
+        .map(|p| (Box::leak(format!(r"Policies\Microsoft\WindowsFirewall\{p}").into_boxed_str()) as &str, Some(vec![("AllowLocalPolicyMerge", V::Dword(0))])))
+        .collect();
+    let sw = software(d.path(), "SOFTWARE", &no_merge);
+    let (_, r) = report(&hives(&[&sys, &sw]));
+    let (f, ev) = finding(&r, "host.firewall_no_allow_rule");
+    assert!(f.summary.contains("Domain, Private, Public"), "{}", f.summary);
+    assert!(ev.contains("local rules ignored (AllowLocalPolicyMerge = 0)"), "{ev}");
+    // A policy rule for the port restores it.
+    let d2 = tempfile::tempdir().unwrap();
+    let sys2 = real_hive("SYSTEM", d2.path(), "SYSTEM");
+    let mut with_rule = no_merge.clone();
+    with_rule.push((
+        r"Policies\Microsoft\WindowsFirewall\FirewallRules",
+        Some(vec![("GPO-RDP", V::Sz("v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=3389|Name=RDP from GPO|"))]),
+    ));
+    let sw2 = software(d2.path(), "SOFTWARE", &with_rule);
+    let (_, r) = report(&hives(&[&sys2, &sw2]));
+    let ids = ids(&r);
+    assert!(!ids.contains(&"host.firewall_no_allow_rule") && !ids.contains(&"host.firewall_profile_gap"), "{ids:?}");
+}

@@ -32,6 +32,7 @@ pub fn real_hive(name: &str, dir: &Path, file: &str) -> PathBuf {
 }
 
 /// A registry value in a .reg file.
+#[derive(Clone)]
 pub enum V<'a> {
     Dword(u32),
     Sz(&'a str),
