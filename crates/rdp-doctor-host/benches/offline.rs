@@ -21,7 +21,8 @@ fn data(rel: &str) -> std::path::PathBuf {
 
 fn software(path: &Path, target_mb: usize) {
     let utf16 = |s: &str| s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
-    let value = |name: &str, data_type: DataType, data: Vec<u8>| KeyTreeValue { name: name.to_owned(), data_type, data };
+    let value =
+        |name: &str, data_type: DataType, data: Vec<u8>| KeyTreeValue { name: name.to_owned(), data_type, data };
     let mut root = KeyTreeNode::new("ROOT");
     root.get_or_create_path(r"Microsoft\Cryptography").values.push(value(
         "MachineGuid",
@@ -70,7 +71,9 @@ fn software(path: &Path, target_mb: usize) {
 
 /// An evtx file of about `mb` MB: the real log's header and its chunks repeated.
 fn evtx(path: &Path, mb: usize) {
-    let src = std::fs::read(data("evtx/DE_RDP_Tunneling_TerminalServices-RemoteConnectionManagerOperational_1149.evtx")).unwrap();
+    let src =
+        std::fs::read(data("evtx/DE_RDP_Tunneling_TerminalServices-RemoteConnectionManagerOperational_1149.evtx"))
+            .unwrap();
     let chunks: Vec<&[u8]> = src[4096..].chunks_exact(65_536).filter(|c| c.starts_with(b"ElfChnk\0")).collect();
     let n = (mb * 1_000_000).div_ceil(65_536);
     let mut out = src[..4096].to_vec();
@@ -95,7 +98,8 @@ fn vm_hwm_mb() -> f64 {
 /// The measured run: collection and analysis of the volume at `root`, as `host --offline` does.
 fn run(root: &Path) {
     let t = Instant::now();
-    let inputs = rdp_doctor_host::offline::Inputs { volume: Some(root.to_path_buf()), now: 1_795_305_600, ..Default::default() };
+    let inputs =
+        rdp_doctor_host::offline::Inputs { volume: Some(root.to_path_buf()), now: 1_795_305_600, ..Default::default() };
     let host = rdp_doctor_host::offline::collect(&inputs);
     let mut ev = rdp_doctor_core::Evidence::new(
         rdp_doctor_core::evidence::Target { input: "h".into(), host: "h".into(), port: 3389, ip: None },

@@ -51,7 +51,10 @@ fn convert(v: winreg::RegValue<'_>) -> RegData {
     };
     match v.vtype as u32 {
         4 => le32(&bytes).map_or(RegData::Other(4, bytes.clone()), RegData::Dword),
-        11 => bytes.get(..8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(RegData::Other(11, bytes.clone()), |b| RegData::Qword(u64::from_le_bytes(b))),
+        11 => bytes
+            .get(..8)
+            .and_then(|s| <[u8; 8]>::try_from(s).ok())
+            .map_or(RegData::Other(11, bytes.clone()), |b| RegData::Qword(u64::from_le_bytes(b))),
         1 | 2 => RegData::Sz(utf16(&bytes).trim_end_matches('\0').to_owned()),
         7 => RegData::MultiSz(utf16(&bytes).split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect()),
         3 => RegData::Binary(bytes),
@@ -68,7 +71,13 @@ impl Registry for LiveRegistry {
     }
     fn values(&self, key: &str) -> Vec<(String, RegData)> {
         self.open(key)
-            .map(|k| k.enum_values().filter_map(Result::ok).take(crate::hive::MAX_VALUES_PER_KEY).map(|(n, v)| (n, convert(v))).collect())
+            .map(|k| {
+                k.enum_values()
+                    .filter_map(Result::ok)
+                    .take(crate::hive::MAX_VALUES_PER_KEY)
+                    .map(|(n, v)| (n, convert(v)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
     fn has_key(&self, key: &str) -> bool {

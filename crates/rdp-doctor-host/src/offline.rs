@@ -196,66 +196,75 @@ pub fn collect(inputs: &Inputs) -> HostEvidence {
         ev.inputs.extend(inputs.evtx.iter().map(|p| p.display().to_string()));
     }
     ev.collection = kinds.join("+");
-    let mut opened: Vec<Hive> = Vec::new();
-    for p in &hive_paths {
-        let (info, h) = open_hive(p, &mut notes);
-        if let Some(h) = h {
-            if opened.iter().any(|o| o.role == h.role) {
-                notes.push(format!("{}: a second {} hive, not used", info.path, h.role.name()));
-            } else if matches!(h.role, Role::System | Role::Software) {
-                opened.push(h);
-            } else {
-                notes.push(format!(
-                    "{}: a {} hive, not SYSTEM or SOFTWARE: nothing read from it",
-                    info.path,
-                    h.role.name()
-                ));
+    // The event logs are read on a second thread while the hives are parsed (both are read-only).
+    let since = inputs.since;
+    let events = std::thread::scope(|scope| {
+        let reader = (!logs.is_empty()).then(|| scope.spawn(|| events::read_files(&logs, since, None)));
+        let mut opened: Vec<Hive> = Vec::new();
+        for p in &hive_paths {
+            let (info, h) = open_hive(p, &mut notes);
+            if let Some(h) = h {
+                if opened.iter().any(|o| o.role == h.role) {
+                    notes.push(format!("{}: a second {} hive, not used", info.path, h.role.name()));
+                } else if matches!(h.role, Role::System | Role::Software) {
+                    opened.push(h);
+                } else {
+                    notes.push(format!(
+                        "{}: a {} hive, not SYSTEM or SOFTWARE: nothing read from it",
+                        info.path,
+                        h.role.name()
+                    ));
+                }
+            }
+            ev.hives.push(info);
+        }
+        if !opened.is_empty() {
+            let joined = Joined(opened.iter().map(|h| h as &dyn Registry).collect());
+            let display = |full: &str| {
+                opened.iter().find(|h| h.origin(full).is_some()).map_or_else(|| full.to_owned(), |h| h.file_path(full))
+            };
+            match &inputs.volume {
+                Some(root) => collect::registry(&joined, &VolumeFiles(root), &display, &mut ev),
+                None => collect::registry(&joined, &NoFiles, &display, &mut ev),
+            }
+            notes.extend(joined.problems());
+            let has = |r: Role| opened.iter().any(|h| h.role == r);
+            if !has(Role::System) {
+                notes.push(
+                    "no SYSTEM hive read: Remote Desktop, listener, firewall, Schannel and service settings are unknown"
+                        .to_owned(),
+                );
+            }
+            if !has(Role::Software) {
+                notes.push("no SOFTWARE hive read: Group Policy values, the certificate stores, MachineGuid and CredSSP settings are unknown".to_owned());
+            }
+            if ev.certificate.as_ref().is_some_and(|c| c.key_file.as_ref().is_some_and(|k| k.exists == Some(true))) {
+                notes.push("The key file's permissions (NTFS ACL) are not read offline: whether NETWORK SERVICE can read it is judged only from Schannel events".to_owned());
+            }
+            if inputs.volume.is_some() || has(Role::System) {
+                notes.push("Read offline: the service's state, who listens on the port, open sessions and the network profile in use are only known on the running server (start type and configured values are shown)".to_owned());
             }
         }
-        ev.hives.push(info);
-    }
-    if !opened.is_empty() {
-        let joined = Joined(opened.iter().map(|h| h as &dyn Registry).collect());
-        let display = |full: &str| {
-            opened.iter().find(|h| h.origin(full).is_some()).map_or_else(|| full.to_owned(), |h| h.file_path(full))
-        };
-        match &inputs.volume {
-            Some(root) => collect::registry(&joined, &VolumeFiles(root), &display, &mut ev),
-            None => collect::registry(&joined, &NoFiles, &display, &mut ev),
-        }
-        notes.extend(joined.problems());
-        let has = |r: Role| opened.iter().any(|h| h.role == r);
-        if !has(Role::System) {
-            notes.push(
-                "no SYSTEM hive read: Remote Desktop, listener, firewall, Schannel and service settings are unknown"
-                    .to_owned(),
-            );
-        }
-        if !has(Role::Software) {
-            notes.push("no SOFTWARE hive read: Group Policy values, the certificate stores, MachineGuid and CredSSP settings are unknown".to_owned());
-        }
-        if ev.certificate.as_ref().is_some_and(|c| c.key_file.as_ref().is_some_and(|k| k.exists == Some(true))) {
-            notes.push("The key file's permissions (NTFS ACL) are not read offline: whether NETWORK SERVICE can read it is judged only from Schannel events".to_owned());
-        }
-        if inputs.volume.is_some() || has(Role::System) {
-            notes.push("Read offline: the service's state, who listens on the port, open sessions and the network profile in use are only known on the running server (start type and configured values are shown)".to_owned());
-        }
-    }
-    if !logs.is_empty() {
-        let live_now = None;
-        let e = events::read_files(&logs, inputs.since, live_now);
-        for f in &e.files {
-            if let Some(err) = &f.error {
-                notes.push(format!("{}: {err}", f.path));
+        reader.map(|r| r.join())
+    });
+    match events {
+        Some(Ok(e)) => {
+            for f in &e.files {
+                if let Some(err) = &f.error {
+                    notes.push(format!("{}: {err}", f.path));
+                }
             }
+            ev.events = Some(e);
         }
-        ev.events = Some(e);
-    } else if inputs.volume.is_some() || !inputs.hives.is_empty() {
-        notes.push("no event logs read: certificate creation failures, Schannel key errors and refused logons are judged from events".to_owned());
+        Some(Err(_)) => notes.push("the event logs could not be read (the reader stopped)".to_owned()),
+        None if inputs.volume.is_some() || !inputs.hives.is_empty() => notes.push(
+            "no event logs read: certificate creation failures, Schannel key errors and refused logons are judged from events"
+                .to_owned(),
+        ),
+        None => {}
     }
     notes.push("Logon rights (SeRemoteInteractiveLogonRight) and Remote Desktop Users membership are not read from the SECURITY and SAM hives; refused logons show in Security event 4625 (status 0xC000015B)".to_owned());
     ev.limitations = notes;
-    drop(opened);
     ev
 }
 

@@ -219,7 +219,12 @@ fn firewall_policy_without_local_merge_ignores_local_rules() {
     let sys = real_hive("SYSTEM", d.path(), "SYSTEM");
     let no_merge: Vec<Section<'_>> = ["DomainProfile", "PrivateProfile", "PublicProfile"]
         .iter()
-        .map(|p| (Box::leak(format!(r"Policies\Microsoft\WindowsFirewall\{p}").into_boxed_str()) as &str, Some(vec![("AllowLocalPolicyMerge", V::Dword(0))])))
+        .map(|p| {
+            (
+                Box::leak(format!(r"Policies\Microsoft\WindowsFirewall\{p}").into_boxed_str()) as &str,
+                Some(vec![("AllowLocalPolicyMerge", V::Dword(0))]),
+            )
+        })
         .collect();
     let sw = software(d.path(), "SOFTWARE", &no_merge);
     let (_, r) = report(&hives(&[&sys, &sw]));
@@ -232,7 +237,10 @@ fn firewall_policy_without_local_merge_ignores_local_rules() {
     let mut with_rule = no_merge.clone();
     with_rule.push((
         r"Policies\Microsoft\WindowsFirewall\FirewallRules",
-        Some(vec![("GPO-RDP", V::Sz("v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=3389|Name=RDP from GPO|"))]),
+        Some(vec![(
+            "GPO-RDP",
+            V::Sz("v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=3389|Name=RDP from GPO|"),
+        )]),
     ));
     let sw2 = software(d2.path(), "SOFTWARE", &with_rule);
     let (_, r) = report(&hives(&[&sys2, &sw2]));
