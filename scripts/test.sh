@@ -26,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # (kadmin.local) and krb5-user (kinit, kvno) are the Kerberos lab (a real MIT
 # KDC on 127.0.0.88, started and stopped by the test); time is GNU time for
 # the capture bench; chromium opens the HTML reports headless (tests and the
-# report bench).
+# report bench) and cmark-gfm renders the Markdown reports as GitHub does.
 #
 # Every program the suite runs is listed, with its package, in
 # crates/rdp-doctor-lab/src/tools.rs (TOOLS); crates/rdp-doctor-lab/tests/tools.rs
@@ -38,7 +38,7 @@ PACKAGES=(
     iproute2 iptables util-linux mount coreutils dash dpkg
     nmap tshark wireshark-common openssl time
     prometheus icinga2-bin
-    chromium
+    chromium cmark-gfm
     libwin-hivex-perl xz-utils
     python3-minimal python3-jsonschema
     ca-certificates

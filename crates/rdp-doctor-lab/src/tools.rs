@@ -61,6 +61,7 @@ pub const TOOLS: &[Tool] = &[
     tool("prometheus", "prometheus", "scraping the exporter (rdp-doctor serve) and federating it"),
     tool("promtool", "prometheus", "checking and unit-testing contrib/prometheus/rdp-alerts.yml"),
     tool("icinga2", "icinga2-bin", "validating contrib/icinga2/rdp.conf (icinga2 daemon -C)"),
+    tool("cmark-gfm", "cmark-gfm", "rendering the Markdown reports as GitHub does (untrusted text stays text)"),
     tool(
         "chromium",
         "chromium",

@@ -167,6 +167,14 @@ pub fn md_text(s: &str) -> String {
             // Intraword underscores (PROTOCOL_HYBRID) cannot start emphasis.
             '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
             '#' | '+' | '-' | '=' | '!' => at_start,
+            // GFM autolinks: `scheme://` and `www.` become links unless broken by an escape.
+            ':' => chars.get(i + 1..i + 3) == Some(&['/', '/'][..]),
+            '.' if i >= 3
+                && chars.get(i - 3..i).is_some_and(|w| w.iter().collect::<String>().eq_ignore_ascii_case("www"))
+                && !word(i.checked_sub(4)) =>
+            {
+                true
+            }
             '.' | ')' => {
                 at_start
                     && i > 0
@@ -277,7 +285,8 @@ mod tests {
 
     #[test]
     fn markdown_escaping() {
-        assert_eq!(md_text("[click](http://x)"), "\\[click\\](http://x)");
+        assert_eq!(md_text("[click](http://x)"), "\\[click\\](http\\://x)");
+        assert_eq!(md_text("see www.evil.example or WWW.x"), "see www\\.evil.example or WWW\\.x");
         assert_eq!(
             md_text("127.0.0.1:3389 PROTOCOL_HYBRID_EX it's 2026-12-06"),
             "127.0.0.1:3389 PROTOCOL_HYBRID_EX it's 2026-12-06"

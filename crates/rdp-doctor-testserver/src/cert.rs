@@ -47,6 +47,9 @@ pub(crate) fn generate(spec: &CertSpec) -> Result<GeneratedCert, TestServerError
         CertSpec::ExpiredYesterday | CertSpec::Valid | CertSpec::NotYetValid => {
             (vec![DEFAULT_DNS_NAME.to_owned(), DEFAULT_IP.to_owned()], DEFAULT_DNS_NAME.to_owned())
         }
+        CertSpec::Subject { common_name, .. } => {
+            (vec![DEFAULT_DNS_NAME.to_owned(), DEFAULT_IP.to_owned()], common_name.clone())
+        }
     };
 
     // `CertificateParams::new` turns strings that parse as IP addresses into
@@ -59,13 +62,16 @@ pub(crate) fn generate(spec: &CertSpec) -> Result<GeneratedCert, TestServerError
         // Becomes valid tomorrow.
         CertSpec::NotYetValid => (now + day, now + day * 366),
         // Started yesterday (tolerates small clock skew), valid for a year.
-        CertSpec::Valid | CertSpec::OtherName(_) => (now - day, now + day * 365),
+        CertSpec::Valid | CertSpec::OtherName(_) | CertSpec::Subject { .. } => (now - day, now + day * 365),
     };
     params.not_before = not_before;
     params.not_after = not_after;
 
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
+    if let CertSpec::Subject { organization, .. } = spec {
+        dn.push(DnType::OrganizationName, organization.clone());
+    }
     params.distinguished_name = dn;
     params.is_ca = IsCa::NoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -102,6 +102,11 @@ pub enum CertSpec {
     /// notBefore 24 hours after [`TestServer::start`], as seen on hosts whose
     /// clock is behind.
     NotYetValid,
+    /// Valid like [`CertSpec::Valid`] for `localhost` and 127.0.0.1, with an
+    /// attacker-chosen subject: this common name and this organization, as
+    /// UTF8Strings (markup, control and bidi characters, tens of KB) — for the
+    /// tests that prove report values stay text.
+    Subject { common_name: String, organization: String },
 }
 
 /// What the server offers in the security negotiation (MS-RDPBCGR 2.2.1.2.1).

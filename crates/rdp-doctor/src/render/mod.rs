@@ -13,8 +13,41 @@ use rdp_doctor_core::capture_report::CaptureReport;
 
 use crate::cli::{Format, ReportArgs};
 
+/// Text a terminal shows as text: report values may carry escape sequences (a certificate subject that
+/// clears the screen or sets a hyperlink), control, bidi or zero-width characters. Our own colour
+/// sequences (`ESC [ digits ; … m`) stay; every other hidden character is shown as `\u{…}`.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\u{1b}' {
+            let rest = text.get(i + 1..).unwrap_or_default();
+            let sgr = rest.strip_prefix('[').and_then(|r| {
+                let end = r.find(|x: char| !(x.is_ascii_digit() || x == ';'))?;
+                (r.get(end..end + 1) == Some("m")).then_some(end + 2)
+            });
+            if let Some(len) = sgr {
+                out.push(c);
+                for _ in 0..len {
+                    if let Some((_, x)) = chars.next() {
+                        out.push(x);
+                    }
+                }
+                continue;
+            }
+        }
+        if rdp_doctor_render::escape::is_hidden(c) {
+            out.push_str(&format!("\\u{{{:X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Text for a terminal keeps its colours (anstream strips them for pipes and NO_COLOR); in a file, never.
 fn text_out(text: &str, out: &ReportArgs, inputs: &[&Path]) -> anyhow::Result<()> {
+    let text = &terminal_safe(text);
     match &out.output {
         None => {
             let r = anstream::stdout().write_all(text.as_bytes());
@@ -65,4 +98,18 @@ pub fn emit_capture(report: &CaptureReport, out: &ReportArgs, inputs: &[&Path]) 
         }
     }
     Ok(u8::try_from(report.exit_code(out.fail_on.threshold())).unwrap_or(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_text_keeps_colours_and_shows_everything_else() {
+        let ours = format!("{}red{}", anstyle::AnsiColor::Red.on_default().render(), anstyle::Reset.render());
+        assert_eq!(terminal_safe(&ours), ours);
+        assert_eq!(terminal_safe("a\u{1b}]8;;http://x\u{7}b"), "a\\u{1B}]8;;http://x\\u{7}b");
+        assert_eq!(terminal_safe("\u{1b}[2J"), "\\u{1B}[2J", "not a colour: clear screen");
+        assert_eq!(terminal_safe("x\u{202E}y\tz\n"), "x\\u{202E}y\tz\n");
+    }
 }

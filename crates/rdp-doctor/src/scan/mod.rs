@@ -208,7 +208,13 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         crate::output::write(args.output.as_deref(), &inputs, |w| w.write_all(body.as_bytes()))?;
     }
     if format == Format::Text {
-        let text = render::summary(&summary, &set.malformed, set.duplicates, set.excluded, resumed);
+        let text = crate::render::terminal_safe(&render::summary(
+            &summary,
+            &set.malformed,
+            set.duplicates,
+            set.excluded,
+            resumed,
+        ));
         match &args.output {
             None => {
                 let _ = anstream::stdout().write_all(text.as_bytes());
@@ -219,7 +225,13 @@ pub async fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             }
         }
     } else if !args.no_summary {
-        let text = render::summary(&summary, &set.malformed, set.duplicates, set.excluded, resumed);
+        let text = crate::render::terminal_safe(&render::summary(
+            &summary,
+            &set.malformed,
+            set.duplicates,
+            set.excluded,
+            resumed,
+        ));
         // The JSONL (or the page) owns standard output unless it went to a file.
         if args.output.is_some() || args.resume.is_some() {
             let _ = anstream::stdout().write_all(text.as_bytes());
