@@ -43,6 +43,12 @@ pub enum ConnectionKind {
     GatewayHttp,
     /// TLS from the first byte on a port the user named (an RD Gateway on 443 whose HTTP is encrypted).
     Tls,
+    /// An RD Gateway connection found by its decrypted plaintext (RDG_OUT_DATA, RDG_IN_DATA, its
+    /// WebSocket variant, RPC over HTTP) on any port.
+    GatewayTls,
+    /// A KDC proxy connection (MS-KKDCP `POST /KdcProxy`, an RD Gateway's Kerberos relay) found by its
+    /// decrypted plaintext.
+    KdcProxy,
     /// A client's Kerberos exchanges with its KDC (port 88) that no RDP connection in the capture shows.
     Kerberos,
 }
@@ -54,6 +60,8 @@ impl ConnectionKind {
             Self::RdpUdp => "RDP-UDP",
             Self::GatewayHttp => "RD Gateway HTTP",
             Self::Tls => "TLS",
+            Self::GatewayTls => "RD Gateway (TLS)",
+            Self::KdcProxy => "KDC proxy (TLS)",
             Self::Kerberos => "Kerberos",
         }
     }
@@ -334,6 +342,10 @@ pub struct CaptureEvidence {
     /// TLS decryption with logged secrets; `None` when no secrets were given or the connection had no TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decryption: Option<DecryptionEvidence>,
+    /// The TLS handshake resumed an earlier session (the server echoed the client's session ID, or
+    /// accepted its pre-shared key): no certificate is sent; the client checked it when the session began.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_resumed: bool,
 }
 
 impl CaptureEvidence {
@@ -376,6 +388,7 @@ impl CaptureEvidence {
             http: Vec::new(),
             anomalies: Vec::new(),
             decryption: None,
+            tls_resumed: false,
         }
     }
 }

@@ -76,6 +76,24 @@ pub struct CaptureReport {
     pub summary: CaptureSummary,
     pub connections: Vec<ConnectionReport>,
     pub limitations: Vec<String>,
+    /// TLS connections that may be an RD Gateway (port 443, a server name that suggests one) but were not
+    /// examined: no secrets to read them and their port not named. Each says the command that would.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_examined: Vec<NotExamined>,
+}
+
+/// A TLS connection that looks like an RD Gateway but was not examined.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotExamined {
+    pub client: String,
+    pub server: String,
+    pub start_ms: f64,
+    /// The ClientHello's server_name, when sent.
+    pub sni: Option<String>,
+    /// Why it looks like a gateway (the name that suggests it).
+    pub why: String,
+    /// The command that examines it.
+    pub command: String,
 }
 
 impl CaptureReport {
@@ -119,6 +137,7 @@ impl CaptureReport {
             summary,
             connections,
             limitations,
+            not_examined: Vec::new(),
         }
     }
 

@@ -692,7 +692,9 @@ fn capture_layers(ev: &Evidence, findings: &[Finding], layers: &mut [Layer]) {
         ConnectionKind::RdpUdp if !udp_judged => &[],
         ConnectionKind::RdpUdp => &[LayerName::Tcp, LayerName::X224, LayerName::Tls, LayerName::Credssp],
         ConnectionKind::GatewayHttp => &[LayerName::X224, LayerName::Tls, LayerName::Credssp],
-        ConnectionKind::Tls => &[LayerName::X224, LayerName::Credssp],
+        ConnectionKind::Tls | ConnectionKind::GatewayTls | ConnectionKind::KdcProxy => {
+            &[LayerName::X224, LayerName::Credssp]
+        }
         ConnectionKind::Kerberos => &[LayerName::Tcp, LayerName::X224, LayerName::Tls],
     };
     for l in layers.iter_mut() {
@@ -826,7 +828,8 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     let max_severity = findings.iter().map(|f| f.severity).max();
     // A capture that saw TLS established but not the certificate (TLS 1.3 encrypts it) has not judged the
     // TLS layer: no "ok" on what was not seen.
-    let cert_unseen = evidence.capture.is_some()
+    // A resumed session sends no certificate at all: the client checked it when the session began.
+    let cert_unseen = evidence.capture.as_ref().is_some_and(|c| !c.tls_resumed)
         && evidence.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Established && t.chain.is_empty());
     let verdict = match verdict(&findings, &layers) {
         v if v == "ok" && cert_unseen => "incomplete".to_owned(),
@@ -840,7 +843,16 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
             crate::evidence::SessionOutcome::NotReached { .. } | crate::evidence::SessionOutcome::Unsupported { .. }
         )
     });
-    if tls_ok && !session_ran {
+    // A gateway or KDC proxy connection carries no RDP of its own: its limitation says what was read.
+    let relay = evidence.capture.as_ref().is_some_and(|c| {
+        matches!(
+            c.kind,
+            crate::capture::ConnectionKind::GatewayTls
+                | crate::capture::ConnectionKind::KdcProxy
+                | crate::capture::ConnectionKind::GatewayHttp
+        )
+    });
+    if tls_ok && !session_ran && !relay {
         let upto = if evidence.credssp.is_some() { "the first CredSSP message" } else { "the TLS handshake" };
         let hint =
             if evidence.capture.is_none() { " Run with --user to drive the whole connection sequence." } else { "" };

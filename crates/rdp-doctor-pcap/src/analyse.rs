@@ -98,7 +98,14 @@ struct Analyzer<'o> {
     krb: KrbLog,
     /// Flows on port 88 (counted as flows; their messages go to `krb`), with their last packet time.
     krb_flows: FxHashMap<Key, i64>,
+    /// The file's name, for the commands the report suggests.
+    path: String,
+    not_examined: Vec<rdp_doctor_core::capture_report::NotExamined>,
+    not_examined_more: u64,
 }
+
+/// TLS connections listed as "not examined" at most.
+pub const MAX_NOT_EXAMINED: usize = 32;
 
 impl Analyzer<'_> {
     fn rdp_tcp(&self, port: u16) -> bool {
@@ -318,6 +325,23 @@ impl Analyzer<'_> {
         if c.relevance != Relevance::Related {
             return;
         }
+        if c.tentative {
+            // Listed only when its plaintext shows an RD Gateway or a KDC proxy; else, when its names suggest
+            // a gateway it could not be read as, named as not examined.
+            let kind = c.dissector.as_deref().map(|d| d.kind);
+            if !matches!(kind, Some(ConnectionKind::GatewayTls | ConnectionKind::KdcProxy)) {
+                c.finish();
+                if let Some(mut n) = crate::unexamined::entry(&c, &self.path) {
+                    n.start_ms = ms(c.start_ns - self.ctx().capture_start_ns);
+                    if self.not_examined.len() < MAX_NOT_EXAMINED {
+                        self.not_examined.push(n);
+                    } else {
+                        self.not_examined_more += 1;
+                    }
+                }
+                return;
+            }
+        }
         let ctx = self.ctx();
         let (mut ev, line) = evidence::tcp(&mut c, &ctx, &mut self.certs);
         // The client's Kerberos exchanges from a minute before this connection to its end: the tickets it
@@ -435,7 +459,15 @@ impl Analyzer<'_> {
                 info.packets, self.flows
             ));
         }
-        CaptureReport::new(file, connections, summary, limitations)
+        if self.not_examined_more > 0 {
+            limitations.push(format!(
+                "{} more TLS connection(s) whose names suggest an RD Gateway were not examined",
+                self.not_examined_more
+            ));
+        }
+        let mut report = CaptureReport::new(file, connections, summary, limitations);
+        report.not_examined = self.not_examined;
+        report
     }
 }
 
@@ -462,6 +494,9 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         keys: SharedKeys::default(),
         krb: KrbLog::default(),
         krb_flows: FxHashMap::default(),
+        path: path.to_owned(),
+        not_examined: Vec::new(),
+        not_examined_more: 0,
     };
     if let Some(k) = &opts.keylog {
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));

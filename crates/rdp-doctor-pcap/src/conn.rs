@@ -46,6 +46,10 @@ pub struct TcpConn {
     pub stalls: Vec<Stall>,
     last_packet: Option<(i64, Side)>,
     pub last_meaningful: Option<(Side, String)>,
+    /// A TLS connection on another port kept only to see whether it is RDP-related: decrypted with the
+    /// capture's secrets and classified by its plaintext (an RD Gateway, a KDC proxy), or, without secrets on
+    /// port 443, named as "not examined" when its server name suggests a gateway. Not listed otherwise.
+    pub tentative: bool,
     /// Payload chunks and bytes looked at while undecided, and their first bytes.
     probe_chunks: u32,
     probe_bytes: usize,
@@ -78,6 +82,7 @@ impl TcpConn {
             stalls: Vec::new(),
             last_packet: None,
             last_meaningful: None,
+            tentative: false,
             probe_chunks: 0,
             probe_bytes: 0,
             preamble: Vec::new(),
@@ -249,6 +254,10 @@ impl TcpConn {
             (Side::Client, b) if rdp_doctor_proto::http::starts_like_gateway_request(b) => {
                 Some(ConnectionKind::GatewayHttp)
             }
+            (Side::Client, [0x16, 3, ..]) if self.probe_chunks == 0 && self.tls_worth_a_look(chunk) => {
+                self.tentative = true;
+                Some(ConnectionKind::Tls)
+            }
             _ => None,
         };
         match kind {
@@ -291,6 +300,20 @@ impl TcpConn {
                 }
             }
         }
+    }
+
+    /// A TLS connection on a port that is not RDP's is looked at when the capture's secrets can open it (its
+    /// ClientHello's random is in the key log: decrypted and classified by its plaintext on any port), or
+    /// when it goes to 443, where an RD Gateway listens (its server name may suggest one).
+    fn tls_worth_a_look(&self, chunk: &[u8]) -> bool {
+        if self.server.port() == 443 {
+            return true;
+        }
+        // TLS record header (5), handshake type and length (4), client_version (2), then the random (32).
+        let Some(random) = chunk.get(11..43).and_then(|r| <[u8; 32]>::try_from(r).ok()) else { return false };
+        self.keys.as_ref().and_then(|k| k.try_borrow().ok()).is_some_and(|k| {
+            chunk.get(5) == Some(&1) && (k.master_secret(&random).is_some() || k.tls13(&random).is_some())
+        })
     }
 
     /// The connection is still open at the end of the capture or idle: hand held-back bytes to the

@@ -134,7 +134,7 @@ impl Dissector {
             kdc_proxy: Vec::new(),
         };
         match kind {
-            ConnectionKind::Tls => {
+            ConnectionKind::Tls | ConnectionKind::GatewayTls | ConnectionKind::KdcProxy => {
                 d.phase = Phase::Tls;
                 d.tls = Some(TlsSeen::default());
             }
@@ -665,6 +665,20 @@ impl Dissector {
             let mut h = HttpDissector::default();
             h.keep_tunnel = true;
             self.http = Some(h);
+            // Classified by its plaintext: the gateway's own requests, or the KDC proxy it also serves.
+            if self.kind == ConnectionKind::Tls {
+                let head =
+                    String::from_utf8_lossy(data.get(..data.len().min(512)).unwrap_or_default()).to_ascii_lowercase();
+                let first_line = head.lines().next().unwrap_or_default().to_owned();
+                if first_line.contains("/kdcproxy") {
+                    self.kind = ConnectionKind::KdcProxy;
+                } else if rdp_doctor_proto::http::starts_like_gateway_request(data)
+                    || first_line.contains("/remotedesktopgateway/")
+                    || first_line.contains("/rpc/rpcproxy.dll")
+                {
+                    self.kind = ConnectionKind::GatewayTls;
+                }
+            }
         }
         let start = self.start_ns;
         let Some(h) = self.http.as_mut() else { return };

@@ -165,6 +165,10 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         rdp_udp: None,
         http: d.map(|d| d.http_exchanges()).unwrap_or_default(),
         anomalies: d.map(|d| d.anomalies.clone()).unwrap_or_default(),
+        tls_resumed: d.and_then(|d| d.tls.as_ref()).is_some_and(|t| match (&t.client_hello, &t.server_hello) {
+            (Some(ch), Some(sh)) => sh.resumes(ch),
+            _ => false,
+        }),
         decryption: d.and_then(|d| {
             let x = d.decrypt.as_ref()?;
             let keys = conn.keys.as_ref()?.try_borrow().ok()?;
@@ -526,11 +530,25 @@ fn tls_layer(
         }
     };
     let e = tls_evidence(t, outcome, ms(until - start).max(0.0), certs);
-    if e.chain.is_empty() && t.server_hello.is_some_and(|s| s.version >= 0x0304) {
+    let psk = t.server_hello.is_some_and(|s| s.psk);
+    if e.chain.is_empty() && psk && e.outcome == TlsOutcome::Established {
+        limits.push(
+            "The TLS 1.3 session was resumed with a pre-shared key: no certificate is sent; the client checked it when the session began, so it is not judged here."
+                .to_owned(),
+        );
+    } else if e.chain.is_empty() && t.server_hello.is_some_and(|s| s.version >= 0x0304) {
         limits
             .push("TLS 1.3 encrypts the server's certificate: it is not in the capture and was not judged.".to_owned());
     } else if e.chain.is_empty() && e.outcome == TlsOutcome::Established {
-        limits.push("The server sent no certificate in the clear (a resumed session): it was not judged.".to_owned());
+        let resumed = match (&t.client_hello, &t.server_hello) {
+            (Some(ch), Some(sh)) => sh.resumes(ch),
+            _ => false,
+        };
+        limits.push(if resumed {
+            "The TLS session was resumed (the server echoed the client's session ID): a resumed handshake carries no certificate; the client checked it when the session began, so it is not judged here.".to_owned()
+        } else {
+            "The server sent no certificate in the clear: it was not judged.".to_owned()
+        });
     }
     if !e.chain.is_empty() {
         limits.push(

@@ -34,6 +34,7 @@ pub mod tcp;
 mod tlsdec;
 mod tunnel;
 mod udp;
+mod unexamined;
 
 pub use analyse::{Options, analyse, analyse_file};
 pub use error::CaptureError;

@@ -194,6 +194,7 @@ impl UdpConn {
             http: Vec::new(),
             anomalies: Vec::new(),
             decryption: None,
+            tls_resumed: false,
         });
         ev.limitations = limits;
         (ev, line)

@@ -275,3 +275,17 @@ fn a_mode_the_server_does_not_announce_is_named() {
         assert_eq!(r.verdict, "authmode.unsupported", "{:?}", ids(&r));
     }
 }
+
+/// The real RD Gateway capture (WebSocket transport, Kerberos, MS-TSGU all S_OK) is found without
+/// `--port 443` from its own Decryption Secrets Block and reads as a working gateway session.
+#[test]
+fn windows_gateway_capture_is_found_and_healthy() {
+    let opts = rdp_doctor_pcap::Options::default();
+    let file = common::data("awakecoding/rdp-rdg-same-creds-kerberos-password-success2.pcapng");
+    let r = rdp_doctor_pcap::analyse_file(&file, &opts).unwrap();
+    no_warning(&r);
+    assert_eq!(r.verdict, "ok", "{:?}", ids(&r));
+    let c = r.connections.iter().find(|c| c.server.ends_with(":443")).unwrap();
+    assert_eq!(c.report.evidence.capture.as_ref().unwrap().kind, rdp_doctor_core::capture::ConnectionKind::GatewayTls);
+    assert!(c.report.findings.iter().any(|f| f.id == "gateway.tunnel_ok"), "{:?}", ids(&r));
+}

@@ -128,8 +128,17 @@ def!(
     Fail,
     "gateway",
     "The RD Gateway refused the credentials (final HTTP 401)",
-    "The last answer on the gateway connection was 401 Unauthorized: the authentication legs ended without success. The user's password, account, or membership in the gateway's connection authorization policy (RD CAP) is wrong.",
-    ["client.check_credentials", "gateway.policies"]
+    "The last answer on the gateway connection was HTTP 401: the authentication legs ended without success. The reason phrase is quoted as the gateway sent it (\"401 Unauthorized\", or IIS's more specific ones such as \"401 User Account Restricted\", which says the account is not allowed this authentication: an NTLM logon refused for a Protected Users member or by an NTLM restriction). The user's password, account, or membership in the gateway's connection authorization policy (RD CAP) is wrong, or the account may not use the scheme the client fell back to.",
+    ["client.check_credentials", "gateway.policies", "server.kerberos_protected_users"]
+);
+def!(
+    GATEWAY_KDC_PROXY_FAILED,
+    "gateway.kdc_proxy_failed",
+    Fail,
+    "gateway",
+    "The gateway's KDC proxy did not relay Kerberos",
+    "The client sent its Kerberos request to the RD Gateway's KDC proxy (MS-KKDCP, POST /KdcProxy) and the answer was an HTTP error (the status and reason phrase are quoted as sent; 503 Service Unavailable when the proxy cannot reach a domain controller or its service is stopped). Without a ticket through the gateway, the client falls back to NTLM, which the gateway or the account may refuse: later connections of the same client then fail for that reason.",
+    ["gateway.service_health", "client.use_kerberos_name"]
 );
 def!(
     GATEWAY_WEBSOCKET_REFUSED,
@@ -166,6 +175,7 @@ pub(super) static DEFS: &[FindingDef] = &[
     GATEWAY_HTTP_TRANSPORT_UNAVAILABLE,
     GATEWAY_METHOD_REJECTED,
     GATEWAY_ACCESS_DENIED,
+    GATEWAY_KDC_PROXY_FAILED,
     GATEWAY_WEBSOCKET_REFUSED,
     MCS_CONNECT_FAILED,
 ];

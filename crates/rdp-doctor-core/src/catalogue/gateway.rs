@@ -151,7 +151,7 @@ def!(
     Info,
     "gateway",
     "The tunnel to the target through the RD Gateway works",
-    "With the given credentials the gateway accepted NTLM on both HTTP channels (RDG_OUT_DATA and RDG_IN_DATA), answered the MS-TSGU handshake, created and authorized the tunnel, and opened the channel to the target (MS-TSGU 3.3.5.1, 3.7.5): its connection and resource authorization policies admit this user to this computer, and the gateway reached the computer. The evidence names the channel ID, each step's time and what the target answered through the channel.",
+    "The gateway accepted the client's authentication on its HTTP channel(s) (NTLM or Kerberos through Negotiate; with --user, rdp-doctor's NTLM on RDG_OUT_DATA and RDG_IN_DATA; in a decrypted capture, the client's own), answered the MS-TSGU handshake, created and authorized the tunnel, and opened the channel to the target (MS-TSGU 3.3.5.1, 3.7.5): its connection and resource authorization policies admit this user to this computer, and the gateway reached the computer. The evidence names the channel ID, each step's time and what the target answered through the channel.",
     ["gateway.policies"]
 );
 def!(

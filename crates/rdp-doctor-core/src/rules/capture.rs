@@ -332,6 +332,15 @@ fn decrypted(c: &CaptureEvidence, out: &mut Vec<Finding>) {
         // The same finding the live tunnel gives for this result (gateway.rap_denied, …): one interpretation.
         let def = super::gateway::tunnel::finding_for_hresult(*code);
         out.push(Finding::new(def, format!("the RD Gateway answered {packet} with {name}"), e));
+    } else if d.gateway.iter().any(|l| l.starts_with("HTTP_CHANNEL_RESPONSE: S_OK")) {
+        // The same finding the live tunnel gives when the channel to the target opens.
+        let mut e = base;
+        e.extend(d.gateway.iter().map(|l| format!("MS-TSGU {l}")));
+        out.push(Finding::new(
+            &GATEWAY_TUNNEL_OK,
+            "the RD Gateway created the tunnel and the channel to the target (MS-TSGU handshake, tunnel, tunnel authorization and channel all S_OK)",
+            e,
+        ));
     }
 }
 
@@ -424,7 +433,26 @@ fn gateway(c: &CaptureEvidence, out: &mut Vec<Finding>) {
         if !r.auth_schemes.is_empty() {
             lines.push(format!("schemes offered: {}", r.auth_schemes.join(", ")));
         }
-        out.push(Finding::new(&GATEWAY_ACCESS_DENIED, "the gateway's last answer was 401 Unauthorized", lines));
+        // The reason phrase is evidence: quoted as the gateway sent it ("401 User Account Restricted").
+        let phrase = if r.reason.is_empty() { String::new() } else { format!(" \"{}\"", r.reason) };
+        out.push(Finding::new(
+            &GATEWAY_ACCESS_DENIED,
+            format!("the gateway's last answer was {}{phrase}", r.status),
+            lines,
+        ));
+    }
+    let kdc = pick(&|x, r| x.path.to_ascii_lowercase().contains("kdcproxy") && r.status >= 400);
+    if let Some((_, r)) =
+        responses.iter().find(|(x, r)| x.path.to_ascii_lowercase().contains("kdcproxy") && r.status >= 400)
+    {
+        out.push(Finding::new(
+            &GATEWAY_KDC_PROXY_FAILED,
+            format!(
+                "the gateway's KDC proxy answered {} \"{}\": Kerberos through the gateway failed",
+                r.status, r.reason
+            ),
+            kdc,
+        ));
     }
     let ws = pick(&|x, r| x.websocket_upgrade && r.status != 101 && r.status != 401 && r.status != 407);
     if !ws.is_empty() {

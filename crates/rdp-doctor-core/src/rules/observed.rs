@@ -1,5 +1,6 @@
 //! Never fail on a success: in a capture, a connection whose client went on and logged on (the session
-//! rules' `session.ok`, read from the server's own logon notification or first screen) shows that nothing
+//! rules' `session.ok`, read from the server's own logon notification or first screen), or went through an
+//! RD Gateway to its target (`gateway.tunnel_ok`, the gateway's channel response S_OK), shows that nothing
 //! found on the way stopped it. A self-signed certificate the client accepted, a weak suite it used, loss it
 //! recovered from: each stays in the report as a note (severity info, `noted_from` keeps the catalogue's),
 //! and the connection's verdict is `ok`.
@@ -8,18 +9,18 @@
 //! certificate the user's client would refuse is that client's failure.
 
 use crate::Severity;
-use crate::catalogue::SESSION_OK;
+use crate::catalogue::{GATEWAY_TUNNEL_OK, SESSION_OK};
 use crate::evidence::Evidence;
 use crate::finding::Finding;
 
 pub(super) fn check(ev: &Evidence, out: &mut [Finding]) {
-    if ev.capture.is_none() || !out.iter().any(|f| f.id == SESSION_OK.id) {
+    if ev.capture.is_none() || !out.iter().any(|f| f.id == SESSION_OK.id || f.id == GATEWAY_TUNNEL_OK.id) {
         return;
     }
     for f in out.iter_mut().filter(|f| f.severity >= Severity::Warn) {
         f.noted_from = Some(f.severity);
         f.severity = Severity::Info;
-        f.summary.push_str(" (noted: the client went on and logged on, so it did not stop this connection)");
+        f.summary.push_str(" (noted: the client went on to its session, so it did not stop this connection)");
     }
 }
 

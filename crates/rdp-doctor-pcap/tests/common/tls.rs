@@ -62,83 +62,110 @@ pub fn session_full(
     server_addr: &str,
     turns: &[Turn],
 ) -> (Flow, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["rds.example.test".to_owned()]).unwrap();
-    let cert: CertificateDer<'static> = ck.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
-    let provider = Arc::new(CryptoProvider { cipher_suites: vec![suite], ..ring::default_provider() });
-    let version = suite.version();
-    let log = Arc::new(Lines::default());
-    let mut server_cfg = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[version])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key)
-        .unwrap();
-    server_cfg.key_log = log.clone();
-    let mut roots = RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let mut client_cfg = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[version])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    // Only the server logs: both sides would write the same lines.
-    client_cfg.key_log = Arc::new(NoLog);
-    let mut client =
-        ClientConnection::new(Arc::new(client_cfg), ServerName::try_from("rds.example.test").unwrap()).unwrap();
-    let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
+    let peers = Peers::new(suite, "rds.example.test");
+    let flow = peers.run(x224, client_addr, server_addr, turns);
+    (flow, peers.lines())
+}
 
-    let mut flow = Flow::new(client_addr, server_addr, Link::Ethernet);
-    flow.handshake();
-    if let Some((request, confirm)) = &x224 {
-        flow.client(request).server(confirm);
+/// A rustls client and server configuration pair (one certificate for `name`), kept across connections so
+/// that a second connection resumes the first one's TLS session.
+pub struct Peers {
+    client: Arc<ClientConfig>,
+    server: Arc<ServerConfig>,
+    name: String,
+    log: Arc<Lines>,
+}
+
+impl Peers {
+    pub fn new(suite: SupportedCipherSuite, name: &str) -> Self {
+        let ck = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
+        let cert: CertificateDer<'static> = ck.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+        let provider = Arc::new(CryptoProvider { cipher_suites: vec![suite], ..ring::default_provider() });
+        let version = suite.version();
+        let log = Arc::new(Lines::default());
+        let mut server_cfg = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key)
+            .unwrap();
+        server_cfg.key_log = log.clone();
+        let mut roots = RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let mut client_cfg = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        // Only the server logs: both sides would write the same lines.
+        client_cfg.key_log = Arc::new(NoLog);
+        Self { client: Arc::new(client_cfg), server: Arc::new(server_cfg), name: name.to_owned(), log }
     }
-    let pump = |flow: &mut Flow, client: &mut ClientConnection, server: &mut ServerConnection| {
-        for _ in 0..8 {
-            let mut c2s = Vec::new();
-            while client.wants_write() {
-                client.write_tls(&mut c2s).unwrap();
-            }
-            for seg in c2s.chunks(1400) {
-                flow.client(seg);
-            }
-            let mut rd = c2s.as_slice();
-            while !rd.is_empty() {
-                server.read_tls(&mut rd).unwrap();
-                server.process_new_packets().unwrap();
-            }
-            let mut s2c = Vec::new();
-            while server.wants_write() {
-                server.write_tls(&mut s2c).unwrap();
-            }
-            for seg in s2c.chunks(1400) {
-                flow.server(seg);
-            }
-            let mut rd = s2c.as_slice();
-            while !rd.is_empty() {
-                client.read_tls(&mut rd).unwrap();
-                client.process_new_packets().unwrap();
-            }
-            if c2s.is_empty() && s2c.is_empty() {
-                break;
-            }
-        }
-    };
-    pump(&mut flow, &mut client, &mut server);
-    assert!(!client.is_handshaking() && !server.is_handshaking());
-    for t in turns {
-        use std::io::Write;
-        match t {
-            Turn::Client(b) => client.writer().write_all(b).unwrap(),
-            Turn::Server(b) => server.writer().write_all(b).unwrap(),
+
+    /// The NSS key log lines of every connection so far.
+    pub fn lines(&self) -> String {
+        self.log.0.lock().unwrap().clone()
+    }
+
+    /// One connection: TCP handshake, the X.224 exchange when given, TLS, the turns, close_notify and FIN.
+    pub fn run(&self, x224: Option<(Vec<u8>, Vec<u8>)>, client_addr: &str, server_addr: &str, turns: &[Turn]) -> Flow {
+        let mut client =
+            ClientConnection::new(self.client.clone(), ServerName::try_from(self.name.clone()).unwrap()).unwrap();
+        let mut server = ServerConnection::new(self.server.clone()).unwrap();
+        let mut flow = Flow::new(client_addr, server_addr, Link::Ethernet);
+        flow.handshake();
+        if let Some((request, confirm)) = &x224 {
+            flow.client(request).server(confirm);
         }
         pump(&mut flow, &mut client, &mut server);
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+        for t in turns {
+            use std::io::Write;
+            match t {
+                Turn::Client(b) => client.writer().write_all(b).unwrap(),
+                Turn::Server(b) => server.writer().write_all(b).unwrap(),
+            }
+            pump(&mut flow, &mut client, &mut server);
+        }
+        server.send_close_notify();
+        pump(&mut flow, &mut client, &mut server);
+        flow.server_flags(super::FIN | super::ACK);
+        flow
     }
-    server.send_close_notify();
-    pump(&mut flow, &mut client, &mut server);
-    flow.server_flags(super::FIN | super::ACK);
-    let lines = log.0.lock().unwrap().clone();
-    (flow, lines)
+}
+
+/// Moves TLS bytes between the two peers until both are quiet, writing them as the capture's segments.
+fn pump(flow: &mut Flow, client: &mut ClientConnection, server: &mut ServerConnection) {
+    for _ in 0..8 {
+        let mut c2s = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut c2s).unwrap();
+        }
+        for seg in c2s.chunks(1400) {
+            flow.client(seg);
+        }
+        let mut rd = c2s.as_slice();
+        while !rd.is_empty() {
+            server.read_tls(&mut rd).unwrap();
+            server.process_new_packets().unwrap();
+        }
+        let mut s2c = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut s2c).unwrap();
+        }
+        for seg in s2c.chunks(1400) {
+            flow.server(seg);
+        }
+        let mut rd = s2c.as_slice();
+        while !rd.is_empty() {
+            client.read_tls(&mut rd).unwrap();
+            client.process_new_packets().unwrap();
+        }
+        if c2s.is_empty() && s2c.is_empty() {
+            break;
+        }
+    }
 }
 
 #[derive(Debug)]

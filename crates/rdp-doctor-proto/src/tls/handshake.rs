@@ -65,6 +65,8 @@ pub struct ClientHello {
     pub server_name: Option<String>,
     pub alpn: Vec<String>,
     pub cipher_suites: Vec<u16>,
+    /// legacy_session_id (at most 32 bytes): a client resuming a TLS ≤ 1.2 session sends its ID.
+    pub session_id: Vec<u8>,
 }
 
 /// What a ServerHello selects.
@@ -76,6 +78,21 @@ pub struct ServerHello {
     pub cipher_suite: u16,
     /// RFC 8446 §4.1.3: a ServerHello with the special random is a HelloRetryRequest.
     pub hello_retry_request: bool,
+    /// legacy_session_id_echo, its length and bytes (at most 32).
+    pub session_id_len: u8,
+    pub session_id: [u8; 32],
+    /// The pre_shared_key extension (RFC 8446 §4.2.11): a TLS 1.3 server resuming a session.
+    pub psk: bool,
+}
+
+impl ServerHello {
+    /// Whether the server resumed an earlier session instead of a full handshake: it echoed the client's
+    /// non-empty session ID (RFC 5246 §7.4.1.3, also for session tickets, RFC 5077 §3.4) or accepted a
+    /// pre-shared key (TLS 1.3). No Certificate message follows.
+    pub fn resumes(&self, client: &ClientHello) -> bool {
+        let id = self.session_id.get(..usize::from(self.session_id_len)).unwrap_or_default();
+        self.psk || (self.version < 0x0304 && !id.is_empty() && id == client.session_id.as_slice())
+    }
 }
 
 /// A decoded handshake message.
@@ -160,6 +177,7 @@ fn convert(m: TlsMessageHandshake<'_>) -> Option<HandshakeMessage> {
                 server_name: None,
                 alpn: Vec::new(),
                 cipher_suites: ch.ciphers.iter().map(|c| c.0).filter(|c| !is_grease(*c)).collect(),
+                session_id: ch.session_id.unwrap_or_default().iter().take(32).copied().collect(),
             };
             let exts = ch.ext.map(tls_parser::parse_tls_client_hello_extensions);
             for ext in exts.and_then(Result::ok).map(|(_, e)| e).unwrap_or_default() {
@@ -186,19 +204,31 @@ fn convert(m: TlsMessageHandshake<'_>) -> Option<HandshakeMessage> {
         }
         TlsMessageHandshake::ServerHello(sh) => {
             let mut version = sh.version.0;
+            let mut psk = false;
             let exts = sh.ext.map(tls_parser::parse_tls_server_hello_extensions);
             for ext in exts.and_then(Result::ok).map(|(_, e)| e).unwrap_or_default() {
-                if let TlsExtension::SupportedVersions(v) = ext
-                    && let Some(first) = v.first()
-                {
-                    version = first.0;
+                match ext {
+                    TlsExtension::SupportedVersions(v) => {
+                        if let Some(first) = v.first() {
+                            version = first.0;
+                        }
+                    }
+                    TlsExtension::PreSharedKey(_) => psk = true,
+                    _ => {}
                 }
             }
+            let sid = sh.session_id.unwrap_or_default();
+            let mut session_id = [0u8; 32];
+            let n = sid.len().min(32);
+            session_id.get_mut(..n).unwrap_or_default().copy_from_slice(sid.get(..n).unwrap_or_default());
             HandshakeMessage::ServerHello(ServerHello {
                 legacy_version: sh.version.0,
                 version,
                 cipher_suite: sh.cipher.0,
                 hello_retry_request: sh.random == HRR_RANDOM,
+                session_id_len: u8::try_from(n).unwrap_or(32),
+                session_id,
+                psk,
             })
         }
         TlsMessageHandshake::Certificate(c) => HandshakeMessage::Certificate {
@@ -283,6 +313,38 @@ mod tests {
         assert_eq!(ch.server_name.as_deref(), Some("a"));
     }
 
+    /// A ServerHello echoing the ClientHello's session ID resumes the session (no Certificate follows).
+    #[test]
+    fn session_resumption() {
+        let ch = |sid: &str| {
+            let b = fx(&format!(
+                "01 00 00 {:02x} 03 03 {} {sid} 00 02 c0 30 01 00",
+                0x28 + sid.split_whitespace().count(),
+                "11 ".repeat(32)
+            ));
+            match decode_handshake_message(&b).ok().flatten() {
+                Some((HandshakeMessage::ClientHello(c), _)) => c,
+                other => panic!("{other:?}"),
+            }
+        };
+        let sh = |sid: &str| {
+            let b = fx(&format!(
+                "02 00 00 {:02x} 03 03 {} {sid} c0 30 00",
+                0x26 + sid.split_whitespace().count() - 1,
+                "22 ".repeat(32)
+            ));
+            match decode_handshake_message(&b).ok().flatten() {
+                Some((HandshakeMessage::ServerHello(s), _)) => s,
+                other => panic!("{other:?}"),
+            }
+        };
+        let client = ch("04 aa bb cc dd");
+        assert_eq!(client.session_id, [0xaa, 0xbb, 0xcc, 0xdd]);
+        assert!(sh("04 aa bb cc dd").resumes(&client));
+        assert!(!sh("04 01 02 03 04").resumes(&client));
+        assert!(!sh("00").resumes(&ch("00")));
+    }
+
     #[test]
     fn decodes_server_hello() {
         let b = fx(SERVER_HELLO);
@@ -293,7 +355,10 @@ mod tests {
                 legacy_version: 0x0303,
                 version: 0x0303,
                 cipher_suite: 0xc030,
-                hello_retry_request: false
+                hello_retry_request: false,
+                session_id_len: 0,
+                session_id: [0; 32],
+                psk: false,
             })
         );
         assert_eq!(cipher_suite_name(0xc030), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");

@@ -218,6 +218,15 @@ pub fn text(r: &CaptureReport, verbose: bool) -> String {
     for c in &r.connections {
         connection(&mut o, c, verbose);
     }
+    if !r.not_examined.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Not examined (TLS that may be an RD Gateway)"));
+        for n in &r.not_examined {
+            let _ =
+                writeln!(o, "  {} → {}  {}", n.client, n.server, paint(DIM, &format!("at +{}", fmt_ms(n.start_ms))));
+            let _ = writeln!(o, "    {} {}", paint(DIM, "why:"), n.why);
+            let _ = writeln!(o, "    {} {}", paint(CYAN, "examine:"), n.command);
+        }
+    }
     if !s.omitted.is_empty() {
         let parts: Vec<String> = s.omitted.iter().map(|(v, n)| format!("{v} ×{n}")).collect();
         let _ =
