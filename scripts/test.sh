@@ -27,6 +27,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # KDC on 127.0.0.88, started and stopped by the test); time is GNU time for
 # the capture bench; chromium opens the HTML reports headless (tests and the
 # report bench) and cmark-gfm renders the Markdown reports as GitHub does.
+# wine64 runs the Windows build (rdp-doctor.exe) in the
+# Wine tests; gcc-mingw-w64-x86-64 is its linker (.cargo/config.toml) and the
+# C compiler of its vendored OpenSSL (with perl and make) and of the Wine
+# harness's shim DLL (its -win32 flavour provides x86_64-w64-mingw32-gcc).
 #
 # Every program the suite runs is listed, with its package, in
 # crates/rdp-doctor-lab/src/tools.rs (TOOLS); crates/rdp-doctor-lab/tests/tools.rs
@@ -42,6 +46,7 @@ PACKAGES=(
     libwin-hivex-perl xz-utils
     python3-minimal python3-jsonschema
     ca-certificates
+    wine64 gcc-mingw-w64-x86-64 gcc-mingw-w64-x86-64-win32 perl make
 )
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
@@ -103,6 +108,12 @@ fi
 if [[ $EUID -ne 0 ]]; then
     log "WARNING: not root: the lab's network-namespace and xrdp tests will fail"
     log "         (they need CAP_NET_ADMIN and xrdp's root-only keys); run as root"
+fi
+
+# The Windows build (issue 16): the Wine tests cross-compile rdp-doctor.exe.
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+    log "adding the Rust target x86_64-pc-windows-gnu (for rdp-doctor.exe)"
+    rustup target add x86_64-pc-windows-gnu
 fi
 
 log "cargo test --workspace --locked --no-fail-fast $*"

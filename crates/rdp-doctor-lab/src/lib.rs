@@ -9,6 +9,8 @@
 //! * [`closed_port`] is a loopback port nothing listens on.
 //! * [`netns_host`] is an address in a private network namespace behind an
 //!   iptables rule that drops or rejects port 3389.
+//! * [`wine`] runs Windows builds (`rdp-doctor.exe`) under Wine: a shared
+//!   prefix, bounded runs, registry and certificate-store seeding.
 //!
 //! Everything listens on 127.0.0.1 or inside our own namespace pair; nothing
 //! is reachable from outside the machine. Every wait is bounded. Each server
@@ -35,6 +37,7 @@ mod process;
 mod shadow;
 mod stale;
 mod tools;
+pub mod wine;
 mod xrdp;
 
 use std::net::SocketAddr;

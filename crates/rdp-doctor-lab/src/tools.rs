@@ -74,13 +74,16 @@ pub const TOOLS: &[Tool] = &[
         "python3-minimal",
         "scan tests: reports against docs/report.schema.json (python3-jsonschema), CSV via the csv module",
     ),
+    tool("wine64", "wine64", "running rdp-doctor.exe and Wine's reg.exe (wine.rs)"),
+    tool("wineserver64", "wine64", "stopping a private Wine prefix's server (wine.rs)"),
+    tool("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64-win32", "the shim DLL of the Wine harness (wine.rs)"),
 ];
 
 /// Debian's own program directories, searched before `$PATH`: the table names Debian packages, so a copy
 /// that shadows one on `$PATH` (a pyenv shim for `python3`, a hand-built tool in `/usr/local`) is not the
 /// one run. Several tools live in `/usr/sbin` (`xrdp`, `ip`, `iptables`), which is not on a normal user's
-/// `$PATH`.
-const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+/// `$PATH`. Debian's `wine64` keeps its loader in `/usr/lib/wine` (the `wine` wrapper on `$PATH` wants wine32).
+const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/lib/wine"];
 /// Searched after `$PATH`.
 const EXTRA_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin"];
 

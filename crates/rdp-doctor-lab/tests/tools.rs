@@ -15,6 +15,9 @@ const NON_TOOL_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "finds OpenSSL for openssl-sys"),
     ("ca-certificates", "the system trust store the TLS verifier asks"),
     ("python3-jsonschema", "the scan tests validate JSONL reports against docs/report.schema.json with it"),
+    ("gcc-mingw-w64-x86-64", "the mingw toolchain: linker of the Windows build (.cargo/config.toml), vendored OpenSSL"),
+    ("perl", "Configure of the vendored OpenSSL in the Windows build"),
+    ("make", "building the vendored OpenSSL in the Windows build"),
 ];
 
 fn workspace_root() -> PathBuf {

@@ -314,7 +314,7 @@ pub async fn udp_probe(addr: SocketAddr, timeout: Duration) -> GatewayUdpProbe {
                 };
                 break;
             }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Ok(Err(e)) if crate::udp::is_port_unreachable(&e) => {
                 probe.outcome = GatewayUdpOutcome::Refused;
                 break;
             }

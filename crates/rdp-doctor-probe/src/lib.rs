@@ -294,6 +294,9 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
     // what fills a small server's accept queue and shows up as SYN loss.
     if opts.samples > 0 {
         ev.net = Some(quality::series(addr, opts.samples, opts.timeout).await);
+        if !tcp::MSS_OPTIONS && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
+            ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
+        }
     }
     if let Some((matrix, rdp_security)) = matrix {
         ev.security_matrix = Some(matrix);
@@ -332,10 +335,12 @@ async fn main_chain(
     let (tls, limitation, tls_stream) = tls::handshake(stream, &name, opts.timeout).await;
     let stalled = tls.outcome == rdp_doctor_core::evidence::TlsOutcome::TimedOut;
     ev.tls = Some(tls);
-    if stalled {
+    if stalled && tcp::MSS_OPTIONS {
         // The small X.224 exchange worked but the server's large TLS flight never arrived: retry with
         // smaller segments to tell an MTU black hole from a hung server.
         ev.mtu = Some(mtu_probe(addr, &name, opts).await);
+    } else if stalled && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
+        ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
     }
     ev.limitations.extend(limitation);
     let nla = selected.0 & (SecurityProtocol::PROTOCOL_HYBRID.0 | SecurityProtocol::PROTOCOL_HYBRID_EX.0) != 0;

@@ -39,8 +39,20 @@ pub async fn connect_one(addr: SocketAddr, timeout: Duration) -> (TcpAttempt, Op
     }
 }
 
+/// Whether this platform lets us clamp and read a connection's maximum segment size (`TCP_MAXSEG`). Linux
+/// does; Windows does not let a program set it (the stack derives the MSS from the interface MTU) and our
+/// socket library does not read it there, so on Windows the MTU retry and the MSS of the quality series are
+/// stated limitations ([`MSS_LIMITATION`]).
+pub const MSS_OPTIONS: bool = cfg!(not(windows));
+
+/// What a report says where [`MSS_OPTIONS`] is false.
+pub const MSS_LIMITATION: &str = "The TCP maximum segment size is neither set nor read on Windows (TCP_MAXSEG): \
+     a stalled TLS handshake is not retried with a clamped MSS, so an MTU black hole is not told apart from a \
+     hung server, and a clamped MSS on the path (net.mss_clamped) is not judged; run the check from Linux for these";
+
 /// Connects with the TCP maximum segment size clamped to `mss` (TCP_MAXSEG set before the SYN), to test
 /// whether large segments are lost on the path (an MTU black hole).
+#[cfg(not(windows))]
 pub async fn connect_with_mss(addr: SocketAddr, mss: u32, timeout: Duration) -> std::io::Result<TcpStream> {
     let domain = socket2::Domain::for_address(addr);
     let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
@@ -54,9 +66,22 @@ pub async fn connect_with_mss(addr: SocketAddr, mss: u32, timeout: Duration) -> 
     }
 }
 
+/// Windows: `TCP_MAXSEG` cannot be set ([`MSS_OPTIONS`]).
+#[cfg(windows)]
+pub async fn connect_with_mss(_addr: SocketAddr, _mss: u32, _timeout: Duration) -> std::io::Result<TcpStream> {
+    Err(std::io::Error::new(ErrorKind::Unsupported, "TCP_MAXSEG cannot be set on Windows"))
+}
+
 /// The MSS the connection uses after the handshake.
+#[cfg(not(windows))]
 pub fn mss_of(stream: &TcpStream) -> Option<u32> {
     socket2::SockRef::from(stream).tcp_mss().ok()
+}
+
+/// Windows: not read ([`MSS_OPTIONS`]).
+#[cfg(windows)]
+pub fn mss_of(_stream: &TcpStream) -> Option<u32> {
+    None
 }
 
 /// Tries `addrs` in order (at most [`MAX_ADDRESSES`]) and stops at the first that accepts.

@@ -20,6 +20,13 @@ fn isn() -> u32 {
     nanos ^ 0x5a5a_1234
 }
 
+/// An ICMP port unreachable as the socket reports it on a connected UDP socket: `ECONNREFUSED` on Linux,
+/// `WSAECONNRESET` on Windows (which reports the ICMP error as a "reset" of the datagram "connection").
+pub(crate) fn is_port_unreachable(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::ConnectionRefused
+        || (cfg!(windows) && e.kind() == std::io::ErrorKind::ConnectionReset)
+}
+
 async fn one(sock: &UdpSocket, size: usize, wait: Duration) -> UdpAttempt {
     let isn = isn();
     let mtu = u16::try_from(size).unwrap_or(1232);
@@ -31,7 +38,7 @@ async fn one(sock: &UdpSocket, size: usize, wait: Duration) -> UdpAttempt {
             let mut buf = vec![0u8; 2048];
             match tokio::time::timeout(wait, sock.recv(&mut buf)).await {
                 Err(_) => UdpProbeOutcome::Silence,
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => UdpProbeOutcome::PortUnreachable,
+                Ok(Err(e)) if is_port_unreachable(&e) => UdpProbeOutcome::PortUnreachable,
                 Ok(Err(e)) => UdpProbeOutcome::Error { error: e.to_string() },
                 Ok(Ok(n)) => match rdpeudp::decode_syn(buf.get(..n).unwrap_or_default()) {
                     Ok(s) if s.is_syn_ack() && s.header.sn_source_ack == isn => UdpProbeOutcome::SynAck {

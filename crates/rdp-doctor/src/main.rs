@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod explain;
 mod host;
+mod input;
 mod nagios;
 mod output;
 mod password;
@@ -16,6 +17,7 @@ mod rdpfile;
 mod render;
 mod scan;
 mod serve;
+mod term;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -95,7 +97,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let opts =
                 rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1), keylog };
-            let report = rdp_doctor_pcap::analyse_file(&args.file, &opts)?;
+            let file = input::open(&args.file, "the capture")?;
+            let reader = std::io::BufReader::with_capacity(1 << 16, file);
+            let report = rdp_doctor_pcap::analyse(reader, &args.file.display().to_string(), &opts)?;
             let mut inputs = vec![args.file.as_path()];
             inputs.extend(args.keylog.as_deref());
             render::emit_capture(&report, &args.output, &inputs)
@@ -107,7 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 fn read_keylog(path: &std::path::Path) -> anyhow::Result<rdp_doctor_pcap::keylog::KeyLog> {
     use anyhow::Context;
     use std::io::Read;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open the key log {}", path.display()))?;
+    let file = crate::input::open(path, "the key log")?;
     let mut text = Vec::new();
     file.take(rdp_doctor_pcap::keylog::MAX_KEYLOG_BYTES as u64)
         .read_to_end(&mut text)

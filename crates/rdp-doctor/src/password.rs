@@ -29,8 +29,9 @@ pub fn credentials(user: &str, file: Option<&Path>) -> anyhow::Result<Credential
 
 /// The first line of the file (a trailing CR/LF is not part of the password).
 fn from_file(path: &Path) -> anyhow::Result<Password> {
-    let mut text =
-        std::fs::read_to_string(path).with_context(|| format!("reading --password-file {}", path.display()))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut crate::input::open(path, "--password-file")?, &mut text)
+        .with_context(|| format!("reading --password-file {}", path.display()))?;
     let end = text.find(['\r', '\n']).unwrap_or(text.len());
     let mut rest = text.split_off(end);
     rest.zeroize();

@@ -75,7 +75,8 @@ fn unreadable_files_exit_2_with_a_clear_message() {
         (empty.display().to_string(), "is empty (0 bytes): not a capture"),
         (garbage.display().to_string(), "is not a pcap or pcapng file (first bytes: 74 68 69 73"),
         (cut.display().to_string(), "is truncated: it ends inside the pcap file header"),
-        (dir.path().join("missing.pcap").display().to_string(), "cannot read"),
+        (dir.path().join("missing.pcap").display().to_string(), "does not exist"),
+        (dir.path().display().to_string(), "is a directory, not a file"),
     ] {
         let out = bin().args(["capture", &file]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{file}");

@@ -140,7 +140,8 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
     } else if args.json {
         writeln!(std::io::stdout().lock(), "{out}")
     } else {
-        anstream::stdout().write_all(out.as_bytes())
+        crate::term::print(&out);
+        Ok(())
     };
     Ok(code)
 }

@@ -12,7 +12,7 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Reads a whole file, refusing anything larger than [`MAX_FILE_BYTES`].
 pub fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let file = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = crate::input::open(path, "the file")?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {

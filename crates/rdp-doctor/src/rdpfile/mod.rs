@@ -118,7 +118,7 @@ fn lint(a: &LintArgs) -> anyhow::Result<u8> {
     if a.output.json {
         print_json(&report);
     } else {
-        anstream::print!("{}", show::lint(&report, a.output.verbose));
+        crate::term::print(&show::lint(&report, a.output.verbose));
     }
     Ok(u8::try_from(report.exit_code(a.output.fail_on.threshold())).unwrap_or(2))
 }
@@ -173,10 +173,13 @@ fn clean(a: &CleanArgs) -> anyhow::Result<u8> {
     if a.json {
         print_json(&output);
     } else {
-        anstream::print!(
-            "{}",
-            show::clean(&output.input, &output.output, output.backup.as_deref(), &cleaned.kept, &cleaned.dropped)
-        );
+        crate::term::print(&show::clean(
+            &output.input,
+            &output.output,
+            output.backup.as_deref(),
+            &cleaned.kept,
+            &cleaned.dropped,
+        ));
     }
     Ok(0)
 }
@@ -224,7 +227,7 @@ fn new(a: &NewArgs) -> anyhow::Result<u8> {
     if a.json {
         print_json(&output);
     } else {
-        anstream::print!("{}", show::new(&output.output, &entries));
+        crate::term::print(&show::new(&output.output, &entries));
     }
     Ok(0)
 }
@@ -235,7 +238,7 @@ fn explain(a: &ExplainArgs) -> anyhow::Result<u8> {
         if a.json {
             print_json(&settings::all());
         } else {
-            anstream::print!("{}", show::settings_list());
+            crate::term::print(&show::settings_list());
         }
         return Ok(0);
     }
@@ -244,7 +247,7 @@ fn explain(a: &ExplainArgs) -> anyhow::Result<u8> {
             if a.json {
                 print_json(def);
             } else {
-                anstream::print!("{}", def.describe());
+                crate::term::print(&def.describe());
             }
             Ok(0)
         }

@@ -50,7 +50,7 @@ fn text_out(text: &str, out: &ReportArgs, inputs: &[&Path]) -> anyhow::Result<()
     let text = &terminal_safe(text);
     match &out.output {
         None => {
-            let r = anstream::stdout().write_all(text.as_bytes());
+            let r = anstream::stdout().write_all(crate::term::fit(text).as_bytes());
             match r {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::Error::new(e)),
                 _ => Ok(()),
