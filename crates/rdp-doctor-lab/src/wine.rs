@@ -359,6 +359,21 @@ impl WinePrefix {
         Ok(child)
     }
 
+    /// Adds the first certificate of a PEM file (or a DER file) to the machine's system store `store`.
+    pub fn add_certificate_file(&self, store: &str, path: &Path) -> Result<(), LabError> {
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(format!("reading {}", path.display()), e))?;
+        let der = match std::str::from_utf8(&bytes).ok().and_then(|t| t.split_once("-----BEGIN CERTIFICATE-----")) {
+            Some((_, rest)) => {
+                let body = rest.split("-----END CERTIFICATE-----").next().unwrap_or_default();
+                let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                    .map_err(|e| LabError::InvalidInput(format!("{}: bad PEM: {e}", path.display())))?
+            }
+            None => bytes,
+        };
+        self.add_certificate(store, &der)
+    }
+
     /// Adds a DER certificate to the machine's system store `store` (`Root`, `CA`, `My`, `Remote Desktop`),
     /// as `certutil -addstore` would: the registry key crypt32 reads, named by the certificate's SHA-1
     /// thumbprint, value `Blob` holding the serialized `CERT_CERT_PROP_ID` (32) element.

@@ -266,3 +266,28 @@ fn check_against_freerdp_shadow_nla_matches_linux() {
     assert!(!win.stdout_text().contains(password) && !win.stderr_text().contains(password));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Windows build asks Windows' trust store (rustls-platform-verifier → crypt32): a certificate is
+/// untrusted in a plain prefix, as on Linux, and trusted once it is in the machine's Root store.
+#[test]
+fn check_asks_the_windows_trust_store() {
+    let Some((shared, exe)) = windows("check_asks_the_windows_trust_store") else { return };
+    let server = rdp_doctor_lab::xrdp(rdp_doctor_lab::XrdpVariant::OtherNameCert).unwrap();
+    let addr = server.addr.to_string();
+    let args =
+        ["check", addr.as_str(), "--json", "--no-udp", "--no-matrix", "--tls-name", rdp_doctor_lab::OTHER_CERT_NAME];
+    let trusted = |out: &WineOutput| -> (bool, Vec<String>) {
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.describe()));
+        let t = v["evidence"]["tls"]["trust"]["trusted"].as_bool().unwrap_or_else(|| panic!("{v:#}"));
+        (t, v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect())
+    };
+    let (before, findings) = trusted(&exe_run(shared, &exe, &args, &[]));
+    assert!(!before, "a certificate nobody installed is untrusted");
+    assert!(findings.iter().any(|f| f == "cert.untrusted" || f == "cert.self_signed"), "{findings:?}");
+
+    let private = wine::wine().unwrap().private_prefix("trust-store").unwrap();
+    private.add_certificate_file("Root", server.certificate.as_deref().unwrap()).unwrap();
+    let out = exe_run(&private, &exe, &args, &[]);
+    let (after, findings) = trusted(&out);
+    assert!(after, "in the machine's Root store the certificate is trusted: {findings:?}\n{}", out.describe());
+}
