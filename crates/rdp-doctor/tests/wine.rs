@@ -270,6 +270,7 @@ fn check_against_freerdp_shadow_nla_matches_linux() {
 /// The Windows build asks Windows' trust store (rustls-platform-verifier → crypt32): a certificate is
 /// untrusted in a plain prefix, as on Linux, and trusted once it is in the machine's Root store.
 #[test]
+#[ignore = "not yet run: whether Wine 8's crypt32 chain engine reads a Root certificate from the registry is unverified (issue 16 ran out of time); run with --ignored"]
 fn check_asks_the_windows_trust_store() {
     let Some((shared, exe)) = windows("check_asks_the_windows_trust_store") else { return };
     let server = rdp_doctor_lab::xrdp(rdp_doctor_lab::XrdpVariant::OtherNameCert).unwrap();
