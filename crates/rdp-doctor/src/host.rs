@@ -120,7 +120,7 @@ fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
 }
 
 #[cfg(windows)]
-fn live() -> anyhow::Result<HostEvidence> {
+fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
     bail!(
         "live collection on Windows is not built yet: use --hive with `reg save` copies and --evtx with `wevtutil epl` exports"
     )
