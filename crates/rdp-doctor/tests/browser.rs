@@ -1,6 +1,6 @@
 //! The HTML reports in a real browser: Debian's Chromium, headless, opens reports generated here — the
 //! demo, a check of a real xrdp lab server, two real captures from the test data (one decrypted with its
-//! key log) and a scan of IronRDP's acceptor — and for each shows no console error, no request beyond the
+//! key log), a host report from a real hive and a scan of IronRDP's acceptor — and for each shows no console error, no request beyond the
 //! file itself, the key elements in the DOM, no inline event handler, no sideways scrolling on a phone,
 //! a dark background in the dark scheme, and a PDF on A4 and on Letter; the scan page's table is there
 //! with JavaScript off and sorts with it on. Screenshots land in the test's target temporary directory.
@@ -125,6 +125,16 @@ fn reports_open_clean_in_chromium() {
     report(&["capture", &corpus("zeek/rdp-x509.pcap").display().to_string(), "--format", "html"], &stall);
     check_page(&mut b, &stall, &["svg.ladder rect.gap", "svg.ladder line.again", "svg.ladder .hl-warn"], 0);
 
+    // A host report from a real SYSTEM hive (regipy's test data, unpacked with xz).
+    let hive = dir.path().join("SYSTEM_2");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rdp-doctor-host/tests/data/hives/SYSTEM_2.xz");
+    let xz = rdp_doctor_lab::require("xz").unwrap();
+    let out = std::process::Command::new(xz).arg("-dc").arg(src).output().unwrap();
+    std::fs::write(&hive, out.stdout).unwrap();
+    let host = dir.path().join("host.html");
+    report(&["host", "--hive", &hive.display().to_string(), "--format", "html"], &host);
+    check_page(&mut b, &host, REPORT, 0);
+
     // A scan of IronRDP's acceptor: the sortable table, with and without JavaScript.
     use rdp_doctor_testserver::{CertSpec, Security, TestServer, TestServerConfig};
     let start = |cert| {
@@ -156,4 +166,45 @@ fn reports_open_clean_in_chromium() {
     assert_eq!(b.eval(rows).unwrap(), 4, "the table is there without JavaScript");
     assert_eq!(b.eval(buttons).unwrap(), 0, "and the script did not run");
     b.javascript(true).unwrap();
+}
+
+/// The default terminal view of typical lab failures fits one screen (≤ 40 lines) and names each remedy
+/// once: an expired certificate on xrdp, a server that requires NLA asked for TLS only (FreeRDP's shadow
+/// server), a refused port, and a host behind a DROP firewall.
+#[test]
+fn lab_failures_fit_a_screen() {
+    rdp_doctor_lab::require_root("starting lab servers and a firewalled namespace").unwrap();
+    let xrdp = rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert).unwrap();
+    let shadow = rdp_doctor_lab::shadow(rdp_doctor_lab::ShadowVariant::Nla {
+        user: "alice".into(),
+        password: "S3cret-pw".into(),
+    })
+    .unwrap();
+    let closed = rdp_doctor_lab::closed_port();
+    let dropped = rdp_doctor_lab::netns_host(rdp_doctor_lab::Firewall::Drop).unwrap();
+    let cases: [(String, Vec<&str>, &str); 4] = [
+        (xrdp.addr.to_string(), vec!["--tls-name", "localhost"], "cert.expired"),
+        (shadow.addr.to_string(), vec!["--protocols", "ssl"], "nego.hybrid_required_by_server"),
+        (closed.to_string(), vec![], "tcp.refused"),
+        (dropped.addr.to_string(), vec!["--timeout", "2s"], "tcp.filtered"),
+    ];
+    for (target, extra, verdict) in &cases {
+        let out = bin().arg("check").arg(target).args(extra).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines = text.lines().count();
+        assert!(lines <= 40, "{verdict}: {lines} lines:\n{text}");
+        assert!(text.contains(&format!("Verdict: {verdict} — ")), "{text}");
+        let todo = text.split("What to do").nth(1).unwrap_or_else(|| panic!("{verdict}: no What to do:\n{text}"));
+        let ids: Vec<&str> = todo
+            .lines()
+            .filter(|l| {
+                l.trim_start().split('.').next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            })
+            .filter_map(|l| l.split_whitespace().last())
+            .collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert!(!ids.is_empty() && unique.len() == ids.len(), "{verdict}: each remedy once: {ids:?}\n{text}");
+    }
 }
