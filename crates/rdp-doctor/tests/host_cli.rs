@@ -110,3 +110,57 @@ fn check_joined_with_the_host_snapshot() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing could be read"));
 }
+
+/// `host --format text|json|markdown|html -o FILE` (issue 20): each format written whole to its file with
+/// the same verdict, nothing on stdout; `-o` naming the hive or the snapshot read is refused (exit 2) and
+/// leaves it untouched; no temporary file is left behind.
+#[test]
+fn every_format_to_a_file_never_over_an_input() {
+    let d = tempfile::tempdir().unwrap();
+    let h = hive("SYSTEM_2", d.path());
+    let hive_bytes = std::fs::read(&h).unwrap();
+    for (format, want) in [
+        ("text", "Verdict: host.remote_connections_disabled"),
+        ("json", "\"verdict\": \"host.remote_connections_disabled\""),
+        ("markdown", "`host.remote_connections_disabled`"),
+        ("html", "host.remote_connections_disabled"),
+    ] {
+        let path = d.path().join(format!("report.{format}"));
+        let out = bin().args(["host", "--format", format, "--hive"]).arg(&h).arg("-o").arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "{format}: with -o nothing goes to stdout");
+        let got = std::fs::read_to_string(&path).unwrap();
+        assert!(got.contains(want), "{format}: {want} missing:\n{got}");
+        match format {
+            "json" => {
+                assert_eq!(serde_json::from_str::<Value>(&got).unwrap()["evidence"]["host"]["computer_name"], "SENSEI")
+            }
+            "html" => {
+                assert!(got.trim_end().ends_with("</html>"), "the page is whole");
+                assert!(got.contains("class=\"banner fail\"") && got.contains("<ol class=\"chain\">"), "{got}");
+            }
+            "markdown" => assert!(got.contains("## What to do") && !got.contains("<div"), "{got}"),
+            _ => assert!(!got.contains('\u{1b}'), "no colour codes in a file"),
+        }
+    }
+    let snap = d.path().join("snap.json");
+    let out = bin().args(["host", "--hive"]).arg(&h).arg("--save").arg(&snap).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let snap_bytes = std::fs::read(&snap).unwrap();
+    for (input, extra) in [(&h, "--hive"), (&snap, "--snapshot")] {
+        for format in ["json", "html"] {
+            let out = bin().args(["host", "--format", format, extra]).arg(input).arg("-o").arg(input).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{extra} {format}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("refusing to write the report over the input file"), "{err}");
+        }
+    }
+    assert_eq!(std::fs::read(&h).unwrap(), hive_bytes, "the hive is untouched");
+    assert_eq!(std::fs::read(&snap).unwrap(), snap_bytes, "the snapshot is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
