@@ -5,6 +5,8 @@
 //! I/O or reads a clock: the time of observation is part of the evidence.
 
 pub mod capture;
+pub mod capture_chains;
+pub mod capture_digest;
 pub mod capture_report;
 pub mod catalogue;
 pub mod cert;

@@ -102,6 +102,11 @@ struct Analyzer<'o> {
     path: String,
     not_examined: Vec<rdp_doctor_core::capture_report::NotExamined>,
     not_examined_more: u64,
+    /// Every TCP flow, per source (scan pattern).
+    tally: crate::tally::FlowTally,
+    /// Every RDP-related connection, also those not listed (the other patterns).
+    digests: Vec<rdp_doctor_core::capture_digest::ConnectionDigest>,
+    digests_dropped: u64,
 }
 
 /// TLS connections listed as "not examined" at most.
@@ -322,6 +327,9 @@ impl Analyzer<'_> {
     }
 
     fn finish_tcp(&mut self, mut c: TcpConn) {
+        let base = self.first_ns.unwrap_or(c.start_ns);
+        let rdp_port = self.rdp_tcp(c.server.port()) || c.server.port() == 3391;
+        self.tally.record(&c, ms(c.start_ns - base), ms(c.last_ns - base), rdp_port);
         if c.relevance != Relevance::Related {
             return;
         }
@@ -374,16 +382,33 @@ impl Analyzer<'_> {
             );
             let report = report::build(ev, duration_ms);
             let notable = report.max_severity >= Some(Severity::Warn);
+            let cr = ConnectionReport {
+                id,
+                transport,
+                kind,
+                client,
+                server,
+                start_ms,
+                duration_ms,
+                outcome,
+                report,
+                chain: None,
+                pattern: None,
+            };
+            match rdp_doctor_core::capture_digest::ConnectionDigest::of(&cr) {
+                Some(d) if self.digests.len() < crate::tally::MAX_DIGESTS => self.digests.push(d),
+                _ => self.digests_dropped += 1,
+            }
             let (list, cap_n) = if notable {
                 (&mut self.notable, self.opts.max_listed)
             } else {
                 (&mut self.others, self.opts.max_listed / 4 + 1)
             };
             if list.len() >= cap_n {
-                *self.omitted.entry(report.verdict.clone()).or_default() += 1;
+                *self.omitted.entry(cr.report.verdict.clone()).or_default() += 1;
                 continue;
             }
-            list.push(ConnectionReport { id, transport, kind, client, server, start_ms, duration_ms, outcome, report });
+            list.push(cr);
         }
     }
 
@@ -465,8 +490,20 @@ impl Analyzer<'_> {
                 self.not_examined_more
             ));
         }
+        if self.digests_dropped > 0 || self.tally.dropped > 0 {
+            limitations.push(format!(
+                "The patterns across the file count the first {} connections and {} sources; {} connection(s) and {} flow(s) beyond that were not counted",
+                crate::tally::MAX_DIGESTS,
+                crate::tally::MAX_SOURCES,
+                self.digests_dropped,
+                self.tally.dropped
+            ));
+        }
         let mut report = CaptureReport::new(file, connections, summary, limitations);
         report.not_examined = self.not_examined;
+        let patterns = rdp_doctor_core::rules::patterns::patterns(&self.digests, &self.tally.sources());
+        let chains = rdp_doctor_core::capture_chains::link(&mut report.connections);
+        report.add_file_level(patterns, chains);
         report
     }
 }
@@ -497,6 +534,9 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         path: path.to_owned(),
         not_examined: Vec::new(),
         not_examined_more: 0,
+        tally: crate::tally::FlowTally::default(),
+        digests: Vec::new(),
+        digests_dropped: 0,
     };
     if let Some(k) = &opts.keylog {
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));

@@ -50,6 +50,9 @@ pub struct TcpConn {
     /// capture's secrets and classified by its plaintext (an RD Gateway, a KDC proxy), or, without secrets on
     /// port 443, named as "not examined" when its server name suggests a gateway. Not listed otherwise.
     pub tentative: bool,
+    /// The client sent a packet with neither SYN, ACK nor RST (a FIN, NULL or Xmas scan probe: no TCP
+    /// stack sends one in a real connection).
+    pub probe_without_ack: bool,
     /// Payload chunks and bytes looked at while undecided, and their first bytes.
     probe_chunks: u32,
     probe_bytes: usize,
@@ -83,6 +86,7 @@ impl TcpConn {
             last_packet: None,
             last_meaningful: None,
             tentative: false,
+            probe_without_ack: false,
             probe_chunks: 0,
             probe_bytes: 0,
             preamble: Vec::new(),
@@ -104,6 +108,9 @@ impl TcpConn {
 
     /// One segment from `side`.
     pub fn packet(&mut self, ts: i64, side: Side, ip_id: u16, t: &Tcp<'_>) {
+        if side == Side::Client && !t.syn && !t.ack_flag && !t.rst {
+            self.probe_without_ack = true;
+        }
         if self.relevance == Relevance::Ignored {
             self.last_ns = self.last_ns.max(ts);
             if t.rst || t.fin {

@@ -30,6 +30,7 @@ pub mod keylog;
 pub mod link;
 mod plain;
 pub mod reader;
+mod tally;
 pub mod tcp;
 mod tlsdec;
 mod tunnel;

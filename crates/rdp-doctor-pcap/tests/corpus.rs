@@ -11,6 +11,12 @@ use rdp_doctor_pcap::{Options, analyse_file};
 /// (file, extra ports, snapshot name)
 const CASES: &[(&str, &[u16], &str)] = &[
     ("arkime/socks5-rdp.pcap", &[], "arkime_socks5-rdp"),
+    ("awakecoding/rdp-nla-kerberos-auth2.pcapng", &[], "awakecoding_rdp-nla-kerberos-auth2"),
+    (
+        "awakecoding/rdp-rdg-same-creds-kerberos-password-success2.pcapng",
+        &[],
+        "awakecoding_rdp-rdg-same-creds-kerberos-password-success2",
+    ),
     ("nDPI/rdp.pcap", &[], "nDPI_rdp"),
     ("nDPI/rdp2.pcap", &[], "nDPI_rdp2"),
     ("nDPI/rdp3.pcap", &[], "nDPI_rdp3"),
@@ -59,8 +65,12 @@ fn every_corpus_capture_matches_its_expected_report() {
 fn hand_checked_verdicts() {
     let verdict = |file: &str, ports: &[u16]| run(file, ports).verdict;
     assert_eq!(verdict("zeek/rdp-proprietary-encryption.pcap", &[]), "nego.ssl_not_allowed_by_server");
-    assert_eq!(verdict("nDPI/tcp_scan.pcapng", &[]), "tcp.refused");
-    assert_eq!(verdict("nDPI/synscan.pcap", &[]), "tcp.filtered");
+    // The scanner's probes: the scan is the verdict (each refused or filtered attempt is part of it).
+    assert_eq!(verdict("nDPI/tcp_scan.pcapng", &[]), "pattern.scan");
+    assert_eq!(verdict("nDPI/synscan.pcap", &[]), "pattern.scan");
+    // Healthy Windows domain sessions, decrypted with their own secrets (issue 15).
+    assert_eq!(verdict("awakecoding/rdp-nla-kerberos-auth2.pcapng", &[]), "ok");
+    assert_eq!(verdict("awakecoding/rdp-rdg-same-creds-kerberos-password-success2.pcapng", &[]), "ok");
     assert_eq!(verdict("zeek/rdpeudp-handshake-fail.pcap", &[]), "udp.blocked");
     assert_eq!(verdict("zeek/rdpeudp-handshake-success.pcap", &[]), "ok");
     assert_eq!(verdict("zeek/tls-1.2-handshake-failure.pcap", &[443]), "tls.alert");

@@ -99,7 +99,7 @@ fn kdc_proxy_failure_and_reason_phrases_are_quoted() {
             Turn::Server(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec()),
         ],
     );
-    let gw = peers.run(
+    let mut gw = peers.run(
         None,
         "10.0.0.5:50002",
         "10.0.0.7:443",
@@ -108,6 +108,10 @@ fn kdc_proxy_failure_and_reason_phrases_are_quoted() {
             Turn::Server(b"HTTP/1.1 401 User Account Restricted\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n".to_vec()),
         ],
     );
+    // The NTLM attempt comes a second after the KDC proxy's refusal.
+    for f in &mut gw.frames {
+        f.0 += 1_000_000_000;
+    }
     let r = analyse(&[&kdc, &gw], Some(&peers.lines()));
     let by_kind = |k| r.connections.iter().find(|c| c.report.evidence.capture.as_ref().unwrap().kind == k).unwrap();
     let k = by_kind(ConnectionKind::KdcProxy);
@@ -117,6 +121,17 @@ fn kdc_proxy_failure_and_reason_phrases_are_quoted() {
     let g = by_kind(ConnectionKind::GatewayTls);
     let f = g.report.findings.iter().find(|f| f.id == "gateway.access_denied").unwrap();
     assert_eq!(f.summary, "the gateway's last answer was 401 \"User Account Restricted\"");
+    // One chain: KDC proxy unavailable → NTLM fallback → NTLM refused for this account. Its root is the
+    // file's verdict; the 401 is shown as its consequence.
+    assert_eq!(r.chains.len(), 1, "{:?}", r.chains);
+    assert_eq!(r.chains[0].verdict, "gateway.kdc_proxy_failed");
+    assert_eq!(r.verdict, "gateway.kdc_proxy_failed");
+    assert_eq!(r.connections[0].id, k.id, "the root is listed first");
+    let role = g.chain.as_ref().unwrap();
+    assert_eq!(role.caused_by, Some(k.id));
+    assert!(role.how.contains("fell back to NTLM"), "{}", role.how);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["chains"][0]["root"], k.id);
 }
 
 /// The second connection resumes the first one's TLS session: no certificate on the wire, yet not

@@ -57,8 +57,12 @@ pub fn verdict_sentence(r: &Report) -> String {
     }
 }
 
-/// The capture's verdict in one sentence, from its worst connection.
+/// The capture's verdict in one sentence, from the pattern across the file that is its verdict, or from its
+/// worst connection.
 pub fn capture_sentence(r: &CaptureReport) -> String {
+    if let Some(p) = r.patterns.iter().find(|p| p.id == r.verdict) {
+        return format!("{} (a pattern across the file)", p.summary);
+    }
     let top = r.connections.first().filter(|c| c.report.verdict == r.verdict);
     match top.and_then(|c| c.report.findings.iter().find(|f| f.id == r.verdict).map(|f| (c, f))) {
         Some((c, f)) => format!("{} (connection #{})", f.summary, c.id),

@@ -29,8 +29,21 @@ const KNOWN: &[&str] = &[
     "scan",
     "policy",
 ];
-const KNOWN_CAPTURE: &[&str] =
-    &["schema_version", "kind", "tool", "file", "verdict", "max_severity", "summary", "connections", "limitations"];
+const KNOWN_CAPTURE: &[&str] = &[
+    "schema_version",
+    "kind",
+    "tool",
+    "file",
+    "verdict",
+    "max_severity",
+    "summary",
+    "connections",
+    "limitations",
+    "patterns",
+    "dominant_pattern",
+    "chains",
+    "not_examined",
+];
 
 /// Connections written in full; the rest are table rows.
 const MAX_WRITTEN: usize = 50;
@@ -298,6 +311,40 @@ fn extras(o: &mut String, v: &serde_json::Value, known: &[&str]) {
     }
 }
 
+/// What the file shows as a whole, before the connections: the dominant pattern and every pattern, the
+/// causal chains per client, and the TLS connections not examined.
+fn file_level(o: &mut String, r: &CaptureReport) {
+    if let Some(d) = &r.dominant_pattern {
+        let _ = writeln!(o, "Dominant pattern: {}\n", md_text(d));
+    }
+    if !r.patterns.is_empty() {
+        let _ = writeln!(o, "## Patterns across the file\n");
+        findings(o, &r.patterns, "###");
+    }
+    if !r.chains.is_empty() {
+        let _ = writeln!(o, "## Causal chains\n");
+        for ch in &r.chains {
+            let _ =
+                writeln!(o, "- {} {}: {}", md_text(&ch.client.to_string()), md_code(&ch.verdict), md_text(&ch.summary));
+        }
+        o.push('\n');
+    }
+    if !r.not_examined.is_empty() {
+        let _ = writeln!(o, "## Not examined (TLS that may be an RD Gateway)\n");
+        for n in &r.not_examined {
+            let _ = writeln!(
+                o,
+                "- {} → {}: {} — examine with {}",
+                md_text(&n.client),
+                md_text(&n.server),
+                md_text(&n.why),
+                md_code(&n.command)
+            );
+        }
+        o.push('\n');
+    }
+}
+
 /// The Markdown report of a capture.
 pub fn capture(r: &CaptureReport) -> String {
     let mut o = String::with_capacity(32 * 1024);
@@ -322,10 +369,18 @@ pub fn capture(r: &CaptureReport) -> String {
             s.incomplete
         ))
     );
+    file_level(&mut o, r);
     if !r.connections.is_empty() {
         let _ =
             writeln!(o, "## Connections\n\n| # | Client → server | Kind | Verdict | Ended |\n|---|---|---|---|---|");
         for c in &r.connections {
+            let mut verdict = md_code(&c.report.verdict);
+            if let Some(by) = c.chain.as_ref().and_then(|ch| ch.caused_by) {
+                verdict.push_str(&format!(" (consequence of #{by})"));
+            }
+            if let Some(p) = c.pattern {
+                verdict.push_str(&format!(" (part of {})", md_code(p)));
+            }
             let _ = writeln!(
                 o,
                 "| {} | {} → {} | {} | {} | {} |",
@@ -333,7 +388,7 @@ pub fn capture(r: &CaptureReport) -> String {
                 md_text(&c.client),
                 md_text(&c.server),
                 c.kind.label(),
-                md_code(&c.report.verdict),
+                verdict,
                 md_text(&c.outcome)
             );
         }
@@ -360,7 +415,10 @@ pub fn capture(r: &CaptureReport) -> String {
             r.connections.len() - MAX_WRITTEN
         );
     }
-    what_to_do(&mut o, &todo::remedies(r.connections.iter().flat_map(|c| c.report.findings.iter())));
+    what_to_do(
+        &mut o,
+        &todo::remedies(r.patterns.iter().chain(r.connections.iter().flat_map(|c| c.report.findings.iter()))),
+    );
     limitations(&mut o, &r.limitations, "## Limitations of this capture");
     if let Ok(v) = serde_json::to_value(r) {
         extras(&mut o, &v, KNOWN_CAPTURE);

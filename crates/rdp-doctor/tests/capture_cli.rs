@@ -23,8 +23,11 @@ fn text_lists_failing_connections_first() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Verdict: nego.ssl_not_allowed_by_server"), "{text}");
-    let first = text.find("#1 WARN").unwrap();
-    let second = text.find("#2 ").unwrap();
+    let first = text.find("\n#1 WARN").unwrap();
+    let second = text.find("\n#2 ").unwrap();
+    // The retry with Standard RDP Security follows from the TLS refusal: a causal chain, root first.
+    assert!(text.contains("#1 nego.ssl_not_allowed_by_server → #2 sec.rdp_proprietary_certificate"), "{text}");
+    assert!(text.contains("chain: consequence of #1:"), "{text}");
     assert!(first < second, "the failing connection comes first:\n{text}");
     assert!(text.contains("What to do"), "{text}");
 }
@@ -37,8 +40,12 @@ fn json_and_exit_codes_follow_check() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["kind"], "capture");
-    assert_eq!(v["verdict"], "tcp.refused");
+    // A port scan (FIN/NULL/Xmas probes and a refused 3389): the pattern is the file's verdict, the refused
+    // connection part of it.
+    assert_eq!(v["verdict"], "pattern.scan");
+    assert_eq!(v["patterns"][0]["id"], "pattern.scan");
     assert_eq!(v["connections"][0]["report"]["verdict"], "tcp.refused");
+    assert_eq!(v["connections"][0]["pattern"], "pattern.scan");
     // Named .pcapng, but a classic pcap inside: the format is read from the bytes.
     assert_eq!(v["file"]["format"], "pcap (little-endian, microsecond timestamps)");
     assert_eq!(bin().args(["capture", &f, "--fail-on", "never"]).output().unwrap().status.code(), Some(0));

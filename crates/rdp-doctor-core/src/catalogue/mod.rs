@@ -13,6 +13,7 @@ mod host;
 mod kerberos;
 mod live;
 mod net;
+mod patterns;
 pub mod rdpfile;
 mod security;
 mod session;
@@ -27,6 +28,7 @@ pub use host::*;
 pub use kerberos::*;
 pub use live::*;
 pub use net::*;
+pub use patterns::*;
 pub use security::*;
 pub use session::*;
 
@@ -60,6 +62,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(decrypted::DEFS)
         .chain(kerberos::DEFS)
         .chain(authmode::DEFS)
+        .chain(patterns::DEFS)
         .chain(host::DEFS)
         .chain(fleet::DEFS)
         .chain(fleet::POLICY_DEFS)

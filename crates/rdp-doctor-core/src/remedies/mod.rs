@@ -19,6 +19,7 @@ mod kerberos;
 mod licensing;
 mod network;
 mod nla;
+mod patterns;
 mod rdpfile;
 mod security;
 mod session;
@@ -45,6 +46,7 @@ pub fn all() -> impl Iterator<Item = &'static Remedy> {
         .chain(host::REMEDIES)
         .chain(fleet::REMEDIES)
         .chain(authmode::REMEDIES)
+        .chain(patterns::REMEDIES)
 }
 
 /// Looks a remedy up by its stable ID.

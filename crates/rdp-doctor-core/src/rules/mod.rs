@@ -11,6 +11,7 @@ pub mod host_join;
 pub mod kerberos;
 pub mod net;
 mod observed;
+pub mod patterns;
 mod rdp_security;
 pub mod security;
 pub mod session;

@@ -38,6 +38,21 @@ pub fn snapshot(r: &CaptureReport) -> String {
     for l in &r.limitations {
         let _ = writeln!(o, "file limitation: {l}");
     }
+    if let Some(d) = &r.dominant_pattern {
+        let _ = writeln!(o, "dominant pattern: {d}");
+    }
+    for f in &r.patterns {
+        let _ = writeln!(o, "pattern {} ({}): {}", f.id, f.severity.as_str(), f.summary);
+        for e in &f.evidence {
+            let _ = writeln!(o, "  - {e}");
+        }
+    }
+    for ch in &r.chains {
+        let _ = writeln!(o, "chain {} ({}): {}", ch.client, ch.verdict, ch.summary);
+    }
+    for n in &r.not_examined {
+        let _ = writeln!(o, "not examined: {} -> {}: {} [{}]", n.client, n.server, n.why, n.command);
+    }
     for c in &r.connections {
         let rep = &c.report;
         let _ = writeln!(
@@ -46,6 +61,12 @@ pub fn snapshot(r: &CaptureReport) -> String {
             c.id, c.transport, c.kind, c.client, c.server, c.start_ms, c.duration_ms
         );
         let _ = writeln!(o, "  verdict: {} ({:?}); ended: {}", rep.verdict, rep.max_severity, c.outcome);
+        if let Some(ch) = &c.chain {
+            let _ = writeln!(o, "  chain: root #{}, caused by {:?}: {}", ch.root, ch.caused_by, ch.how);
+        }
+        if let Some(p) = c.pattern {
+            let _ = writeln!(o, "  part of: {p}");
+        }
         let layers: Vec<String> =
             rep.layers.iter().map(|l| format!("{} {} ({})", l.name.as_str(), l.status.as_str(), l.summary)).collect();
         for l in layers {

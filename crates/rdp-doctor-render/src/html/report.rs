@@ -31,8 +31,21 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Fields of a `CaptureReport` the capture page shows.
-const KNOWN_CAPTURE: &[&str] =
-    &["schema_version", "kind", "tool", "file", "verdict", "max_severity", "summary", "connections", "limitations"];
+const KNOWN_CAPTURE: &[&str] = &[
+    "schema_version",
+    "kind",
+    "tool",
+    "file",
+    "verdict",
+    "max_severity",
+    "summary",
+    "connections",
+    "limitations",
+    "patterns",
+    "dominant_pattern",
+    "chains",
+    "not_examined",
+];
 
 /// Connections drawn in full on a capture page; the rest are rows of the table.
 pub const MAX_DRAWN: usize = 100;
@@ -438,6 +451,7 @@ pub fn capture(h: &mut Html, r: &CaptureReport) {
         ),
     );
     h.raw("</section>");
+    file_level(h, r);
     if !r.connections.is_empty() {
         connections_table(h, r);
     }
@@ -454,10 +468,45 @@ pub fn capture(h: &mut Html, r: &CaptureReport) {
             ),
         );
     }
-    what_to_do(h, &todo::remedies(r.connections.iter().flat_map(|c| c.report.findings.iter())));
+    what_to_do(
+        h,
+        &todo::remedies(r.patterns.iter().chain(r.connections.iter().flat_map(|c| c.report.findings.iter()))),
+    );
     limitations(h, &r.limitations, "Limitations of this capture", "h2");
     if let Ok(v) = serde_json::to_value(r) {
         extra_section(h, &v, KNOWN_CAPTURE);
+    }
+}
+
+/// What the file shows as a whole, before the connections: patterns, causal chains, TLS not examined.
+fn file_level(h: &mut Html, r: &CaptureReport) {
+    if !r.patterns.is_empty() {
+        h.raw("<section id=\"patterns\">").el("h2", &[], "Patterns across the file");
+        if let Some(d) = &r.dominant_pattern {
+            h.el("p", &[("class", "sentence")], &format!("Dominant pattern: {d}"));
+        }
+        findings(h, &r.patterns, false);
+        h.raw("</section>");
+    }
+    if !r.chains.is_empty() {
+        h.raw("<section id=\"chains\">").el("h2", &[], "Causal chains").raw("<ul>");
+        for ch in &r.chains {
+            h.el("li", &[], &format!("{} {}: {}", ch.client, ch.verdict, ch.summary));
+        }
+        h.raw("</ul></section>");
+    }
+    if !r.not_examined.is_empty() {
+        h.raw("<section id=\"not-examined\">")
+            .el("h2", &[], "Not examined (TLS that may be an RD Gateway)")
+            .raw("<ul>");
+        for n in &r.not_examined {
+            h.raw("<li>")
+                .text(&format!("{} → {}: {} — examine with ", n.client, n.server, n.why))
+                .raw("<code>")
+                .text(&n.command)
+                .raw("</code></li>");
+        }
+        h.raw("</ul></section>");
     }
 }
 
@@ -474,7 +523,14 @@ fn connections_table(h: &mut Html, r: &CaptureReport) {
             h.fmt(format_args!("{}", c.id));
         }
         h.raw("</td>").el("td", &[], &format!("{} → {}", c.client, c.server)).el("td", &[], c.kind.label());
-        h.raw("<td><span class=\"badge\">").text(&c.report.verdict).raw("</span></td>").el("td", &[], &c.outcome);
+        h.raw("<td><span class=\"badge\">").text(&c.report.verdict).raw("</span>");
+        if let Some(by) = c.chain.as_ref().and_then(|ch| ch.caused_by) {
+            h.text(&format!(" consequence of #{by}"));
+        }
+        if let Some(p) = c.pattern {
+            h.text(&format!(" part of {p}"));
+        }
+        h.raw("</td>").el("td", &[], &c.outcome);
         h.raw("</tr>");
     }
     h.raw("</table></div>");

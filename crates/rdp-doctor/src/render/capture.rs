@@ -89,6 +89,16 @@ fn connection(o: &mut String, c: &ConnectionReport, verbose: bool) {
         paint(severity_style(r.max_severity), &r.verdict)
     );
     let _ = writeln!(o, "    {} {}", paint(DIM, "ended:"), c.outcome);
+    if let Some(ch) = &c.chain {
+        let role = match ch.caused_by {
+            None => format!("root of a causal chain: {}", ch.how),
+            Some(by) => format!("consequence of #{by}: {}", ch.how),
+        };
+        let _ = writeln!(o, "    {} {role}", paint(BOLD, "chain:"));
+    }
+    if let Some(p) = c.pattern {
+        let _ = writeln!(o, "    {} {p} (see the patterns above)", paint(DIM, "part of:"));
+    }
     for layer in &r.layers {
         if layer.name.as_str() == "dns" {
             continue;
@@ -203,10 +213,12 @@ pub fn text(r: &CaptureReport, verbose: bool) -> String {
         s.connections, s.flows, s.failing, s.warning, s.ok, s.incomplete
     );
     let top = r.connections.first();
-    let headline = top
-        .filter(|c| c.report.verdict == r.verdict)
-        .and_then(|c| {
-            c.report.findings.iter().find(|f| f.id == r.verdict).map(|f| format!(" — {} (#{})", f.summary, c.id))
+    let pattern_headline = r.patterns.iter().find(|p| p.id == r.verdict).map(|p| format!(" — {}", p.summary));
+    let headline = pattern_headline
+        .or_else(|| {
+            top.filter(|c| c.report.verdict == r.verdict).and_then(|c| {
+                c.report.findings.iter().find(|f| f.id == r.verdict).map(|f| format!(" — {} (#{})", f.summary, c.id))
+            })
         })
         .unwrap_or_else(|| match r.verdict.as_str() {
             "no_rdp_traffic" => " — no RDP-related connection in this capture".to_owned(),
@@ -215,6 +227,25 @@ pub fn text(r: &CaptureReport, verbose: bool) -> String {
         });
     let _ =
         writeln!(o, "\n{} {}{headline}", paint(BOLD, "Verdict:"), paint(severity_style(r.max_severity), &r.verdict));
+    if let Some(d) = &r.dominant_pattern {
+        let _ = writeln!(o, "{} {d}", paint(BOLD, "Dominant pattern:"));
+    }
+    if !r.patterns.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Patterns across the file"));
+        for f in &r.patterns {
+            let sev = paint(severity_style(Some(f.severity)), &format!("{:<4}", f.severity.as_str().to_uppercase()));
+            let _ = writeln!(o, "  {sev} {}  {}", paint(BOLD, f.id), f.summary);
+            for e in &f.evidence {
+                let _ = writeln!(o, "       {} {e}", paint(DIM, "•"));
+            }
+        }
+    }
+    if !r.chains.is_empty() {
+        let _ = writeln!(o, "\n{}", paint(BOLD, "Causal chains (per client, earliest failure first)"));
+        for ch in &r.chains {
+            let _ = writeln!(o, "  {} {}: {}", ch.client, paint(BOLD, &ch.verdict), ch.summary);
+        }
+    }
     for c in &r.connections {
         connection(&mut o, c, verbose);
     }
@@ -235,7 +266,12 @@ pub fn text(r: &CaptureReport, verbose: bool) -> String {
     // Remedies once per finding, in the order the findings first appear.
     let mut seen = BTreeSet::new();
     let mut remedies = String::new();
-    for f in r.connections.iter().flat_map(|c| c.report.findings.iter()).filter(|f| f.severity >= Severity::Warn) {
+    for f in r
+        .patterns
+        .iter()
+        .chain(r.connections.iter().flat_map(|c| c.report.findings.iter()))
+        .filter(|f| f.severity >= Severity::Warn)
+    {
         if !seen.insert(f.id) {
             continue;
         }
