@@ -208,3 +208,117 @@ fn lab_failures_fit_a_screen() {
         assert!(!ids.is_empty() && unique.len() == ids.len(), "{verdict}: each remedy once: {ids:?}\n{text}");
     }
 }
+
+/// The ladders of recorded steps: a credentialed run that IronRDP's acceptor ends with Set Error Info
+/// (ERRINFO 7, what mstsc shows as 0x904 / 0x7) and a check through the scripted RD Gateway (no RD Gateway
+/// runs on Linux; this is the gateway the tunnel tests check against FreeRDP) whose channel request is
+/// refused with E_PROXY_RAP_ACCESSDENIED, relaying to IronRDP's acceptor. Each page: the ladder with its
+/// lanes (three through the gateway), refusals drawn as alerts, the failing step highlighted (the Set Error
+/// Info, not the ultimatum after it; through the gateway, the verdict is the scripted gateway's self-signed
+/// certificate, which the Windows client refuses first, so its TLS answer is the step marked and the
+/// channel's refusal is drawn as an alert below it), the same in the Markdown's text ladder, no password
+/// anywhere; then the page in Chromium (no root needed).
+#[test]
+fn ladders_of_a_credentialed_run_and_a_gateway() {
+    use rdp_doctor_testserver::{
+        CertSpec, GATEWAY_PASSWORD, GATEWAY_USER, GatewayFault, ScriptedGateway, Security, TestServer, TestServerConfig,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let password = "Run-pw-42";
+    let logon = TestServer::start(TestServerConfig::loopback(
+        CertSpec::Valid,
+        // Another password than the one sent: the acceptor refuses the Client Info with ERRINFO 7.
+        Security::TlsLogon { username: "alice".into(), password: "Server-pw-1".into(), errinfo: 7 },
+    ))
+    .unwrap();
+    let target = TestServer::start(TestServerConfig::loopback(
+        CertSpec::Valid,
+        Security::Hybrid { username: "u".into(), password: "Hybrid-pw-1".into() },
+    ))
+    .unwrap();
+    let gw = ScriptedGateway::start_relay(GatewayFault::ChannelRefused(0x8007_59DA), CertSpec::Valid, target.addr())
+        .unwrap();
+    let gw_arg = format!("localhost:{}", gw.addr().port());
+    let logon_addr = logon.addr().to_string();
+    struct Case<'a> {
+        name: &'a str,
+        args: Vec<&'a str>,
+        secret: &'a str,
+        verdict: &'a str,
+        finding: &'a str,
+        /// In the HTML: the ladder's title and the refusal.
+        shown: [&'a str; 2],
+        /// The label of the step marked as failing, and its arrow in the text ladder.
+        marked: &'a str,
+        arrow: &'a str,
+    }
+    let cases = [
+        Case {
+            name: "session-errinfo",
+            args: vec!["check", &logon_addr, "--user", "alice", "--no-matrix", "--samples", "0", "--no-udp"],
+            secret: password,
+            verdict: "server.denied_connection",
+            finding: "server.denied_connection",
+            shown: ["The credentialed run as alice", "set_error_info"],
+            marked: "set_error_info",
+            arrow: "C <- S",
+        },
+        Case {
+            name: "gateway-rap-denied",
+            args: vec!["check", "rdp.lab.test", "--gateway", &gw_arg, "--user", GATEWAY_USER, "--samples", "0"],
+            secret: GATEWAY_PASSWORD,
+            verdict: "cert.self_signed",
+            finding: "gateway.rap_denied",
+            shown: ["Through the RD Gateway", "HRESULT 0x800759DA E_PROXY_RAP_ACCESSDENIED"],
+            marked: "TLS ServerHello",
+            arrow: "C <- G",
+        },
+    ];
+    let mut b = Browser::start().unwrap();
+    for c in &cases {
+        let name = c.name;
+        let run = |format: &str| {
+            let o =
+                bin().args(&c.args).args(["--format", format]).env("RDP_DOCTOR_PASSWORD", c.secret).output().unwrap();
+            assert!(o.status.code() == Some(1), "{name} {format}: {}", String::from_utf8_lossy(&o.stderr));
+            let out = String::from_utf8(o.stdout).unwrap();
+            assert!(!out.contains(c.secret), "{name} {format}: the password leaked");
+            out
+        };
+        let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+        assert_eq!(json["verdict"], c.verdict, "{name}");
+        assert!(json["findings"].as_array().unwrap().iter().any(|f| f["id"] == c.finding), "{name}: {}", c.finding);
+        let html = run("html");
+        for l in c.shown {
+            assert!(html.contains(l), "{name}: {l} missing from the HTML:\n{}", run("markdown"));
+        }
+        let page = dir.path().join(format!("{name}.html"));
+        std::fs::write(&page, &html).unwrap();
+        check_page(&mut b, &page, &["#verdict", "svg.ladder line.alert", "svg.ladder .hl-fail", "#todo"], 0);
+        let mut texts = |sel: &str| -> Vec<String> {
+            let js = format!("[...document.querySelectorAll('{sel}')].map(t => t.textContent)");
+            serde_json::from_value(b.eval(&js).unwrap()).unwrap()
+        };
+        let marked = texts("svg.ladder text.marked");
+        assert!(!marked.is_empty() && marked.iter().all(|t| t.contains(c.marked)), "{name}: marked {marked:?}");
+        let lanes = texts("svg.ladder text.lanehead");
+        let md = run("markdown");
+        let fail_line = md.lines().find(|l| l.starts_with('✗')).unwrap_or_else(|| panic!("{name}: no ✗ step:\n{md}"));
+        assert!(fail_line.contains(c.marked) && fail_line.contains(c.arrow), "{name}: {fail_line}");
+        assert!(md.contains(c.shown[1]), "{name}: the refusal in the text ladder:\n{md}");
+        if name == "gateway-rap-denied" {
+            // What the client sends goes rightwards, the gateway's answers come back.
+            for (step, arrow) in [("HTTP_CHANNEL_PACKET", "C -> G"), ("HTTP_CHANNEL_RESPONSE", "C <- G")] {
+                let line =
+                    md.lines().find(|l| l.contains(&format!("{step}: "))).unwrap_or_else(|| panic!("{step}:\n{md}"));
+                assert!(line.contains(arrow), "{line}");
+            }
+            assert!(
+                lanes.len() == 3 && lanes[1].starts_with("RD Gateway") && lanes[2].starts_with("rdp.lab.test:3389"),
+                "{lanes:?}"
+            );
+            assert!(md.contains(&format!("G = RD Gateway {gw_arg}")), "{md}");
+            assert!(html.contains("<h3>RD Gateway steps</h3>"), "the gateway's steps in the layer chain");
+        }
+    }
+}

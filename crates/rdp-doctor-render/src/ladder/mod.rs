@@ -119,9 +119,9 @@ impl Builder {
         self.push(layer, Row::Message { at_ms, from, to, label, style, mark: Mark::None });
     }
 
-    /// Marks the step where the report says it broke: the last answer (or missing answer) of the first
-    /// failing layer; else of the layer of the verdict's finding (warn). A finding about the certificate
-    /// marks the Certificate message.
+    /// Marks the step where the report says it broke, in the first failing layer (else, as a warning, in
+    /// the layer of the verdict's finding): a finding about the certificate marks the Certificate message;
+    /// otherwise the layer's first refusal (alert, error, reset), else its last answer (or missing answer).
     pub fn highlight(&mut self, r: &Report) {
         let (layer, mark) = match r.first_failing_layer {
             Some(l) => (l.as_str(), Mark::Fail),
@@ -140,8 +140,10 @@ impl Builder {
             .iter()
             .rev()
             .find(|i| verdict_is_cert && by_label(i, "Certificate"))
+            // The first refusal: what follows it (a Set Error Info's Disconnect Provider Ultimatum, the RST
+            // after an alert) is its consequence.
             .or_else(|| {
-                candidates.iter().rev().find(|i| {
+                candidates.iter().find(|i| {
                     matches!(self.rows.get(**i), Some(Row::Message { style: Style::Alert | Style::Reset, .. }))
                 })
             })

@@ -173,10 +173,10 @@ pub fn gateway(r: &Report, g: &GatewayEvidence) -> Ladder {
                     Style::Normal,
                 );
                 b.msg("gateway", at, gw, c, answer.to_owned(), style);
-            } else if st.name.ends_with("_REQUEST") || st.name.ends_with("connect") || st.name == "HTTP_CLOSE_CHANNEL" {
+            } else if sent_by_client(&st.name) {
                 b.msg("gateway", at, c, gw, format!("{}: {}", st.name, st.detail), style);
             } else {
-                let hr = st.hresult.map(|h| format!(", HRESULT 0x{h:08X}")).unwrap_or_default();
+                let hr = st.hresult.map(hresult_words).unwrap_or_default();
                 b.msg("gateway", at, gw, c, format!("{}: {}{hr}", st.name, st.detail), style);
             }
             if st.name == "HTTP_CHANNEL_RESPONSE" && !failing {
@@ -204,5 +204,45 @@ pub fn gateway(r: &Report, g: &GatewayEvidence) -> Ladder {
                     shows its own duration; the tunnel's steps are timed from its start."
             .to_owned(),
         notes: Vec::new(),
+    }
+}
+
+/// Whether a tunnel step recorded by the gateway probe is the client's (its connections, the streaming
+/// `RDG_IN_DATA` head, and the MS-TSGU packets it sends: HTTP_HANDSHAKE_REQUEST, HTTP_TUNNEL_PACKET,
+/// HTTP_TUNNEL_AUTH_PACKET, HTTP_CHANNEL_PACKET, HTTP_CLOSE_CHANNEL; MS-TSGU 2.2.10). The gateway's answers
+/// are recorded under the name of the response expected (`..._RESPONSE`) or as `OUT seed`.
+fn sent_by_client(step: &str) -> bool {
+    step.ends_with("_REQUEST")
+        || step.ends_with("_PACKET")
+        || step.ends_with("connect")
+        || step == "IN stream"
+        || step == "HTTP_CLOSE_CHANNEL"
+}
+
+/// `, HRESULT 0x800759DA E_PROXY_RAP_ACCESSDENIED` (the name when the code table knows the value).
+fn hresult_words(hr: u32) -> String {
+    match rdp_doctor_codes::gateway::FAMILY.code(hr).filter(|_| hr != 0) {
+        Some(code) => format!(", HRESULT 0x{hr:08X} {}", code.name),
+        None => format!(", HRESULT 0x{hr:08X}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hresult_words, sent_by_client};
+
+    #[test]
+    fn tunnel_steps_go_the_way_they_were_sent() {
+        for client in ["OUT connect", "IN connect", "IN stream", "HTTP_HANDSHAKE_REQUEST", "HTTP_TUNNEL_PACKET"] {
+            assert!(sent_by_client(client), "{client}");
+        }
+        for client in ["HTTP_TUNNEL_AUTH_PACKET", "HTTP_CHANNEL_PACKET", "HTTP_CLOSE_CHANNEL"] {
+            assert!(sent_by_client(client), "{client}");
+        }
+        for gateway in ["HTTP_HANDSHAKE_RESPONSE", "HTTP_TUNNEL_RESPONSE", "HTTP_CHANNEL_RESPONSE", "OUT seed"] {
+            assert!(!sent_by_client(gateway), "{gateway}");
+        }
+        assert_eq!(hresult_words(0x8007_59DA), ", HRESULT 0x800759DA E_PROXY_RAP_ACCESSDENIED");
+        assert_eq!(hresult_words(0), ", HRESULT 0x00000000");
     }
 }
