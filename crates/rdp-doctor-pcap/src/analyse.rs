@@ -395,9 +395,12 @@ impl Analyzer<'_> {
                 chain: None,
                 pattern: None,
             };
-            match rdp_doctor_core::capture_digest::ConnectionDigest::of(&cr) {
-                Some(d) if self.digests.len() < crate::tally::MAX_DIGESTS => self.digests.push(d),
-                _ => self.digests_dropped += 1,
+            if let Some(d) = rdp_doctor_core::capture_digest::ConnectionDigest::of(&cr) {
+                if self.digests.len() < crate::tally::MAX_DIGESTS {
+                    self.digests.push(d);
+                } else {
+                    self.digests_dropped += 1;
+                }
             }
             let (list, cap_n) = if notable {
                 (&mut self.notable, self.opts.max_listed)

@@ -73,7 +73,10 @@ fn guessing(conns: &[ConnectionDigest]) -> Vec<Pattern> {
     }
     let sprayed: Vec<(&str, Vec<&ConnectionDigest>)> = by_account
         .into_iter()
-        .filter(|(_, v)| v.len() >= GUESSING_MIN && v.iter().map(|c| c.client.ip()).collect::<Vec<_>>().len() > 1)
+        .filter(|(_, v)| {
+            v.len() >= GUESSING_MIN
+                && v.iter().map(|c| c.client.ip()).collect::<std::collections::BTreeSet<_>>().len() > 1
+        })
         .collect();
     if guessing.is_empty() && sprayed.is_empty() {
         return vec![];
@@ -371,6 +374,28 @@ mod tests {
         );
         // Those connections overlap: at most 3 at once, no flood.
         assert!(!f.iter().any(|p| p.finding.id == "pattern.pending_flood"));
+    }
+
+    #[test]
+    fn spraying_is_one_account_refused_from_several_sources() {
+        let refused = |i: u64, src: &str| {
+            let mut c = conn(i, src, i as f64 * 1000.0, "credssp.logon_failure");
+            c.account = Some("LAB\\bob".to_owned());
+            c
+        };
+        // 12 refusals of one account from 3 sources, 4 each: no source guesses alone; together a spray.
+        let spray: Vec<_> = (0..12).map(|i| refused(i, &format!("198.51.100.{}:5000", i % 3))).collect();
+        let f = patterns(&spray, &[]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].finding.summary, "password spraying: 1 account(s) refused from several sources");
+        assert!(f[0].finding.evidence[0].starts_with("account LAB\\bob: 12 refused logons from 3 sources"));
+        assert_eq!(f[0].sources.len(), 3);
+        // The same 12 from one source: guessing, not a spray (one source is not several).
+        let one: Vec<_> = (0..12).map(|i| refused(i, "198.51.100.7:5000")).collect();
+        let f = patterns(&one, &[]);
+        assert!(f[0].finding.summary.starts_with("password guessing: 12 refused logons"), "{}", f[0].finding.summary);
+        assert!(f[0].finding.evidence.iter().all(|l| !l.starts_with("account ")), "{:?}", f[0].finding.evidence);
+        assert!(f[0].finding.evidence[0].contains("accounts: LAB\\bob ×12"), "{:?}", f[0].finding.evidence);
     }
 
     #[test]
