@@ -273,3 +273,64 @@ fn text_of(servers: &[rdp_doctor_testserver::TestServer], closed: std::net::Sock
     t.push_str(&format!("{closed}\n"));
     t
 }
+
+/// What a capture shows as a whole comes before its connections in every format (issue 15): the dominant
+/// pattern and the pattern's finding (with its remedies under What to do), the causal chains per client,
+/// and each connection marked as part of a pattern or as the consequence of an earlier one. The renderers
+/// only read the report: the JSON has the same fields.
+#[test]
+fn file_level_sections_come_before_the_connections_in_every_format() {
+    let pos = |hay: &str, needle: &str, what: &str| {
+        hay.find(needle).unwrap_or_else(|| panic!("{what}: {needle:?} missing:\n{hay}"))
+    };
+    // A real SYN scan: a pattern, and two probes of 3389 linked as one chain.
+    let rel = "nDPI/synscan.pcap";
+    let json: Value = serde_json::from_slice(&capture(rel, &["--json"]).stdout).unwrap();
+    assert_eq!(json["patterns"][0]["id"], "pattern.scan");
+    let dominant = json["dominant_pattern"].as_str().unwrap();
+    assert!(dominant.starts_with("pattern.scan: port scan: 172.16.0.8"), "{dominant}");
+    assert_eq!(json["chains"][0]["summary"], "#15 tcp.filtered → #18 tcp.filtered");
+    assert_eq!(json["connections"][1]["chain"]["caused_by"], 15);
+    assert_eq!(json["connections"][0]["pattern"], "pattern.scan");
+
+    let md = String::from_utf8(capture(rel, &["--format", "markdown"]).stdout).unwrap();
+    let d = pos(&md, &format!("Dominant pattern: {dominant}"), "markdown");
+    let p = pos(&md, "## Patterns across the file", "markdown");
+    let f = pos(&md, "#### WARN `pattern.scan`", "markdown");
+    let ch = pos(&md, "## Causal chains", "markdown");
+    let c = pos(&md, "## Connections", "markdown");
+    assert!(d < p && p < f && f < ch && ch < c, "markdown order: {d} {p} {f} {ch} {c}");
+    assert!(md.contains("(consequence of #15) (part of `pattern.scan`)"), "{md}");
+    let todo = &md[pos(&md, "## What to do", "markdown")..];
+    assert!(todo.contains("network.block_source"), "the pattern's remedies are under What to do:\n{todo}");
+
+    let html = String::from_utf8(capture(rel, &["--format", "html"]).stdout).unwrap();
+    let p = pos(&html, "<section id=\"patterns\">", "html");
+    let d = pos(&html, "Dominant pattern: pattern.scan: port scan: 172.16.0.8", "html");
+    let ch = pos(&html, "<section id=\"chains\">", "html");
+    let c = pos(&html, "<section id=\"connections\">", "html");
+    assert!(p < d && d < ch && ch < c, "html order: {p} {d} {ch} {c}");
+    assert!(html.contains("#15 tcp.filtered → #18 tcp.filtered"), "the chain's summary");
+    assert!(html.contains(" consequence of #15") && html.contains(" part of pattern.scan"));
+    // No field of the report left to the "other fields" dump.
+    assert!(!html.contains("dominant_pattern"), "dominant_pattern shown as an unknown field");
+
+    let text = String::from_utf8(capture(rel, &[]).stdout).unwrap();
+    let d = pos(&text, "pattern.scan", "text");
+    let c = pos(&text, "#15 ", "text");
+    assert!(d < c, "text: the pattern before the connections:\n{text}");
+
+    // A retry chain without a pattern: the TLS refusal is the root, the Standard RDP Security retry its
+    // consequence, in every format.
+    let rel = "zeek/rdp-proprietary-encryption.pcap";
+    let json: Value = serde_json::from_slice(&capture(rel, &["--json"]).stdout).unwrap();
+    assert!(json.get("patterns").is_none() && json.get("dominant_pattern").is_none(), "{json}");
+    assert_eq!(json["chains"][0]["root"], 1);
+    let md = String::from_utf8(capture(rel, &["--format", "markdown"]).stdout).unwrap();
+    assert!(!md.contains("## Patterns across the file") && !md.contains("Dominant pattern"));
+    assert!(pos(&md, "## Causal chains", "markdown") < pos(&md, "## Connections", "markdown"));
+    let html = String::from_utf8(capture(rel, &["--format", "html"]).stdout).unwrap();
+    assert!(!html.contains("id=\"patterns\""));
+    assert!(pos(&html, "<section id=\"chains\">", "html") < pos(&html, "<section id=\"connections\">", "html"));
+    assert!(html.contains("#1 nego.ssl_not_allowed_by_server → #2 sec.rdp_proprietary_certificate"), "{html}");
+}
