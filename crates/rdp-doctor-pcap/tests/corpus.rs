@@ -116,3 +116,22 @@ fn the_json_contract_holds() {
     assert!(!text.contains("WDeployAd"), "the cookie value leaked");
     assert_eq!(c["report"]["evidence"]["capture"]["request"]["cookie"], true);
 }
+
+/// docs/corpus-verdicts.md's "after" column is what the analyser says now: each row's verdict and
+/// connection count, on the repository's copies of the shared corpus (same bytes, see tests/data/SOURCES.md).
+#[test]
+fn the_corpus_verdicts_document_is_current() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/corpus-verdicts.md")).unwrap();
+    let table = doc.split("## Before and after issue 15").nth(1).unwrap().split("\n## ").next().unwrap();
+    let mut rows = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let file = cells[0].trim_matches('`').replace("awakecoding-wireshark-rdp/", "awakecoding/");
+        let after = cells[2].trim_end_matches(" ◀");
+        let r = run(&file, &[]);
+        assert_eq!(r.verdict, after, "{file}: docs/corpus-verdicts.md is stale");
+        assert_eq!(r.connections.len().to_string(), cells[3], "{file}: connections");
+        rows += 1;
+    }
+    assert_eq!(rows, 26, "one row per capture of the shared corpus");
+}
