@@ -1,11 +1,14 @@
 //! The HTML reports in a real browser: Debian's Chromium, headless, opens reports generated here — the
 //! demo, a check of a real xrdp lab server, two real captures from the test data (one decrypted with its
-//! key log), a host report from a real hive and a scan of IronRDP's acceptor — and for each shows no console error, no request beyond the
-//! file itself, the key elements in the DOM, no inline event handler, no sideways scrolling on a phone,
-//! a dark background in the dark scheme, and a PDF on A4 and on Letter; the scan page's table is there
-//! with JavaScript off and sorts with it on. Screenshots land in the test's target temporary directory.
+//! key log), a host report from a real hive, a scan of IronRDP's acceptor, a credentialed run ended by Set
+//! Error Info, a check through the scripted RD Gateway and one of a silent server — and for each shows no
+//! console error, no request beyond the file itself, the key elements in the DOM, no inline event handler,
+//! no sideways scrolling on a phone, a dark background in the dark scheme, and a PDF on A4 and on Letter;
+//! the scan page's table is there with JavaScript off and sorts with it on. Screenshots land in the test's
+//! target temporary directory.
 //!
-//! Needs root (the lab's xrdp) and the packages scripts/test.sh installs (chromium among them).
+//! The first two tests need root (the lab's xrdp, a firewalled namespace); all need the packages
+//! scripts/test.sh installs (chromium among them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -321,4 +324,43 @@ fn ladders_of_a_credentialed_run_and_a_gateway() {
             assert!(html.contains("<h3>RD Gateway steps</h3>"), "the gateway's steps in the layer chain");
         }
     }
+}
+
+/// A live check whose server accepts the connection and then stays silent (a listener that never answers:
+/// what a hung service or a port forwarded to nothing looks like): the ladder draws the X.224 request that
+/// got no answer as such (a cut arrow, marked as the failing step), in the page and in the text ladder.
+#[test]
+fn a_silent_server_is_drawn_as_no_answer() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        // Keep what connects open, unanswered, until the checks are over (bounded).
+        listener.set_nonblocking(true).unwrap();
+        let end = std::time::Instant::now() + Duration::from_secs(120);
+        while std::time::Instant::now() < end && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((s, _)) => held.push(s),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        held
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["check", &addr, "--timeout", "1s", "--samples", "0", "--no-udp", "--no-matrix"];
+    let page = dir.path().join("silent.html");
+    report(&[&args[..], &["--format", "html"]].concat(), &page);
+    let md = String::from_utf8(bin().args(args).args(["--format", "markdown"]).output().unwrap().stdout).unwrap();
+    let mut b = Browser::start().unwrap();
+    check_page(&mut b, &page, &["#verdict", "svg.ladder line.none", "svg.ladder path.cross", "svg.ladder .hl-fail"], 0);
+    let marked = b.eval("[...document.querySelectorAll('svg.ladder text.marked')].map(t => t.textContent).join()");
+    let marked = marked.unwrap();
+    assert!(marked.as_str().unwrap().contains("no answer within"), "the failing step: {marked}");
+    let line = md.lines().find(|l| l.starts_with('✗')).unwrap_or_else(|| panic!("no ✗ step:\n{md}"));
+    assert!(line.contains("C -> S ?") && line.contains("no answer within"), "{line}");
+    drop(b);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = hold.join();
 }
