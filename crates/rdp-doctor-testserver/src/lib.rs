@@ -58,10 +58,12 @@
 mod cert;
 mod gateway;
 mod gateway_tunnel;
+mod hostile;
 pub mod refusal;
 mod scripted;
 
 pub use gateway::{GATEWAY_PASSWORD, GATEWAY_USER, GatewayFault, ScriptedGateway};
+pub use hostile::{HostileTls, TlsFault};
 pub use scripted::{ScriptedNla, ScriptedServer, ScriptedUdp};
 mod connection;
 mod counting;
