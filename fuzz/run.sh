@@ -82,7 +82,10 @@ for t in "${targets[@]}"; do
     dict_arg=()
     [ -s "$dict" ] && dict_arg=("-dict=$dict")
     mkdir -p "runs/corpus/$t" "corpus/$t" "artifacts/$t"
-    before=$(find "artifacts/$t" -type f | wc -l)
+    # Crashes, timeouts, out-of-memory and leaks count; slow units (-report_slow_units, wall time on a
+    # loaded machine) are listed in the notes only.
+    before=$(find "artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l)
+    slow_before=$(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l)
     log="runs/$t.log"
     set +e
     "$bin_dir/$t" -max_total_time="$secs" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" -timeout="$per_input" \
@@ -94,11 +97,13 @@ for t in "${targets[@]}"; do
     last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-    after=$(find "artifacts/$t" -type f | wc -l)
+    after=$(find "artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l)
     crashes=$((after - before))
+    slow=$(($(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l) - slow_before))
     total_crashes=$((total_crashes + crashes))
     notes=""
     [ "$rc" -ne 0 ] && notes="exit $rc: $(grep -m1 -E 'ERROR: libFuzzer|panicked at|SUMMARY' "$log" || true)"
+    [ "$slow" -gt 0 ] && notes="$notes $slow slow unit(s), see artifacts/$t/"
     printf '%-16s %12s %8s %8s %8s %s\n' "$t" "${execs:-0}" "${cov:-?}" "${ft:-?}" "$crashes" "$notes"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$secs" "${execs:-0}" "${cov:-}" "${ft:-}" \
         "$crashes" >>runs/totals.tsv
