@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::cert::CertInfo;
 
+pub mod client;
 pub mod gateway;
 pub mod host;
 pub use gateway::*;
@@ -57,6 +58,9 @@ pub struct Evidence {
     /// What the RDP server's own configuration and logs say (`rdp-doctor host`, `check --host`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<HostEvidence>,
+    /// What the user's own PC recorded about its attempts and its client settings (`rdp-doctor last`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<client::ClientEvidence>,
 }
 
 impl Evidence {
@@ -83,6 +87,7 @@ impl Evidence {
             limitations: Vec::new(),
             capture: None,
             host: None,
+            client: None,
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod capture_digest;
 pub mod capture_report;
 pub mod catalogue;
 pub mod cert;
+pub mod client_report;
+pub mod client_tables;
 pub mod evidence;
 pub mod facts;
 pub mod finding;

@@ -19,6 +19,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerName {
+    /// The user's PC: its Remote Desktop client's log and settings (`rdp-doctor last`).
+    Client,
     /// The RD Gateway in front of the target (only with `--gateway`).
     Gateway,
     Dns,
@@ -35,6 +37,7 @@ pub enum LayerName {
 impl LayerName {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Client => "client",
             Self::Gateway => "gateway",
             Self::Dns => "dns",
             Self::Tcp => "tcp",
@@ -49,6 +52,7 @@ impl LayerName {
     /// A label for people.
     pub fn label(self) -> &'static str {
         match self {
+            Self::Client => "Client PC",
             Self::Gateway => "RD Gateway",
             Self::Dns => "DNS",
             Self::Tcp => "TCP",
@@ -823,6 +827,9 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     if let Some(h) = &evidence.host {
         layers.push(crate::host_report::layer(h, &findings));
     }
+    if let Some(c) = &evidence.client {
+        layers.insert(0, crate::client_report::layer(c, &findings));
+    }
     debug_assert!(layers.len() <= LAYER_ORDER.len());
     let first_failing_layer = layers.iter().find(|l| l.status == LayerStatus::Fail).map(|l| l.name);
     let max_severity = findings.iter().map(|f| f.severity).max();
@@ -885,6 +892,9 @@ pub fn build(evidence: Evidence, duration_ms: f64) -> Report {
     }
     if let Some(h) = &evidence.host {
         limitations.extend(h.limitations.iter().cloned());
+    }
+    if let Some(c) = &evidence.client {
+        limitations.extend(c.limitations.iter().cloned());
     }
     if tls_skip {
         limitations.push(

@@ -142,8 +142,34 @@ fn data_fields(event: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// Which records a reader keeps: by EventID alone (checked on the rendered bytes, before a record is parsed
+/// whole), then by provider and ID.
+#[derive(Clone, Copy)]
+pub struct Selection {
+    pub id: fn(u32) -> bool,
+    pub record: fn(&str, u32) -> bool,
+}
+
+/// The host collector's selection: the records `host_tables::EVENTS` names.
+pub const HOST: Selection = Selection {
+    id: |eid| host_tables::EVENTS.iter().any(|d| d.id == eid),
+    record: |provider, id| host_tables::event_def(provider, id).is_some(),
+};
+
 /// One rendered record to a [`HostEvent`] when its provider and ID are of interest.
 pub fn interesting(record: &Value, record_id: u64, time_unix: i64, time: &str, file: &str) -> Option<HostEvent> {
+    selected(record, record_id, time_unix, time, file, &HOST)
+}
+
+/// One rendered record to a [`HostEvent`] when `select` keeps its provider and ID.
+pub fn selected(
+    record: &Value,
+    record_id: u64,
+    time_unix: i64,
+    time: &str,
+    file: &str,
+    select: &Selection,
+) -> Option<HostEvent> {
     let event = record.get("Event")?;
     let sys = event.get("System")?;
     let provider = sys.get("Provider")?.get("#attributes")?.get("Name").map(text)?;
@@ -154,7 +180,9 @@ pub fn interesting(record: &Value, record_id: u64, time_unix: i64, time: &str, f
         _ => None,
     }?;
     let id = u32::try_from(id).ok()?;
-    host_tables::event_def(&provider, id)?;
+    if !(select.record)(&provider, id) {
+        return None;
+    }
     Some(HostEvent {
         provider,
         event_id: id,
@@ -164,11 +192,18 @@ pub fn interesting(record: &Value, record_id: u64, time_unix: i64, time: &str, f
         record_id,
         file: file.to_owned(),
         data: data_fields(event),
+        activity_id: sys.pointer("/Correlation/#attributes/ActivityID").map(text).filter(|a| !a.is_empty()),
+        level: sys.get("Level").and_then(|l| l.as_u64().or_else(|| text(l).parse().ok())).and_then(|l| u8::try_from(l).ok()),
     })
 }
 
 /// Reads the records of interest of one file newer than `window_start`, into `out` (bounded).
 pub fn read_file(path: &Path, window_start: i64, out: &mut Vec<HostEvent>) -> EvtxFile {
+    read_file_selected(path, window_start, &HOST, out)
+}
+
+/// Reads the records `select` keeps of one file newer than `window_start`, into `out` (bounded).
+pub fn read_file_selected(path: &Path, window_start: i64, select: &Selection, out: &mut Vec<HostEvent>) -> EvtxFile {
     let mut f = EvtxFile { path: path.display().to_string(), ..EvtxFile::default() };
     f.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     match newest_in_file(path) {
@@ -233,7 +268,7 @@ pub fn read_file(path: &Path, window_start: i64, out: &mut Vec<HostEvent>) -> Ev
             let bytes = rendered.data;
             // Only records whose EventID is in the table are parsed as a whole (the first record also, for
             // the file's channel).
-            let wanted = quick_event_id(&bytes).is_none_or(|eid| host_tables::EVENTS.iter().any(|d| d.id == eid));
+            let wanted = quick_event_id(&bytes).is_none_or(select.id);
             if !wanted && f.channel.is_some() {
                 continue;
             }
@@ -247,7 +282,7 @@ pub fn read_file(path: &Path, window_start: i64, out: &mut Vec<HostEvent>) -> Ev
             if t < window_start || !wanted {
                 continue;
             }
-            if let Some(e) = interesting(&v, id, t, &time, &name) {
+            if let Some(e) = selected(&v, id, t, &time, &name, select) {
                 f.records_of_interest += 1;
                 out.push(e);
             }
@@ -259,7 +294,8 @@ pub fn read_file(path: &Path, window_start: i64, out: &mut Vec<HostEvent>) -> Ev
     f
 }
 
-fn trim(out: &mut Vec<HostEvent>) {
+/// Keeps the newest [`MAX_RECORDS`] records, newest first.
+pub fn trim(out: &mut Vec<HostEvent>) {
     out.sort_by(|a, b| b.time_unix.cmp(&a.time_unix).then(b.record_id.cmp(&a.record_id)));
     out.truncate(MAX_RECORDS);
 }

@@ -8,6 +8,7 @@
 pub mod certstore;
 pub mod collect;
 pub mod events;
+pub mod events_xml;
 pub mod firewall;
 pub mod hive;
 #[cfg(windows)]

@@ -9,29 +9,38 @@ use std::path::PathBuf;
 
 use rdp_doctor_core::evidence::host::HostEvidence;
 use winreg::RegKey;
-use winreg::enums::{HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY};
+use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY};
 
 use crate::collect::{self, KeyFileFacts, KeyFiles};
-use crate::registry::{RegData, Registry, split_root};
+use crate::registry::{RegData, Registry, Root, split_hkey};
 
-/// The live registry (HKLM only, the 64-bit view).
+/// The live registry (HKLM, the 64-bit view, and the current user's HKCU), read-only.
+#[derive(Default)]
 pub struct LiveRegistry {
     problems: std::cell::RefCell<Vec<String>>,
 }
 
 impl LiveRegistry {
+    /// A reader of the live registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     fn open(&self, key: &str) -> Option<RegKey> {
-        let (root, rest) = split_root(key)?;
-        let path = if rest.is_empty() { root.to_owned() } else { format!("{root}\\{rest}") };
-        match RegKey::predef(HKEY_LOCAL_MACHINE).open_subkey_with_flags(&path, KEY_READ | KEY_WOW64_64KEY) {
+        let (root, path) = split_hkey(key)?;
+        let (hkey, root_name) = match root {
+            Root::LocalMachine => (HKEY_LOCAL_MACHINE, "HKLM"),
+            Root::CurrentUser => (HKEY_CURRENT_USER, "HKCU"),
+        };
+        match RegKey::predef(hkey).open_subkey_with_flags(path, KEY_READ | KEY_WOW64_64KEY) {
             Ok(k) => Some(k),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 let mut p = self.problems.borrow_mut();
                 let msg = if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    format!("HKLM\\{path}: access denied (run from an elevated prompt to read it)")
+                    format!("{root_name}\\{path}: access denied (run from an elevated prompt to read it)")
                 } else {
-                    format!("HKLM\\{path}: {e}")
+                    format!("{root_name}\\{path}: {e}")
                 };
                 if p.len() < 32 && !p.contains(&msg) {
                     p.push(msg);
@@ -113,7 +122,7 @@ impl KeyFiles for LocalFiles {
 /// Reads the live server.
 pub fn collect(now: i64) -> HostEvidence {
     let mut ev = HostEvidence::new("live", now);
-    let reg = LiveRegistry { problems: Default::default() };
+    let reg = LiveRegistry::new();
     let drive = std::env::var_os("SystemDrive").map_or_else(|| PathBuf::from("C:\\"), |d| PathBuf::from(d).join("\\"));
     collect::registry(&reg, &LocalFiles(drive), &|p: &str| p.to_owned(), &mut ev);
     ev.limitations = reg.problems();

@@ -72,6 +72,29 @@ pub fn split_root(path: &str) -> Option<(&str, &str)> {
     Some(rest.split_once('\\').unwrap_or((rest, "")))
 }
 
+/// The root key a full path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    LocalMachine,
+    /// The user running the tool (`HKCU`).
+    CurrentUser,
+}
+
+/// Splits `HKLM\rest` or `HKCU\rest` (or their long names) into the root and the rest.
+pub fn split_hkey(path: &str) -> Option<(Root, &str)> {
+    for (prefix, root) in [
+        ("HKLM\\", Root::LocalMachine),
+        ("HKEY_LOCAL_MACHINE\\", Root::LocalMachine),
+        ("HKCU\\", Root::CurrentUser),
+        ("HKEY_CURRENT_USER\\", Root::CurrentUser),
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return Some((root, rest));
+        }
+    }
+    None
+}
+
 /// Several registries as one: the first that has the hive answers (offline SYSTEM + SOFTWARE).
 pub struct Joined<'a>(pub Vec<&'a dyn Registry>);
 
@@ -96,9 +119,8 @@ impl Registry for Joined<'_> {
     }
 }
 
-#[cfg(test)]
 pub mod memory {
-    //! An in-memory registry for rule and collector tests.
+    //! An in-memory registry for rule and collector tests (also the client side's).
     use super::*;
     use std::collections::BTreeMap;
 

@@ -6,6 +6,7 @@
 
 mod authmode;
 mod capture;
+mod client;
 mod decrypted;
 pub mod fleet;
 mod gateway;
@@ -20,6 +21,8 @@ mod session;
 
 pub use authmode::*;
 pub use capture::*;
+pub use client::DEFS as CLIENT_DEFS;
+pub use client::*;
 pub use decrypted::*;
 pub use fleet::*;
 pub use gateway::*;
@@ -64,6 +67,7 @@ pub fn all() -> impl Iterator<Item = &'static FindingDef> {
         .chain(authmode::DEFS)
         .chain(patterns::DEFS)
         .chain(host::DEFS)
+        .chain(client::DEFS)
         .chain(fleet::DEFS)
         .chain(fleet::POLICY_DEFS)
 }

@@ -296,6 +296,12 @@ pub struct HostEvent {
     pub file: String,
     /// `EventData` / `UserData` fields by name (bounded), in document order.
     pub data: Vec<(String, String)>,
+    /// `System/Correlation/@ActivityID`: the records of one activity (one client connection attempt) share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// `System/Level`: 1 critical, 2 error, 3 warning, 4 information, 5 verbose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
 }
 
 impl HostEvidence {

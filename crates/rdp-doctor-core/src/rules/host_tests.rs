@@ -16,6 +16,8 @@ fn event(provider: &str, id: u32, data: &[(&str, &str)]) -> HostEvent {
         record_id: 4711,
         file: "System.evtx".to_owned(),
         data: data.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        activity_id: None,
+        level: None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod authmode;
 mod capture;
+pub mod client;
 pub mod compat;
 mod credssp;
 mod dns;
@@ -24,7 +25,7 @@ use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 
 /// Layer order, for sorting and for "first failing layer".
-pub const LAYER_ORDER: [&str; 8] = ["gateway", "dns", "tcp", "x224", "tls", "credssp", "session", "host"];
+pub const LAYER_ORDER: [&str; 9] = ["client", "gateway", "dns", "tcp", "x224", "tls", "credssp", "session", "host"];
 
 fn layer_rank(layer: &str) -> usize {
     LAYER_ORDER.iter().position(|l| *l == layer).unwrap_or(LAYER_ORDER.len())
@@ -49,7 +50,9 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Finding> {
     session::check(evidence, &mut out);
     authmode::check(evidence, &mut out);
     host::check(evidence, &mut out);
+    client::check(evidence, &mut out);
     host_join::link(&mut out);
+    client::link(evidence, &mut out);
     observed::check(evidence, &mut out);
     sort(&mut out);
     out
