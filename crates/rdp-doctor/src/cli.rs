@@ -42,6 +42,10 @@ pub enum Command {
     /// Diagnose the RDP server from its own configuration and logs: offline from a mounted Windows volume
     /// (--offline DIR), single hives (--hive), exported event logs (--evtx), or a saved snapshot.
     Host(crate::host::HostArgs),
+    /// Start from the failure the user just had: the Remote Desktop client's own log (this PC's on Windows,
+    /// or an exported one with --events), every attempt decoded, the newest failed one checked again against
+    /// the same server, port and gateway, and the client's settings read. One report joins them.
+    Last(Box<crate::last::LastArgs>),
     /// Check a whole fleet: thousands of hosts from lists, ranges and .rdp files, one JSONL report per host
     /// as it finishes, CSV, a summary, a policy. Never sends credentials.
     Scan(Box<crate::scan::ScanArgs>),

@@ -39,12 +39,12 @@ pub struct HostArgs {
     pub output: ReportArgs,
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `48h`, `7d`, `90m`, `3600s` (relative to `newest`), or a Unix time.
-fn parse_since(s: &str, newest: i64) -> anyhow::Result<i64> {
+pub(crate) fn parse_since(s: &str, newest: i64) -> anyhow::Result<i64> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num.parse().with_context(|| format!("--since {s}: expected 48h, 7d, 90m or a Unix time"))?;

@@ -10,6 +10,7 @@ mod demo;
 mod explain;
 mod host;
 mod input;
+mod last;
 mod nagios;
 mod output;
 mod password;
@@ -83,6 +84,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             render::emit(&report, &args.output, &inputs)
         }
         Command::Host(args) => host::run(&args),
+        Command::Last(args) => last::run(&args).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Serve(args) => serve::run(&args).await,
         Command::Nagios(args) => Ok(nagios::run(&args).await),

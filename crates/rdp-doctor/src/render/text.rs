@@ -78,6 +78,8 @@ fn brief(r: &Report) -> String {
     let mut o = String::new();
     let verb = if r.layers.len() == 1 && r.layers.iter().all(|l| l.name == rdp_doctor_core::LayerName::Host) {
         "host"
+    } else if r.layers.first().is_some_and(|l| l.name == rdp_doctor_core::LayerName::Client) {
+        "last"
     } else {
         "check"
     };
@@ -184,6 +186,8 @@ fn full(r: &Report) -> String {
     // `rdp-doctor host` reports have the host layer alone.
     let verb = if r.layers.len() == 1 && r.layers.iter().all(|l| l.name == rdp_doctor_core::LayerName::Host) {
         "host"
+    } else if r.layers.first().is_some_and(|l| l.name == rdp_doctor_core::LayerName::Client) {
+        "last"
     } else {
         "check"
     };
