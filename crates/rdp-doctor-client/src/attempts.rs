@@ -113,7 +113,7 @@ pub fn group(records: &[HostEvent]) -> Vec<ClientAttempt> {
     }
     let mut attempts: Vec<ClientAttempt> =
         order.iter().filter_map(|k| groups.get(k)).filter_map(|evs| attempt(evs)).collect();
-    attempts.sort_by(|a, b| b.started_unix.cmp(&a.started_unix));
+    attempts.sort_by_key(|a| std::cmp::Reverse(a.started_unix));
     attempts.truncate(MAX_ATTEMPTS);
     for (i, a) in attempts.iter_mut().enumerate() {
         a.number = u32::try_from(i + 1).unwrap_or(u32::MAX);

@@ -85,7 +85,10 @@ pub fn evidence(reads: &[(String, LogRead)], collection: &str, opts: &Options) -
     ev.selected = match opts.attempt {
         Some(n) if ev.attempt(n).is_some() => Some(n),
         Some(n) => {
-            return Err(format!("there is no attempt #{n}: the window holds #1 to #{} (newest first)", ev.attempts.len()));
+            return Err(format!(
+                "there is no attempt #{n}: the window holds #1 to #{} (newest first)",
+                ev.attempts.len()
+            ));
         }
         None => ev
             .attempts

@@ -46,7 +46,11 @@ fn attempt_0x904_is_grouped_decoded_and_selected() {
     let r = report(c);
     assert_eq!(r.verdict, "client.attempt_failed");
     let f = &r.findings[0];
-    assert!(f.summary.starts_with("at 09:14 UTC the client got 0x904/0x7 from rds1.corp.example during the logon"), "{}", f.summary);
+    assert!(
+        f.summary.starts_with("at 09:14 UTC the client got 0x904/0x7 from rds1.corp.example during the logon"),
+        "{}",
+        f.summary
+    );
     assert!(f.summary.contains("now: not checked"), "{}", f.summary);
     let ev = f.evidence.join("\n");
     assert!(ev.contains("2308 = 0x904: disconnectReasonAtClientWinsockFDCLOSE"), "{ev}");

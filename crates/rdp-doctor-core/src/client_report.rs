@@ -60,12 +60,7 @@ pub fn layer(c: &ClientEvidence, findings: &[Finding]) -> Layer {
         details.push(detail("VPN adapter", format!("{} (MTU {mtu})", a.description)));
     }
     let summary = match c.selected_attempt() {
-        Some(a) => format!(
-            "{} attempt(s) in the log; #{} {}",
-            c.attempts.len(),
-            a.number,
-            a.outcome.as_str()
-        ),
+        Some(a) => format!("{} attempt(s) in the log; #{} {}", c.attempts.len(), a.number, a.outcome.as_str()),
         None => format!("{} attempt(s) in the log", c.attempts.len()),
     };
     Layer {

@@ -368,7 +368,11 @@ pub static EVENTS: &[ClientEventDef] = &[
         "RDP ClientActiveX's gateway transport has recorded the following error - %2. Check Details.",
         "The gateway transport recorded an error; Value is its code",
         Role::Error,
-        &[f!("Name", "A label"), f!("Value", "The gateway transport's error", Gateway), f!("CustomLevel", "A level word")],
+        &[
+            f!("Name", "A label"),
+            f!("Value", "The gateway transport's error", Gateway),
+            f!("CustomLevel", "A level word")
+        ],
         Manifest,
         "Analytic channel"
     ),

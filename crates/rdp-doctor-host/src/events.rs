@@ -193,7 +193,10 @@ pub fn selected(
         file: file.to_owned(),
         data: data_fields(event),
         activity_id: sys.pointer("/Correlation/#attributes/ActivityID").map(text).filter(|a| !a.is_empty()),
-        level: sys.get("Level").and_then(|l| l.as_u64().or_else(|| text(l).parse().ok())).and_then(|l| u8::try_from(l).ok()),
+        level: sys
+            .get("Level")
+            .and_then(|l| l.as_u64().or_else(|| text(l).parse().ok()))
+            .and_then(|l| u8::try_from(l).ok()),
     })
 }
 

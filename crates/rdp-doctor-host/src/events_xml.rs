@@ -221,19 +221,16 @@ pub fn read(xml: &str, file: &str, window_start: Option<i64>, select: &Selection
             }
         };
         match ev {
-            Event::Start(e) if cur.is_none() => {
-                // Anything else outside an event (`<Events>`, `<RenderingInfo>` parents) is a container.
-                if e.local_name().as_ref() == "Event" {
-                    cur = Some(Partial::default());
-                    path.push("Event".to_owned());
-                }
+            // Anything else outside an event (`<Events>`, declarations) is a container: ignored.
+            Event::Start(e) if cur.is_none() && e.local_name().as_ref() == "Event" => {
+                cur = Some(Partial::default());
+                path.push("Event".to_owned());
             }
-            Event::Empty(e) if cur.is_none() => {
-                if e.local_name().as_ref() == "Event" {
-                    out.events_read += 1;
-                    out.damaged += 1;
-                }
+            Event::Empty(e) if cur.is_none() && e.local_name().as_ref() == "Event" => {
+                out.events_read += 1;
+                out.damaged += 1;
             }
+            Event::Start(_) | Event::Empty(_) if cur.is_none() => {}
             Event::Start(e) => {
                 if path.len() >= MAX_DEPTH {
                     out.error = Some("the XML nests deeper than an event record can: stopped".to_owned());

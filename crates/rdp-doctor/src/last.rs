@@ -50,7 +50,10 @@ fn parse_code(s: &str) -> Result<u32, String> {
 }
 
 /// Reads the log the arguments name.
-fn read_logs(args: &LastArgs, window_s: i64) -> anyhow::Result<(Vec<(String, rdp_doctor_client::source::LogRead)>, bool)> {
+fn read_logs(
+    args: &LastArgs,
+    window_s: i64,
+) -> anyhow::Result<(Vec<(String, rdp_doctor_client::source::LogRead)>, bool)> {
     if !args.events.is_empty() {
         let mut out = Vec::new();
         for p in &args.events {
@@ -134,7 +137,8 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
     };
     let (reads, live_read) = read_logs(args, window_s)?;
     let newest = reads.iter().flat_map(|(_, r)| r.records.iter().map(|e| e.time_unix)).max().unwrap_or(now);
-    let since = args.since.as_deref().map(|s| crate::host::parse_since(s, if live { now } else { newest })).transpose()?;
+    let since =
+        args.since.as_deref().map(|s| crate::host::parse_since(s, if live { now } else { newest })).transpose()?;
     let opts = Options { since, attempt: args.attempt, extended: args.extended, now, live: live_read };
     let collection = if live { "live" } else { "events" };
     let mut client = collect::evidence(&reads, collection, &opts).map_err(anyhow::Error::msg)?;
@@ -174,7 +178,9 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
 
     let Some(server) = server.filter(|_| !args.no_check) else {
         if !args.no_check {
-            client.limitations.push("The attempt does not name its server (no 1024 record in the window): nothing was checked.".to_owned());
+            client.limitations.push(
+                "The attempt does not name its server (no 1024 record in the window): nothing was checked.".to_owned(),
+            );
         }
         let host = attempt.as_ref().and_then(|a| a.server.clone()).unwrap_or_default();
         let port = attempt.as_ref().and_then(|a| a.port).unwrap_or(3389);
@@ -188,7 +194,8 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
     // What to check: the file's plan when there is one, else the attempt's server, port and gateway.
     let a = attempt.as_ref();
     let mut opts = args.probe.options()?;
-    let plan = rdp_file.as_ref().and_then(|f| rdp_doctor_rdpfile::check::plan(f, a.and_then(|a| a.port).unwrap_or(3389)));
+    let plan =
+        rdp_file.as_ref().and_then(|f| rdp_doctor_rdpfile::check::plan(f, a.and_then(|a| a.port).unwrap_or(3389)));
     let (host, port) = match &plan {
         Some(p) if p.host.eq_ignore_ascii_case(&server) => (p.host.clone(), p.port),
         _ => (server.clone(), a.and_then(|a| a.port).unwrap_or(3389)),
@@ -197,7 +204,8 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
         let gw = plan.as_ref().and_then(|p| p.gateway.clone()).or_else(|| a.and_then(|a| a.gateway.clone()));
         if let Some(gw) = gw {
             opts.gateway = Some(
-                rdp_doctor_probe::gateway::parse_gateway(&gw).with_context(|| format!("cannot use the gateway {gw:?}"))?,
+                rdp_doctor_probe::gateway::parse_gateway(&gw)
+                    .with_context(|| format!("cannot use the gateway {gw:?}"))?,
             );
         }
     }

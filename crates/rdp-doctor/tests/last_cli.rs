@@ -16,8 +16,18 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn last(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("rdp-doctor").unwrap().arg("last").args(args).timeout(std::time::Duration::from_secs(120)).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::cargo_bin("rdp-doctor")
+        .unwrap()
+        .arg("last")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// One attempt as wevtutil prints it: 1024 (server), 1028, 226 RDPClient_SSL with SEC_E_CERT_EXPIRED
@@ -29,10 +39,17 @@ fn expired_attempt(server: &str) -> String {
             "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>{prov}<EventID>{id}</EventID><Version>0</Version><Level>4</Level><Task>101</Task><Opcode>10</Opcode><Keywords>0x4000000000000000</Keywords><TimeCreated SystemTime='2026-12-07T09:14:{t}Z'/><EventRecordID>{rec}</EventRecordID><Correlation ActivityID='{{6A1B2C3D-0000-4000-8000-00000000E5ED}}'/><Execution ProcessID='4242' ThreadID='4343'/><Channel>Microsoft-Windows-TerminalServices-RDPClient/Operational</Channel><Computer>PC17</Computer><Security UserID='S-1-5-21-1-2-3-1001'/></System><EventData>{data}</EventData></Event>\n"
         )
     };
-    let nv = |n: &str, v: &str| format!("<Data Name='Name'>{n}</Data><Data Name='Value'>{v}</Data><Data Name='CustomLevel'>Info</Data>");
+    let nv = |n: &str, v: &str| {
+        format!("<Data Name='Name'>{n}</Data><Data Name='Value'>{v}</Data><Data Name='CustomLevel'>Info</Data>")
+    };
     let mut x = ev(1024, "02.1000000", 1, &nv("Server Name", server));
     x += &ev(1028, "02.2000000", 2, "<Data Name='TraceMessage'>supported</Data>");
-    x += &ev(226, "02.3000000", 3, "<Data Name='StateTransitionName'>RDPClient_SSL</Data><Data Name='PreviousState'>2</Data><Data Name='PreviousStateName'>TsSslStateHandshakeStart</Data><Data Name='NewState'>10</Data><Data Name='NewStateName'>TsSslStateDisconnecting</Data><Data Name='Event'>4</Data><Data Name='EventName'>TsSslEventHandshakeContinueFailed</Data><Data Name='ErrorCode'>2148074280</Data>");
+    x += &ev(
+        226,
+        "02.3000000",
+        3,
+        "<Data Name='StateTransitionName'>RDPClient_SSL</Data><Data Name='PreviousState'>2</Data><Data Name='PreviousStateName'>TsSslStateHandshakeStart</Data><Data Name='NewState'>10</Data><Data Name='NewStateName'>TsSslStateDisconnecting</Data><Data Name='Event'>4</Data><Data Name='EventName'>TsSslEventHandshakeContinueFailed</Data><Data Name='ErrorCode'>2148074280</Data>",
+    );
     x += &ev(1026, "02.4000000", 4, &nv("Disconnect Reason", "6919"));
     x
 }
@@ -52,7 +69,11 @@ fn lab_expired_certificate_attempt_and_live_check_in_one_report() {
     let findings = r["findings"].as_array().unwrap();
     let attempt = findings.iter().find(|f| f["id"] == "client.attempt_failed").unwrap();
     let summary = attempt["summary"].as_str().unwrap();
-    assert!(summary.starts_with("at 09:14 UTC the client got 0x1B07 from 127.0.0.1 during the TLS handshake (RDPClient_SSL)"), "{summary}");
+    assert!(
+        summary
+            .starts_with("at 09:14 UTC the client got 0x1B07 from 127.0.0.1 during the TLS handshake (RDPClient_SSL)"),
+        "{summary}"
+    );
     assert!(summary.contains("root cause: cert.expired"), "{summary}");
     assert!(attempt["see_also"].as_array().unwrap().iter().any(|s| s == "cert.expired"));
     let ev = attempt["evidence"].to_string();
@@ -63,7 +84,8 @@ fn lab_expired_certificate_attempt_and_live_check_in_one_report() {
     assert_eq!(r["target"]["port"], xrdp.addr.port());
     // Every format names the same verdict and the attempt.
     for fmt in ["text", "markdown", "html"] {
-        let (code, out, err) = last(&["--events", log_s, "--format", fmt, "--no-udp", "--samples", "0", "--timeout", "10s"]);
+        let (code, out, err) =
+            last(&["--events", log_s, "--format", fmt, "--no-udp", "--samples", "0", "--timeout", "10s"]);
         assert_eq!(code, 1, "{fmt}: {err}");
         assert!(out.contains("cert.expired") && out.contains("client.attempt_failed"), "{fmt}: {out}");
     }
@@ -71,7 +93,8 @@ fn lab_expired_certificate_attempt_and_live_check_in_one_report() {
 
 #[test]
 fn no_check_decodes_only_and_bad_input_is_named() {
-    let (code, out, _) = last(&["--events", data("attempt_0x904.xml").to_str().unwrap(), "--extended", "0x7", "--no-check", "--json"]);
+    let (code, out, _) =
+        last(&["--events", data("attempt_0x904.xml").to_str().unwrap(), "--extended", "0x7", "--no-check", "--json"]);
     assert_eq!(code, 1);
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["verdict"], "client.attempt_failed");
@@ -79,10 +102,9 @@ fn no_check_decodes_only_and_bad_input_is_named() {
     assert_eq!(r["evidence"]["client"]["extended_reason"], 7);
     let (code, out, _) = last(&["--events", data("success.xml").to_str().unwrap(), "--no-check", "--json"]);
     assert_eq!(code, 0, "a log of successes is not a failure: {out}");
-    for (file, want) in [
-        ("other_channel.xml", "none from the Remote Desktop client"),
-        ("empty.xml", "the file is empty"),
-    ] {
+    for (file, want) in
+        [("other_channel.xml", "none from the Remote Desktop client"), ("empty.xml", "the file is empty")]
+    {
         let (code, _, err) = last(&["--events", data(file).to_str().unwrap()]);
         assert_eq!(code, 2, "{file}");
         assert!(err.contains(want), "{file}: {err}");

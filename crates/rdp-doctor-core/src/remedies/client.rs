@@ -136,7 +136,9 @@ pub static REMEDIES: &[Remedy] = &[
         title: "Turn TLS 1.2 back on for the client role",
         platform: "Windows client (administrator)",
         impact: Impact::SecurityChange,
-        preconditions: &["reg export \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\" schannel-backup.reg"],
+        preconditions: &[
+            "reg export \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\" schannel-backup.reg",
+        ],
         steps: &[
             "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client\" /v Enabled /t REG_DWORD /d 1 /f",
             "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client\" /v DisabledByDefault /t REG_DWORD /d 0 /f",
@@ -153,7 +155,9 @@ pub static REMEDIES: &[Remedy] = &[
         title: "Undo the CredSSP \"Vulnerable\" workaround on this client",
         platform: "Windows client (administrator)",
         impact: Impact::SecurityChange,
-        preconditions: &["The servers this client uses have the 2018 CredSSP update (every supported Windows release has)"],
+        preconditions: &[
+            "The servers this client uses have the 2018 CredSSP update (every supported Windows release has)",
+        ],
         steps: &[
             "reg delete HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\CredSSP\\Parameters /v AllowEncryptionOracle /f",
             "Or GPO: Computer Configuration > Administrative Templates > System > Credentials Delegation > Encryption Oracle Remediation = Not Configured",
@@ -189,14 +193,18 @@ pub static REMEDIES: &[Remedy] = &[
         title: "Remove or disable the outbound rule that blocks mstsc.exe",
         platform: "Windows client (administrator)",
         impact: Impact::SecurityChange,
-        preconditions: &["The rule is not an organisation's deliberate policy (ask who set it: a GPO rule returns at the next refresh)"],
+        preconditions: &[
+            "The rule is not an organisation's deliberate policy (ask who set it: a GPO rule returns at the next refresh)",
+        ],
         steps: &[
             "Get-NetFirewallApplicationFilter -Program *mstsc.exe | Get-NetFirewallRule | Where Action -eq Block | Format-Table Name,DisplayName,Enabled,PolicyStoreSourceType",
             "Disable-NetFirewallRule -Name <Name>   # a local rule; a GPO rule is changed in the GPO",
         ],
         undo: Some("Enable-NetFirewallRule -Name <Name>"),
         risk: Some("The rule may exist to stop Remote Desktop connections out of this network on purpose."),
-        security_note: Some("Lifting an outbound block lets this PC open Remote Desktop connections the rule was meant to stop."),
+        security_note: Some(
+            "Lifting an outbound block lets this PC open Remote Desktop connections the rule was meant to stop.",
+        ),
     },
     Remedy {
         id: "client.vpn_mtu",

@@ -199,7 +199,10 @@ fn attempt(c: &ClientEvidence, out: &mut Vec<Finding>) {
         AttemptOutcome::Unfinished => &cat::CLIENT_ATTEMPT_UNFINISHED,
     };
     let summary = if a.outcome == AttemptOutcome::EndedNormally {
-        format!("at {} the client connected to {server} and the connection ended without an error", hhmm(a.started_unix))
+        format!(
+            "at {} the client connected to {server} and the connection ended without an error",
+            hhmm(a.started_unix)
+        )
     } else {
         summary
     };
