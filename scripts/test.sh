@@ -27,6 +27,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # KDC on 127.0.0.88, started and stopped by the test); time is GNU time for
 # the capture bench; chromium opens the HTML reports headless (tests and the
 # report bench) and cmark-gfm renders the Markdown reports as GitHub does.
+# python3-evtx (evtx_dump.py) is a second reader of the evtx fixtures of
+# rdp-doctor-client, written by rdp_doctor_lab::evtx.
 # wine64 runs the Windows build (rdp-doctor.exe) in the
 # Wine tests; gcc-mingw-w64-x86-64 is its linker (.cargo/config.toml) and the
 # C compiler of its vendored OpenSSL (with perl and make) and of the Wine
@@ -43,7 +45,7 @@ PACKAGES=(
     nmap tshark wireshark-common openssl time
     prometheus icinga2-bin
     chromium cmark-gfm
-    libwin-hivex-perl xz-utils
+    libwin-hivex-perl xz-utils python3-evtx
     python3-minimal python3-jsonschema
     ca-certificates
     wine64 gcc-mingw-w64-x86-64 gcc-mingw-w64-x86-64-win32 perl make

@@ -20,6 +20,8 @@ pub fn settings(reg: &dyn Registry) -> Vec<Setting> {
         let local = reg.value(d.key, d.value).map(|v| (d.key, v));
         let (source, (key, data)) = match (policy, local.clone()) {
             (Some(p), _) => (SettingSource::Policy, p),
+            // A value whose only home is a policy key (fClientDisableUDP, AllowEncryptionOracle) is policy.
+            (None, Some(l)) if is_policy_key(l.0) => (SettingSource::Policy, l),
             (None, Some(l)) => (SettingSource::Local, l),
             (None, None) => continue,
         };
@@ -35,10 +37,22 @@ pub fn settings(reg: &dyn Registry) -> Vec<Setting> {
     out
 }
 
+/// Whether a key is one of the policy trees Group Policy writes (`…\Policies\…`).
+fn is_policy_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("\\policies\\")
+}
+
 /// What the client remembers for `host` (`Servers\<host>`: `CertHash`, `UsernameHint`). The key name is
-/// what the user typed; it is looked up without regard to case.
-pub fn remembered(reg: &dyn Registry, host: &str) -> Option<RememberedServer> {
-    let name = reg.subkeys(client_tables::SERVERS_KEY).into_iter().find(|k| k.eq_ignore_ascii_case(host))?;
+/// what the user typed (`rds1`, or `rds1:3390` with a port); it is looked up without regard to case, with
+/// the port first when the attempt named one.
+pub fn remembered(reg: &dyn Registry, host: &str, port: Option<u16>) -> Option<RememberedServer> {
+    let keys = reg.subkeys(client_tables::SERVERS_KEY);
+    let with_port = port.map(|p| format!("{host}:{p}"));
+    let name = with_port
+        .iter()
+        .find_map(|hp| keys.iter().find(|k| k.eq_ignore_ascii_case(hp)))
+        .or_else(|| keys.iter().find(|k| k.eq_ignore_ascii_case(host)))?
+        .clone();
     let key = format!("{}\\{name}", client_tables::SERVERS_KEY);
     let cert_hash = match reg.value(&key, "CertHash") {
         Some(RegData::Binary(b)) if !b.is_empty() => Some(hex_upper(&b)),
@@ -127,11 +141,11 @@ pub fn firewall_blocks(reg: &dyn Registry) -> Vec<rdp_doctor_core::evidence::hos
     out
 }
 
-/// Fills the registry-backed parts of the client evidence; `host` is the diagnosed attempt's server.
-pub fn read_into(reg: &dyn Registry, host: Option<&str>, ev: &mut ClientEvidence) {
+/// Fills the registry-backed parts of the client evidence; `host` and `port` are the diagnosed attempt's.
+pub fn read_into(reg: &dyn Registry, host: Option<&str>, port: Option<u16>, ev: &mut ClientEvidence) {
     ev.registry_read = true;
     ev.settings = settings(reg);
-    ev.remembered = host.and_then(|h| remembered(reg, h));
+    ev.remembered = host.and_then(|h| remembered(reg, h, port));
     ev.winhttp_proxy = winhttp(reg);
     ev.vpn_adapters = vpn_adapters(reg);
     ev.firewall_blocks = firewall_blocks(reg);
@@ -187,14 +201,22 @@ mod tests {
         r.set(&format!("{class}\\0001"), "DriverDesc", RegData::Sz("Intel Ethernet".into()));
         r.set(&format!("{}\\{{G}}", client_tables::TCPIP_INTERFACES_KEY), "MTU", RegData::Dword(1280));
         let mut ev = ClientEvidence::default();
-        read_into(&r, Some("rds1.CORP.example"), &mut ev);
+        read_into(&r, Some("rds1.CORP.example"), None, &mut ev);
         let rem = ev.remembered.unwrap();
         assert_eq!(rem.cert_hash.as_deref(), Some("AB".repeat(20).as_str()));
         assert_eq!(rem.username_hint.as_deref(), Some("CORP\\alice"));
         assert_eq!(ev.settings[0].name, "fClientDisableUDP");
         assert_eq!(ev.settings[0].value, Some(1));
+        assert_eq!(ev.settings[0].source, SettingSource::Policy, "its only key is the policy key");
         assert_eq!(ev.firewall_blocks.len(), 1);
         assert_eq!(ev.vpn_adapters.len(), 1);
         assert_eq!(ev.vpn_adapters[0].mtu, Some(1280));
+        // A key with the port the user typed wins over the bare name when the attempt named that port.
+        r.set(&format!("{servers}\\rds1.corp.example:3390"), "CertHash", RegData::Binary(vec![0xCD; 20]));
+        let rem = remembered(&r, "rds1.corp.example", Some(3390)).unwrap();
+        assert_eq!(rem.cert_hash.as_deref(), Some("CD".repeat(20).as_str()));
+        let rem = remembered(&r, "rds1.corp.example", Some(3391)).unwrap();
+        assert_eq!(rem.cert_hash.as_deref(), Some("AB".repeat(20).as_str()));
+        assert!(remembered(&r, "rds9", None).is_none());
     }
 }

@@ -14,6 +14,10 @@ use rdp_doctor_host::events_xml;
 /// XML exports larger than this are refused (a day of a busy client's log is well under 1 MiB).
 pub const MAX_XML_BYTES: u64 = 256 * 1024 * 1024;
 
+/// The evtx file header and chunk sizes ("Windows XML Event Log (EVTX) format").
+const EVTX_HEADER: u64 = 4096;
+const EVTX_CHUNK: u64 = 65_536;
+
 /// The client's records, by event ID first and then provider.
 pub const CLIENT: Selection = Selection {
     id: client_tables::is_client_event_id,
@@ -70,12 +74,29 @@ pub fn read_file(path: &Path) -> Result<LogRead, String> {
         {
             return Err(format!("{shown}: {e}"));
         }
+        // An evtx is a 4 KiB header and whole 64 KiB chunks: anything else was cut (a copy stopped early, a
+        // truncated attachment), and the partial chunk at the end is not read.
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut error = file.error;
+        if len < EVTX_HEADER || !(len - EVTX_HEADER).is_multiple_of(EVTX_CHUNK) {
+            let whole = len.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
+            let cut = format!(
+                "the file is cut short: {len} bytes is not a 4096-byte header and whole 65536-byte chunks; the {whole} whole chunk(s) were read, the partial one at the end could not be"
+            );
+            if file.records_read == 0 {
+                return Err(format!("{shown}: {cut}: no event record could be read"));
+            }
+            error = Some(match error {
+                Some(e) => format!("{e}; {cut}"),
+                None => cut,
+            });
+        }
         return Ok(LogRead {
             records_read: file.records_read,
             records,
             other_channels: other,
             damaged: file.records_damaged,
-            error: file.error,
+            error,
             format: "evtx",
         });
     }

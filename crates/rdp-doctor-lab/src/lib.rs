@@ -31,6 +31,7 @@ mod browser;
 mod certs;
 mod delay;
 mod error;
+pub mod evtx;
 mod netns;
 mod probe;
 mod process;

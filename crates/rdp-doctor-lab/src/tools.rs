@@ -67,6 +67,7 @@ pub const TOOLS: &[Tool] = &[
         "chromium",
         "opening the HTML reports headless (console, network, DOM, screenshots) and the report bench",
     ),
+    tool("evtx_dump.py", "python3-evtx", "a second evtx reader for the client log fixtures' evtx form"),
     tool("hivexregedit", "libwin-hivex-perl", "faulty variants of real registry hives for the host tests"),
     tool("xz", "xz-utils", "unpacking the real hives of the host tests"),
     tool(

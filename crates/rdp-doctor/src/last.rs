@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use rdp_doctor_client::collect::{self, Options};
 use rdp_doctor_core::Finding;
@@ -36,6 +36,10 @@ pub struct LastArgs {
     /// Only decode the log: do not check the server again.
     #[arg(long)]
     pub no_check: bool,
+    /// The exported log (--events) is this PC's own: read this PC's client settings (Windows registry,
+    /// Default.rdp) and look for the attempt's .rdp file in its folders too, as without --events.
+    #[arg(long)]
+    pub this_pc: bool,
     /// The .rdp file the attempt came from (its port, gateway and settings are used; it is linted).
     #[arg(long, value_name = "FILE.rdp")]
     pub rdp: Option<PathBuf>,
@@ -73,7 +77,7 @@ fn live_log(window_s: i64) -> anyhow::Result<(Vec<(String, rdp_doctor_client::so
 
 #[cfg(not(windows))]
 fn live_log(_window_s: i64) -> anyhow::Result<(Vec<(String, rdp_doctor_client::source::LogRead)>, bool)> {
-    bail!(
+    anyhow::bail!(
         "rdp-doctor last reads this PC's Remote Desktop client log only on Windows; here give an exported log: \
          --events rdpclient.evtx (wevtutil epl Microsoft-Windows-TerminalServices-RDPClient/Operational rdpclient.evtx) \
          or --events rdpclient.xml (wevtutil qe Microsoft-Windows-TerminalServices-RDPClient/Operational /f:xml > rdpclient.xml)"
@@ -82,9 +86,9 @@ fn live_log(_window_s: i64) -> anyhow::Result<(Vec<(String, rdp_doctor_client::s
 
 /// The client's registry and folders, live on Windows; a stated limitation elsewhere.
 #[cfg(windows)]
-fn read_local(c: &mut ClientEvidence, host: Option<&str>) -> Vec<Finding> {
+fn read_local(c: &mut ClientEvidence, host: Option<&str>, port: Option<u16>) -> Vec<Finding> {
     let reg = rdp_doctor_host::live::LiveRegistry::new();
-    rdp_doctor_client::settings::read_into(&reg, host, c);
+    rdp_doctor_client::settings::read_into(&reg, host, port, c);
     let mut lint = Vec::new();
     if let Some(p) = rdp_doctor_client::live::default_rdp() {
         c.default_rdp = Some(p.display().to_string());
@@ -96,7 +100,7 @@ fn read_local(c: &mut ClientEvidence, host: Option<&str>) -> Vec<Finding> {
 }
 
 #[cfg(not(windows))]
-fn read_local(c: &mut ClientEvidence, _host: Option<&str>) -> Vec<Finding> {
+fn read_local(c: &mut ClientEvidence, _host: Option<&str>, _port: Option<u16>) -> Vec<Finding> {
     c.limitations.push(
         "The client's settings (UDP policy, Schannel and CredSSP switches, the remembered certificate, the WinHTTP \
          proxy, VPN adapters, outbound firewall rules, Default.rdp) are read from the registry of the PC itself: \
@@ -144,7 +148,11 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
     let mut client = collect::evidence(&reads, collection, &opts).map_err(anyhow::Error::msg)?;
     let attempt = client.selected_attempt().cloned();
     let server = attempt.as_ref().and_then(|a| a.server.clone());
-    let mut extra = if live { read_local(&mut client, server.as_deref()) } else { read_local_offline(&mut client) };
+    // This PC's settings and folders: live, or an export the user says is this PC's (--this-pc).
+    let local = live || args.this_pc;
+    let port = attempt.as_ref().and_then(|a| a.port);
+    let mut extra =
+        if local { read_local(&mut client, server.as_deref(), port) } else { read_local_offline(&mut client) };
 
     // The .rdp file: given, or found in the user's folders (live).
     let mut rdp_file = None;
@@ -159,7 +167,7 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
         rdp_file = Some(file);
     } else if let Some(s) = &server {
         let dirs = rdp_dirs();
-        if live {
+        if local {
             let m = collect::find_rdp_file(&dirs, s);
             if let Some(p) = &m.path
                 && let Some(file) = collect::read_rdp(Path::new(p))
@@ -170,7 +178,7 @@ pub async fn run(args: &LastArgs) -> anyhow::Result<u8> {
             client.rdp_file = Some(m);
         } else {
             client.limitations.push(
-                "The log does not record which .rdp file an attempt came from; give it with --rdp FILE to check with its port, gateway and settings."
+                "The log does not record which .rdp file an attempt came from; give it with --rdp FILE to check with its port, gateway and settings (or run on the PC itself, or add --this-pc when this is that PC's log)."
                     .to_owned(),
             );
         }

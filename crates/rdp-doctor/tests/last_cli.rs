@@ -113,3 +113,73 @@ fn no_check_decodes_only_and_bad_input_is_named() {
     assert_eq!(code, 2);
     assert!(err.contains("no attempt #5"), "{err}");
 }
+
+#[test]
+fn listing_attempt_choice_and_since() {
+    let log = data("attempt_0x904.xml");
+    let log_s = log.to_str().unwrap();
+    // The text report lists every attempt of the window, newest first, each with its codes decoded.
+    let (code, out, err) = last(&["--events", log_s, "--no-check", "--format", "text"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("Attempts in the client's log (newest first)"), "{out}");
+    let first = out
+        .find("#1 2026-11-21 09:14:02 UTC rds1.corp.example: failed during the logon")
+        .unwrap_or_else(|| panic!("{out}"));
+    let second = out
+        .find("#2 2026-11-21 08:00:01 UTC rds1.corp.example (10.20.0.15): logged on (CORP, session 3)")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(first < second, "{out}");
+    assert!(out.contains("[0x904 disconnectReasonAtClientWinsockFDCLOSE] (diagnosed)"), "{out}");
+    // --attempt 2: the earlier attempt, which logged on: not a failure (exit 0).
+    let (code, out, _) = last(&["--events", log_s, "--no-check", "--attempt", "2", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "ok", "an Info finding alone is no failure");
+    assert_eq!(r["findings"][0]["id"], "client.attempt_logged_on");
+    assert_eq!(r["evidence"]["client"]["selected"], 2);
+    // --since counts back from the newest record of an export: 30 minutes keep the 09:14 attempt only.
+    let (code, out, _) = last(&["--events", log_s, "--no-check", "--since", "30m", "--json"]);
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["evidence"]["client"]["attempts"].as_array().unwrap().len(), 1, "{out}");
+    assert!(r["evidence"]["client"]["limitations"].to_string().contains("1 older attempt(s)"), "{out}");
+    // An export read on another machine: the client settings are a stated limitation, not silence.
+    assert!(r["evidence"]["client"]["limitations"].to_string().contains("exported log"), "{out}");
+}
+
+#[test]
+fn the_rdp_file_names_the_port_the_log_does_not() {
+    // The log names only the host (the user opened an .rdp file that carried the port); the file given with
+    // --rdp supplies it, so the check reaches the lab's xrdp and the file's lint joins the report.
+    let xrdp = rdp_doctor_lab::xrdp(XrdpVariant::ExpiredCert).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("rdpclient.xml");
+    std::fs::write(&log, expired_attempt("127.0.0.1")).unwrap();
+    let rdp = dir.path().join("lab.rdp");
+    std::fs::write(&rdp, format!("full address:s:127.0.0.1:{}\r\nauthentication level:i:0\r\n", xrdp.addr.port()))
+        .unwrap();
+    let (code, out, err) = last(&[
+        "--events",
+        log.to_str().unwrap(),
+        "--rdp",
+        rdp.to_str().unwrap(),
+        "--json",
+        "--no-udp",
+        "--samples",
+        "0",
+        "--timeout",
+        "10s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "cert.expired", "{out}");
+    assert_eq!(r["target"]["port"], xrdp.addr.port());
+    assert_eq!(r["evidence"]["client"]["rdp_file"]["how"], "given with --rdp");
+    let ids: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"rdpfile.server_auth_disabled"), "{ids:?}");
+    // Without the file the check goes to the default port, where nothing listens: the report says the
+    // log did not name the file rather than guessing one.
+    let (_, out, _) = last(&["--events", log.to_str().unwrap(), "--no-check", "--json"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert!(r["evidence"]["client"]["limitations"].to_string().contains("--rdp FILE"), "{out}");
+}

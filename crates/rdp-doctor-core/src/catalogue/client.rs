@@ -104,6 +104,15 @@ def!(
     "A VPN or tunnel adapter on this PC is set to an MTU below 1400 bytes. When path MTU discovery is blocked along the way, full-size TLS records (the server's certificate) are lost: the connection hangs during the TLS handshake or right after logon.",
     ["client.vpn_mtu"]
 );
+def!(
+    CLIENT_USERNAME_HINT,
+    "client.username_hint",
+    Info,
+    "client",
+    "The client fills in a remembered user name for this server",
+    "The client keeps the user name last used for a server (HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\<host>\\UsernameHint) and offers it in the credential prompt. After a password change, an account rename or a move to another domain, the remembered name (or the saved credential that goes with it) is a common reason for a logon that fails while another PC succeeds.",
+    ["client.forget_username_hint"]
+);
 
 /// Every client finding, in report order.
 pub static DEFS: &[FindingDef] = &[
@@ -116,6 +125,7 @@ pub static DEFS: &[FindingDef] = &[
     CLIENT_ENCRYPTION_ORACLE_FORCE,
     CLIENT_WINHTTP_PROXY,
     CLIENT_UDP_DISABLED_BY_POLICY,
+    CLIENT_USERNAME_HINT,
     CLIENT_ATTEMPT_UNFINISHED,
     CLIENT_ATTEMPT_LOGGED_ON,
 ];

@@ -188,6 +188,23 @@ pub static REMEDIES: &[Remedy] = &[
         security_note: Some("Never accept a changed certificate without checking its thumbprint out of band."),
     },
     Remedy {
+        id: "client.forget_username_hint",
+        audience: Audience::ClientUser,
+        title: "Make the client ask for the user name again",
+        platform: "Windows client (mstsc)",
+        impact: Impact::Change,
+        preconditions: &["The user knows the account to use now (DOMAIN\\user or user@domain)"],
+        steps: &[
+            "reg export \"HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\<host>\" server-backup.reg",
+            "reg delete \"HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\<host>\" /v UsernameHint /f",
+            "cmdkey /list:TERMSRV/<host>   # a saved credential for the server; cmdkey /delete:TERMSRV/<host> removes it",
+            "Connect again and type the account in full",
+        ],
+        undo: Some("reg import server-backup.reg"),
+        risk: None,
+        security_note: None,
+    },
+    Remedy {
         id: "client.remove_outbound_block",
         audience: Audience::ClientUser,
         title: "Remove or disable the outbound rule that blocks mstsc.exe",

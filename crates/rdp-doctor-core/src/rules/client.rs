@@ -131,10 +131,34 @@ pub fn attempt_line(a: &ClientAttempt) -> String {
         },
         o => format!("{}, got as far as: {}", o.as_str(), a.reached.label()),
     };
-    let mut codes: Vec<String> = a.disconnect_reason.iter().map(|r| rdp_doctor_codes::hex(*r)).collect();
-    codes.extend(a.errors.iter().map(|e| format!("{} {}", e.event_id, rdp_doctor_codes::hex(e.code))));
+    let mut codes: Vec<String> = a.disconnect_reason.iter().map(|r| code_name(Some(Kind::Disconnect), *r)).collect();
+    codes.extend(a.errors.iter().map(|e| format!("{} {}", e.event_id, code_name(error_kind(e), e.code))));
     let codes = if codes.is_empty() { String::new() } else { format!(" [{}]", codes.join(", ")) };
-    format!("#{} {} {server}{port}{addr}{gw}: {how}{codes}", a.number, a.started)
+    format!("#{} {} {server}{port}{addr}{gw}: {how}{codes}", a.number, utc(a.started_unix))
+}
+
+/// `2026-11-21 09:14:02 UTC` of a Unix time.
+pub fn utc(t: i64) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp(t).ok().and_then(|d| d.format(&f).ok()).unwrap_or_else(|| t.to_string())
+}
+
+/// `0x904 disconnectReasonAtClientWinsockFDCLOSE`, or the hex alone when the tables do not name it.
+fn code_name(kind: Option<Kind>, code: u32) -> String {
+    let hex = rdp_doctor_codes::hex(code);
+    match rdp_doctor_codes::explain_number(code, kind).first().and_then(|m| m.code()) {
+        Some(c) => format!("{hex} {}", c.name),
+        None => hex,
+    }
+}
+
+/// The code table an attempt error's field is read with.
+fn error_kind(e: &crate::evidence::client::AttemptError) -> Option<Kind> {
+    client_tables::EVENTS
+        .iter()
+        .find(|d| d.id == e.event_id)
+        .and_then(|d| d.fields.iter().find(|f| f.name == e.field))
+        .and_then(|f| f.code)
 }
 
 fn setting_line(s: &Setting) -> String {
@@ -271,6 +295,15 @@ fn settings(ev: &Evidence, c: &ClientEvidence, out: &mut Vec<Finding>) {
                     leaf.sha1_thumbprint, leaf.subject, leaf.not_before, leaf.not_after
                 ),
             ],
+        ));
+    }
+    if let Some(r) = &c.remembered
+        && let Some(u) = &r.username_hint
+    {
+        out.push(Finding::new(
+            &cat::CLIENT_USERNAME_HINT,
+            format!("for {} the client fills in the user name {u}", r.host),
+            vec![format!("{}\\UsernameHint = {u}", r.path)],
         ));
     }
     let blocks: Vec<String> = c

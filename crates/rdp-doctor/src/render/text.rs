@@ -113,6 +113,17 @@ fn brief(r: &Report) -> String {
             paint(DIM, &time)
         );
     }
+    // `last`: the attempts of the client's log, newest first, with their codes.
+    if let Some(client) = r.layers.first().filter(|l| l.name == rdp_doctor_core::LayerName::Client) {
+        let attempts: Vec<_> = client.details.iter().filter(|d| d.label.starts_with("attempt")).collect();
+        if !attempts.is_empty() {
+            let _ = writeln!(o, "\n{}", paint(BOLD, "Attempts in the client's log (newest first)"));
+            for d in attempts {
+                let mark = if d.label.contains("diagnosed") { paint(BOLD, " (diagnosed)") } else { String::new() };
+                let _ = writeln!(o, "  {}{mark}", d.value);
+            }
+        }
+    }
     let shown: Vec<&Finding> = r.findings.iter().filter(|f| f.severity >= Severity::Warn).collect();
     if !shown.is_empty() {
         let _ = writeln!(o, "\n{}", paint(BOLD, "Findings"));
