@@ -184,3 +184,43 @@ fn window_and_since() {
     let e = evidence("attempt_0x904.xml", &Options { since: Some(1_900_000_000), ..Options::default() }).unwrap_err();
     assert!(e.contains("no connection attempt in the window") && e.contains("2 older"), "{e}");
 }
+
+/// The registry-backed client findings both ways, from an in-memory registry (the same `Registry` view the
+/// live reader and Wine give): switches that change the outcome make findings, their harmless values none.
+#[test]
+fn client_settings_findings_both_ways() {
+    use rdp_doctor_host::registry::RegData;
+    use rdp_doctor_host::registry::memory::MemRegistry;
+    let tls = r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client";
+    let oracle = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters";
+    let winhttp = rdp_doctor_core::client_tables::WINHTTP_KEY;
+    let blob = |proxy: &[u8]| {
+        let mut b = vec![0x18, 0, 0, 0, 5, 0, 0, 0, if proxy.is_empty() { 1 } else { 3 }, 0, 0, 0];
+        b.extend((proxy.len() as u32).to_le_bytes());
+        b.extend(proxy);
+        b.extend(0u32.to_le_bytes());
+        b
+    };
+    let ids = |r: &MemRegistry| {
+        let mut c = evidence("ssl_226.xml", &Options::default()).unwrap();
+        rdp_doctor_client::settings::read_into(r, Some("rds2.corp.example"), Some(3390), &mut c);
+        report(c).findings.iter().map(|f| f.id).collect::<Vec<_>>()
+    };
+    let mut bad = MemRegistry::default();
+    bad.set(tls, "Enabled", RegData::Dword(0));
+    bad.set(oracle, "AllowEncryptionOracle", RegData::Dword(2));
+    bad.set(winhttp, "WinHttpSettings", RegData::Binary(blob(b"proxy.corp.example:8080")));
+    let got = ids(&bad);
+    for want in ["client.tls12_disabled", "client.encryption_oracle_vulnerable", "client.winhttp_proxy"] {
+        assert!(got.contains(&want), "{want} missing: {got:?}");
+    }
+    let mut force = MemRegistry::default();
+    force.set(oracle, "AllowEncryptionOracle", RegData::Dword(0));
+    assert!(ids(&force).contains(&"client.encryption_oracle_force"));
+    let mut fine = MemRegistry::default();
+    fine.set(tls, "Enabled", RegData::Dword(1));
+    fine.set(oracle, "AllowEncryptionOracle", RegData::Dword(1));
+    fine.set(winhttp, "WinHttpSettings", RegData::Binary(blob(b"")));
+    let got = ids(&fine);
+    assert_eq!(got, vec!["client.attempt_failed"], "harmless values make no finding");
+}
