@@ -239,6 +239,69 @@ def!(
     ["server.grant_rdp_logon_right"]
 );
 def!(
+    HOST_LOGON_RIGHT_DENIED_BROADLY,
+    "host.logon_right_denied_broadly",
+    Fail,
+    "host",
+    "\"Deny log on through Remote Desktop Services\" names a group every remote user is in",
+    "SeDenyRemoteInteractiveLogonRight is assigned to Everyone, Authenticated Users, Users, Remote Desktop Users, Administrators, INTERACTIVE, REMOTE INTERACTIVE LOGON or Domain Users. A deny right wins over every allow right, so every (or every such) account is refused after authenticating: mstsc shows 0x904 / extended 0x7 and Security logs 4625 with 0xC000015B. Often a Group Policy setting that stayed in the local policy database after the GPO was removed (a \"tattoo\").",
+    ["host.restore_rdp_logon_rights", "server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_LOGON_RIGHT_NOT_GRANTED,
+    "host.logon_right_not_granted",
+    Fail,
+    "host",
+    "\"Allow log on through Remote Desktop Services\" is not granted as Remote Desktop needs",
+    "SeRemoteInteractiveLogonRight is held by no one, or not by Remote Desktop Users although that group has members. Windows grants it to Administrators and Remote Desktop Users by default; without it, authenticated users are refused with 0x904 / extended 0x7 (Security 4625, 0xC000015B).",
+    ["host.restore_rdp_logon_rights", "server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_ACCOUNT_LOGON_DENIED,
+    "host.account_logon_denied",
+    Fail,
+    "host",
+    "The account is denied logon through Remote Desktop Services",
+    "The account named (asked about with --user, refused in Security 4625, or used by the credentialed check) holds SeDenyRemoteInteractiveLogonRight itself or through a group the local data shows it in (a local group, or an implicit one such as Local account for local accounts). The deny right wins over any allow right.",
+    ["host.restore_rdp_logon_rights", "server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_ACCOUNT_LACKS_LOGON_RIGHT,
+    "host.account_lacks_logon_right",
+    Fail,
+    "host",
+    "The account does not hold \"Allow log on through Remote Desktop Services\"",
+    "Neither the account nor any group the local data shows it in (Remote Desktop Users, Administrators, another local group, the implicit groups every logon has) holds SeRemoteInteractiveLogonRight: the server refuses it after authentication (0x904 / extended 0x7). Decided only where the local data is complete: a local account, or a domain account when no domain group holds the right.",
+    ["server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_ACCOUNT_LOGON_RIGHT,
+    "host.account_logon_right",
+    Info,
+    "host",
+    "What the local policy says about the account's Remote Desktop logon",
+    "The account holds SeRemoteInteractiveLogonRight through the group named and is not denied, or whether it may log on depends on domain group membership the host's local data does not hold (then the groups that would decide it are named; whoami /groups in the user's session, or Get-ADPrincipalGroupMembership, settles it).",
+    ["server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_REMOTE_DESKTOP_USERS_EMPTY,
+    "host.remote_desktop_users_empty",
+    Info,
+    "host",
+    "Remote Desktop Users has no members",
+    "BUILTIN\\Remote Desktop Users (S-1-5-32-555) is empty: only administrators, and accounts in other groups that hold \"Allow log on through Remote Desktop Services\", can connect. Every other user is refused after authenticating (0x904 / extended 0x7).",
+    ["server.grant_rdp_logon_right"]
+);
+def!(
+    HOST_LOGON_RIGHT_DENY_ASSIGNED,
+    "host.logon_right_deny_assigned",
+    Info,
+    "host",
+    "\"Deny log on through Remote Desktop Services\" names some accounts or groups",
+    "SeDenyRemoteInteractiveLogonRight is assigned to the accounts or groups listed (security baselines deny Guests and, on member servers, Local account): those are refused after authenticating, whatever group they are also in. A local account such as .\\Administrator cannot connect when Local account (S-1-5-113) is listed.",
+    ["host.restore_rdp_logon_rights"]
+);
+def!(
     HOST_DRAIN_MODE,
     "host.drain_mode",
     Fail,
@@ -276,6 +339,10 @@ pub static DEFS: &[FindingDef] = &[
     HOST_CERTIFICATE_EXPIRED,
     HOST_TLS12_DISABLED,
     HOST_DRAIN_MODE,
+    HOST_LOGON_RIGHT_DENIED_BROADLY,
+    HOST_LOGON_RIGHT_NOT_GRANTED,
+    HOST_ACCOUNT_LOGON_DENIED,
+    HOST_ACCOUNT_LACKS_LOGON_RIGHT,
     HOST_LOGON_RIGHT_MISSING,
     HOST_MAX_INSTANCES_REACHED,
     HOST_FIREWALL_PROFILE_GAP,
@@ -286,6 +353,9 @@ pub static DEFS: &[FindingDef] = &[
     HOST_TLS_NO_COMMON_SUITE,
     HOST_ENCRYPTION_ORACLE_FORCE,
     HOST_NLA_REQUIRED,
+    HOST_LOGON_RIGHT_DENY_ASSIGNED,
+    HOST_REMOTE_DESKTOP_USERS_EMPTY,
+    HOST_ACCOUNT_LOGON_RIGHT,
     HOST_MAX_INSTANCES_LOW,
     HOST_FIREWALL_WEBSOCKET_RULES,
 ];

@@ -43,6 +43,9 @@ pub struct HostEvidence {
     pub sessions_in_use: Option<u32>,
     /// Logon rights and group membership for Remote Desktop.
     pub rights: Option<RightsEvidence>,
+    /// Accounts the administrator asked about (`host --user NAME`): their logon right is judged by name.
+    #[serde(default)]
+    pub accounts_checked: Vec<String>,
     /// Event log files read and the records of interest in the window.
     pub events: Option<EventsEvidence>,
     /// What could not be read, and why.
@@ -239,17 +242,84 @@ pub struct ListenerEvidence {
     pub pid: Option<u32>,
 }
 
-/// Logon rights (LSA policy) and Remote Desktop Users membership.
+/// Logon rights (LSA policy) and Remote Desktop Users membership: offline from the SECURITY hive
+/// (`Policy\Accounts\<SID>\ActSysAc`) and the SAM hive (`SAM\Domains\Builtin\Aliases\<RID>\C`), live from
+/// LsaEnumerateAccountsWithUserRight and NetLocalGroupGetMembers. SIDs are in string form (`S-1-5-32-555`);
+/// `names` resolves the ones the sources could name. `None` = that list could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RightsEvidence {
-    /// SIDs (or names) holding SeRemoteInteractiveLogonRight.
+    /// SIDs holding SeRemoteInteractiveLogonRight ("Allow log on through Remote Desktop Services").
     pub allow_remote_interactive: Option<Vec<String>>,
-    /// SIDs (or names) holding SeDenyRemoteInteractiveLogonRight.
+    /// SIDs holding SeDenyRemoteInteractiveLogonRight ("Deny log on through Remote Desktop Services").
     pub deny_remote_interactive: Option<Vec<String>>,
     /// Members of BUILTIN\Remote Desktop Users (S-1-5-32-555).
     pub remote_desktop_users: Option<Vec<String>>,
-    /// Where each list came from.
+    /// Where each list came from (hive files and keys, or the API calls).
     pub source: String,
+    /// Every local group (SAM alias, BUILTIN and the machine's own) with its member SIDs, when read: the
+    /// right may be granted to any of them.
+    #[serde(default)]
+    pub groups: Vec<LocalGroup>,
+    /// Local user accounts (SAM `Domains\Account\Users`), when read.
+    #[serde(default)]
+    pub users: Vec<LocalUser>,
+    /// Names for SIDs, where the sources say them (SAM names, well-known SIDs, LookupAccountSid).
+    #[serde(default)]
+    pub names: Vec<SidName>,
+    /// The machine's account domain SID (`S-1-5-21-a-b-c`: SECURITY `Policy\PolAcDmS`), when read.
+    #[serde(default)]
+    pub machine_sid: Option<String>,
+    /// The primary (Active Directory) domain's SID (`Policy\PolPrDmS`), when the machine is joined.
+    #[serde(default)]
+    pub domain_sid: Option<String>,
+}
+
+/// A local group (SAM alias) and its members.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalGroup {
+    pub sid: String,
+    pub name: String,
+    /// Member SIDs (users and groups, local or of the domain), bounded.
+    pub members: Vec<String>,
+    /// Registry path (or API) the list came from.
+    pub path: String,
+}
+
+/// A local user account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalUser {
+    pub sid: String,
+    pub name: String,
+    /// USER_ACCOUNT_DISABLED in the account's control flags, when read.
+    pub disabled: Option<bool>,
+}
+
+/// A name for a SID.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidName {
+    pub sid: String,
+    /// `BUILTIN\Remote Desktop Users`, `RDS1\alice`, `Everyone`.
+    pub name: String,
+}
+
+impl RightsEvidence {
+    /// The name of `sid` when known.
+    pub fn name_of(&self, sid: &str) -> Option<&str> {
+        self.names.iter().find(|n| n.sid.eq_ignore_ascii_case(sid)).map(|n| n.name.as_str())
+    }
+
+    /// `BUILTIN\Remote Desktop Users (S-1-5-32-555)` or the SID alone.
+    pub fn display(&self, sid: &str) -> String {
+        match self.name_of(sid) {
+            Some(n) => format!("{n} ({sid})"),
+            None => sid.to_owned(),
+        }
+    }
+
+    /// The local group `sid`, when read.
+    pub fn group(&self, sid: &str) -> Option<&LocalGroup> {
+        self.groups.iter().find(|g| g.sid.eq_ignore_ascii_case(sid))
+    }
 }
 
 /// Event logs read and the records of interest.

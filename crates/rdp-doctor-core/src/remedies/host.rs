@@ -31,6 +31,33 @@ pub static REMEDIES: &[Remedy] = &[
         security_note: None,
     },
     Remedy {
+        id: "host.restore_rdp_logon_rights",
+        audience: Audience::ServerAdmin,
+        title: "Restore the Remote Desktop logon rights (allow Administrators and Remote Desktop Users, deny no broad group)",
+        platform: "Windows Server / Active Directory",
+        impact: Impact::SecurityChange,
+        preconditions: &[
+            "gpresult /h rsop.html: if a domain GPO sets \"Allow/Deny log on through Remote Desktop Services\" (Computer Configuration > Windows Settings > Security Settings > Local Policies > User Rights Assignment), change it there and gpupdate /force: a local change is overwritten at the next refresh",
+            "Ask why a deny entry exists before removing it: baselines deny Guests and, on member servers, Local account on purpose",
+        ],
+        steps: &[
+            "secedit /export /areas USER_RIGHTS /cfg C:\\Windows\\Temp\\rights-before.inf   # what is assigned now (SeRemoteInteractiveLogonRight, SeDenyRemoteInteractiveLogonRight lines, by SID)",
+            "secpol.msc > Local Policies > User Rights Assignment: 'Allow log on through Remote Desktop Services' = Administrators, Remote Desktop Users; remove the broad group from 'Deny log on through Remote Desktop Services'",
+            "Or the shipped defaults for user rights only: secedit /configure /db C:\\Windows\\Temp\\rights.sdb /cfg C:\\Windows\\inf\\defltbase.inf /areas USER_RIGHTS   # /areas USER_RIGHTS keeps every other area (ACLs, services, audit) untouched",
+            "A VM nobody can reach: the SECURITY hive must not be edited by hand (the LSA policy database also holds privilege lists and descriptors); run the secedit line at the next boot through the cloud's run-command or a startup script on the rescued disk, then rdp-doctor host --offline again",
+            "rdp-doctor host   # the finding is gone; then rdp-doctor check <server> --user <account>",
+        ],
+        undo: Some(
+            "secedit /configure /db C:\\Windows\\Temp\\undo.sdb /cfg C:\\Windows\\Temp\\rights-before.inf /areas USER_RIGHTS",
+        ),
+        risk: Some(
+            "The defaults give every member of Remote Desktop Users an interactive logon: keep that group to the people who need it. Removing a deny entry a baseline set reopens what it closed (local accounts, guests).",
+        ),
+        security_note: Some(
+            "Widens who may log on interactively over the network: review the Remote Desktop Users membership and keep NLA required.",
+        ),
+    },
+    Remedy {
         id: "host.offline_registry_edit",
         audience: Audience::CloudAdmin,
         title: "Rescue VM: change the value in the offline hive of the attached OS disk",

@@ -7,6 +7,7 @@ use crate::evidence::Evidence;
 use crate::evidence::host::{FirewallRule, HostEvent, HostEvidence, Setting, SettingSource};
 use crate::finding::Finding;
 use crate::host_tables;
+use crate::rules::host_rights;
 
 /// Runs the host rules when the evidence has host data.
 pub fn check(ev: &Evidence, out: &mut Vec<Finding>) {
@@ -16,7 +17,7 @@ pub fn check(ev: &Evidence, out: &mut Vec<Finding>) {
     firewall(h, out);
     certificate(h, out);
     service(h, out);
-    logons(h, out);
+    logons(ev, h, out);
 }
 
 /// `fDenyTSConnections = 1 (policy: HKLM\...\fDenyTSConnections, read from /mnt/…/SOFTWARE)`.
@@ -460,33 +461,24 @@ fn service(h: &HostEvidence, out: &mut Vec<Finding>) {
     }
 }
 
-/// NTSTATUS 0xC000015B STATUS_LOGON_TYPE_NOT_GRANTED.
-const LOGON_TYPE_NOT_GRANTED: &str = "0xc000015b";
-
-fn logons(h: &HostEvidence, out: &mut Vec<Finding>) {
+fn logons(ev: &Evidence, h: &HostEvidence, out: &mut Vec<Finding>) {
     let denied: Vec<&HostEvent> = events_of(h, &[("Security-Auditing", 4625)])
         .into_iter()
         .filter(|e| {
             ["Status", "SubStatus"]
                 .iter()
-                .any(|k| e.field(k).is_some_and(|v| v.eq_ignore_ascii_case(LOGON_TYPE_NOT_GRANTED)))
+                .any(|k| e.field(k).is_some_and(|v| v.eq_ignore_ascii_case(host_rights::LOGON_TYPE_NOT_GRANTED)))
         })
         .collect();
-    let mut lines = event_lines(&denied);
-    if let Some(r) = &h.rights {
-        if let Some(deny) = r.deny_remote_interactive.as_ref().filter(|d| !d.is_empty()) {
-            lines.push(format!("SeDenyRemoteInteractiveLogonRight: {} ({})", deny.join(", "), r.source));
-        }
-        if r.remote_desktop_users.as_ref().is_some_and(Vec::is_empty) {
-            lines.push(format!("Remote Desktop Users has no members ({})", r.source));
-        }
-    }
+    let at = out.len();
+    let policy = host_rights::check(ev, h, &denied, out);
     if !denied.is_empty() {
-        let users: Vec<&str> = denied.iter().filter_map(|e| e.field("TargetUserName")).collect();
-        let mut users = users;
+        let mut lines = event_lines(&denied);
+        lines.extend(policy);
+        let mut users: Vec<&str> = denied.iter().filter_map(|e| e.field("TargetUserName")).collect();
         users.sort_unstable();
         users.dedup();
-        out.push(Finding::new(
+        let f = Finding::new(
             &c::HOST_LOGON_RIGHT_MISSING,
             format!(
                 "{} logon(s) refused because the logon type is not granted{}",
@@ -494,7 +486,8 @@ fn logons(h: &HostEvidence, out: &mut Vec<Finding>) {
                 if users.is_empty() { String::new() } else { format!(" (accounts: {})", users.join(", ")) }
             ),
             lines,
-        ));
+        );
+        out.insert(at, f);
     }
 }
 

@@ -84,9 +84,38 @@ pub const LINKS: &[(&str, &[&str])] = &[
     ("cert.expired", &["host.certificate_expired", "host.certificate_creation_failed"]),
     ("nla.required", &["host.nla_required"]),
     ("nego.hybrid_required_by_server", &["host.nla_required"]),
-    ("server.denied_connection", &["host.logon_right_missing", "host.drain_mode", "host.max_instances_reached"]),
-    ("credssp.logon_type_not_granted", &["host.logon_right_missing"]),
-    ("authz.access_denied", &["host.logon_right_missing"]),
+    (
+        "server.denied_connection",
+        &[
+            "host.account_logon_denied",
+            "host.account_lacks_logon_right",
+            "host.logon_right_denied_broadly",
+            "host.logon_right_not_granted",
+            "host.logon_right_missing",
+            "host.drain_mode",
+            "host.max_instances_reached",
+        ],
+    ),
+    (
+        "credssp.logon_type_not_granted",
+        &[
+            "host.account_logon_denied",
+            "host.account_lacks_logon_right",
+            "host.logon_right_denied_broadly",
+            "host.logon_right_not_granted",
+            "host.logon_right_missing",
+        ],
+    ),
+    (
+        "authz.access_denied",
+        &[
+            "host.account_logon_denied",
+            "host.account_lacks_logon_right",
+            "host.logon_right_denied_broadly",
+            "host.logon_right_not_granted",
+            "host.logon_right_missing",
+        ],
+    ),
     ("credssp.failed", &["host.encryption_oracle_force", "host.fips_enabled"]),
 ];
 

@@ -9,6 +9,7 @@ mod dns;
 mod gateway;
 pub mod host;
 pub mod host_join;
+pub mod host_rights;
 pub mod kerberos;
 pub mod net;
 mod observed;
