@@ -16,6 +16,7 @@ pub mod live;
 pub mod machinekeys;
 pub mod offline;
 pub mod registry;
+pub mod rights;
 pub mod snapshot;
 
 pub use rdp_doctor_core::evidence::host::HostEvidence;

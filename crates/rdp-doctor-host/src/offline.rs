@@ -12,6 +12,10 @@ use crate::collect::{self, KeyFileFacts, KeyFiles, NoFiles};
 use crate::events;
 use crate::hive::{self, Hive, HiveError, MAX_HIVE_BYTES, Role};
 use crate::registry::{Joined, Registry};
+use crate::rights;
+
+/// Said when neither the SECURITY nor the SAM hive was read.
+const RIGHTS_UNREAD: &str = "Logon rights (SeRemoteInteractiveLogonRight, SeDenyRemoteInteractiveLogonRight) and Remote Desktop Users membership were not read: give the SECURITY and SAM hives (Windows\\System32\\config, or --hive); refused logons show in Security event 4625 (status 0xC000015B)";
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -167,10 +171,14 @@ pub fn collect(inputs: &Inputs) -> HostEvidence {
         let config = find_ci(root, &["Windows", "System32", "config"]);
         match &config {
             Some(c) => {
-                for name in ["SYSTEM", "SOFTWARE"] {
+                for name in ["SYSTEM", "SOFTWARE", "SECURITY", "SAM"] {
                     match find_ci(c, &[name]) {
                         Some(p) => hive_paths.push(p),
-                        None => notes.push(format!("{} has no {name} hive", c.display())),
+                        // A missing SECURITY or SAM hive is said by the rights reader.
+                        None if matches!(name, "SYSTEM" | "SOFTWARE") => {
+                            notes.push(format!("{} has no {name} hive", c.display()));
+                        }
+                        None => {}
                     }
                 }
             }
@@ -206,11 +214,11 @@ pub fn collect(inputs: &Inputs) -> HostEvidence {
             if let Some(h) = h {
                 if opened.iter().any(|o| o.role == h.role) {
                     notes.push(format!("{}: a second {} hive, not used", info.path, h.role.name()));
-                } else if matches!(h.role, Role::System | Role::Software) {
+                } else if matches!(h.role, Role::System | Role::Software | Role::Security | Role::Sam) {
                     opened.push(h);
                 } else {
                     notes.push(format!(
-                        "{}: a {} hive, not SYSTEM or SOFTWARE: nothing read from it",
+                        "{}: a {} hive, not SYSTEM, SOFTWARE, SECURITY or SAM: nothing read from it",
                         info.path,
                         h.role.name()
                     ));
@@ -227,8 +235,17 @@ pub fn collect(inputs: &Inputs) -> HostEvidence {
                 Some(root) => collect::registry(&joined, &VolumeFiles(root), &display, &mut ev),
                 None => collect::registry(&joined, &NoFiles, &display, &mut ev),
             }
-            notes.extend(joined.problems());
             let has = |r: Role| opened.iter().any(|h| h.role == r);
+            if has(Role::Security) || has(Role::Sam) || inputs.volume.is_some() {
+                match rights::read(&joined, ev.computer_name.as_deref(), &display) {
+                    Some(read) => {
+                        ev.rights = Some(read.rights);
+                        notes.extend(read.notes);
+                    }
+                    None => notes.push(RIGHTS_UNREAD.to_owned()),
+                }
+            }
+            notes.extend(joined.problems());
             if !has(Role::System) {
                 notes.push(
                     "no SYSTEM hive read: Remote Desktop, listener, firewall, Schannel and service settings are unknown"
@@ -263,7 +280,9 @@ pub fn collect(inputs: &Inputs) -> HostEvidence {
         ),
         None => {}
     }
-    notes.push("Logon rights (SeRemoteInteractiveLogonRight) and Remote Desktop Users membership are not read from the SECURITY and SAM hives; refused logons show in Security event 4625 (status 0xC000015B)".to_owned());
+    if ev.rights.is_none() && !notes.iter().any(|n| n == RIGHTS_UNREAD) {
+        notes.push(RIGHTS_UNREAD.to_owned());
+    }
     ev.limitations = notes;
     ev
 }

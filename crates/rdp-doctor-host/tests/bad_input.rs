@@ -61,14 +61,18 @@ fn truncated_corrupt_and_foreign_hives() {
 }
 
 #[test]
-fn a_hive_that_is_neither_system_nor_software() {
+fn a_hive_of_no_known_kind() {
     let d = tempfile::tempdir().unwrap();
     // The real SYSTEM hive with its SYSTEM keys removed and nothing added: a hive of no known kind.
     let h = real_hive("SYSTEM", d.path(), "OTHER");
     merge(&h, "X", &[("ControlSet001", None), ("ControlSet002", None), ("Select", None)]);
     let host = rdp_doctor_host::offline::collect(&hives(&[&h]));
     assert!(!rdp_doctor_host::offline::readable(&host));
-    assert!(host.limitations.iter().any(|l| l.contains("not SYSTEM or SOFTWARE")), "{:?}", host.limitations);
+    assert!(
+        host.limitations.iter().any(|l| l.contains("not SYSTEM, SOFTWARE, SECURITY or SAM")),
+        "{:?}",
+        host.limitations
+    );
 }
 
 #[test]

@@ -14,12 +14,12 @@ use crate::cli::ReportArgs;
 #[derive(Debug, Args)]
 pub struct HostArgs {
     /// The root of a Windows system volume mounted here (a rescue VM's data disk: /mnt/windows, F:\\).
-    /// Reads Windows\\System32\\config\\SYSTEM and SOFTWARE (dirty hives recovered from their .LOG1/.LOG2
-    /// in memory), the MachineKeys key file of the listener's certificate, and the event logs under
+    /// Reads Windows\\System32\\config\\SYSTEM, SOFTWARE, SECURITY and SAM (dirty hives recovered from their
+    /// .LOG1/.LOG2 in memory), the MachineKeys key file of the listener's certificate, and the event logs under
     /// Windows\\System32\\winevt\\Logs. Nothing on the volume is written.
     #[arg(long, value_name = "DIR")]
     pub offline: Option<PathBuf>,
-    /// A single hive file (SYSTEM or SOFTWARE, e.g. copied with `reg save`). Repeatable.
+    /// A single hive file (SYSTEM, SOFTWARE, SECURITY or SAM, e.g. copied with `reg save`). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub hive: Vec<PathBuf>,
     /// Event logs exported with `wevtutil epl` (System, Security, TerminalServices-*, RdpCoreTS).
@@ -28,6 +28,10 @@ pub struct HostArgs {
     /// Analyse a snapshot written by `--save` on another machine (no other input is read).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["offline", "hive", "evtx"])]
     pub snapshot: Option<PathBuf>,
+    /// Judge this account's Remote Desktop logon right from the local policy and groups (`alice`,
+    /// `RDS1\\alice`, `CORP\\carol`, `carol@corp.example`). Repeatable.
+    #[arg(long = "user", value_name = "ACCOUNT")]
+    pub users: Vec<String>,
     /// Write the collected snapshot (JSON, schema_version 1, docs/host.md) to FILE as well.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
@@ -96,7 +100,7 @@ fn collect(args: &HostArgs) -> anyhow::Result<HostEvidence> {
                 msg.push_str(&format!(
                     "\n  {}: {}",
                     h.path,
-                    h.error.as_deref().unwrap_or("not a SYSTEM or SOFTWARE hive")
+                    h.error.as_deref().unwrap_or("not a SYSTEM, SOFTWARE, SECURITY or SAM hive")
                 ));
             }
             for f in ev.events.iter().flat_map(|e| e.files.iter()) {
@@ -129,7 +133,12 @@ fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
 /// Runs `rdp-doctor host`.
 pub fn run(args: &HostArgs) -> anyhow::Result<u8> {
     let start = Instant::now();
-    let host = collect(args)?;
+    let mut host = collect(args)?;
+    for u in &args.users {
+        if !host.accounts_checked.contains(u) {
+            host.accounts_checked.push(u.clone());
+        }
+    }
     if let Some(p) = &args.save {
         std::fs::write(p, rdp_doctor_host::snapshot::to_json(&host))
             .with_context(|| format!("cannot write the snapshot {}", p.display()))?;

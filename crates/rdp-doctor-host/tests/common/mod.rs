@@ -37,6 +37,9 @@ pub enum V<'a> {
     Dword(u32),
     Sz(&'a str),
     Hex(&'a [u8]),
+    /// Bytes with a registry type number of their own: REG_NONE (0) as the LSA writes its attributes, a RID
+    /// as the type of a SAM `Names` entry.
+    Raw(u32, Vec<u8>),
 }
 
 /// One section: `Some(values)` sets values (creating the key), `None` deletes the key.
@@ -68,8 +71,16 @@ pub fn reg_text(root: &str, sections: &[Section<'_>]) -> String {
                         V::Hex(b) => {
                             format!("hex:{}", b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(","))
                         }
+                        V::Raw(t, b) => {
+                            format!("hex({t:x}):{}", b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(","))
+                        }
                     };
-                    out.push_str(&format!("\"{name}\"={data}\n"));
+                    // `@` is the key's default (unnamed) value.
+                    if *name == "@" {
+                        out.push_str(&format!("@={data}\n"));
+                    } else {
+                        out.push_str(&format!("\"{name}\"={data}\n"));
+                    }
                 }
                 out.push('\n');
                 made.push(full);
@@ -130,6 +141,7 @@ pub fn software(dir: &Path, file: &str, sections: &[Section<'_>]) -> PathBuf {
                                 V::Dword(x) => V::Dword(*x),
                                 V::Sz(s) => V::Sz(s),
                                 V::Hex(b) => V::Hex(b),
+                                V::Raw(t, b) => V::Raw(*t, b.clone()),
                             },
                         )
                     })
@@ -138,6 +150,21 @@ pub fn software(dir: &Path, file: &str, sections: &[Section<'_>]) -> PathBuf {
         )
     }));
     merge(&h, "SOFTWARE", &all);
+    h
+}
+
+/// A hive of another kind (`SECURITY`, `SAM`) derived from the real SYSTEM hive: its SYSTEM keys removed and
+/// `sections` (keys below `HKEY_LOCAL_MACHINE\<root>`) added with hivexregedit. The corpus has no real
+/// SECURITY or SAM hive; the values follow the layouts documented in `rdp_doctor_host::rights`.
+pub fn derived(dir: &Path, file: &str, root: &str, sections: Vec<Section<'_>>) -> PathBuf {
+    let h = real_hive("SYSTEM", dir, file);
+    let mut all: Vec<Section<'_>> =
+        ["ControlSet001", "ControlSet002", "Select", "MountedDevices", "Setup", "WPA", "RNG"]
+            .iter()
+            .map(|k| (*k, None))
+            .collect();
+    all.extend(sections);
+    merge(&h, root, &all);
     h
 }
 

@@ -66,6 +66,40 @@ pub fn host() -> String {
             e.finding.map_or_else(|| "—".to_owned(), |f| format!("`{f}`"))
         );
     }
+    let _ = writeln!(o, "\n## Logon rights and local groups read\n");
+    let _ = writeln!(
+        o,
+        "From the SECURITY and SAM hives (`Windows\\System32\\config`, or `--hive`). The on-disk policy \
+         database has no Microsoft specification; the layouts are those the LSA and SAM write, as documented by \
+         libyal's winreg-kb and the ReactOS LSA server.\n"
+    );
+    let _ = writeln!(o, "| what | where | format |");
+    let _ = writeln!(o, "|---|---|---|");
+    for (what, key, format) in [
+        (
+            "Logon rights of an account or group",
+            "`HKLM\\SECURITY\\Policy\\Accounts\\<SID>\\ActSysAc` (default value)",
+            "REG_NONE, 4-byte SECURITY_ACCESS mask: 0x400 = SeRemoteInteractiveLogonRight, 0x800 = SeDenyRemoteInteractiveLogonRight (ntsecapi.h)",
+        ),
+        ("The machine's SID", "`HKLM\\SECURITY\\Policy\\PolAcDmS` (default value)", "binary SID (MS-DTYP 2.4.2.2)"),
+        (
+            "The joined domain's SID",
+            "`HKLM\\SECURITY\\Policy\\PolPrDmS` (default value)",
+            "binary SID; absent when not joined",
+        ),
+        (
+            "A local group and its members",
+            "`HKLM\\SAM\\SAM\\Domains\\{Builtin,Account}\\Aliases\\<RID>\\C` (Remote Desktop Users: `Builtin\\Aliases\\0000022B`)",
+            "name at offsets 16/20, member SID array at 40/44/48, relative to byte 52",
+        ),
+        (
+            "A local user",
+            "`HKLM\\SAM\\SAM\\Domains\\Account\\Users\\<RID>\\V` and `F`",
+            "V: name descriptor at 12/16 (offset from 0xCC); F: RID at 48, USER_ACCOUNT flags at 56",
+        ),
+    ] {
+        let _ = writeln!(o, "| {what} | {} | {} |", cell(key), cell(format));
+    }
     let _ = writeln!(o, "\n## Findings\n");
     let _ = writeln!(o, "| ID | severity | title |");
     let _ = writeln!(o, "|---|---|---|");
@@ -96,7 +130,12 @@ pub fn host() -> String {
             "`selection`, `bound_thumbprint`, `found` (`store`, `thumbprint`, `path`, `der_hex`, `info`, `key`: container, provider, provider type, machine key set, key spec), `others[]`, `key_file` (`directory`, `expected_name`, `derivation`, `exists`, `bytes`, `embedded_name`, `acl`, `service_account_can_read`)",
         ),
         ("service", "`start_type`, `account`, `state` (live), `path`"),
-        ("listener, sessions_in_use, rights", "live only; absent offline"),
+        ("listener, sessions_in_use", "live only; absent offline"),
+        (
+            "rights",
+            "`allow_remote_interactive[]`, `deny_remote_interactive[]` (SIDs holding SeRemoteInteractiveLogonRight / SeDenyRemoteInteractiveLogonRight; absent = not read), `remote_desktop_users[]` (member SIDs of S-1-5-32-555), `groups[]` (`sid`, `name`, `members[]`, `path`), `users[]` (`sid`, `name`, `disabled`), `names[]` (`sid`, `name`), `machine_sid`, `domain_sid`, `source`",
+        ),
+        ("accounts_checked[]", "the accounts named with `host --user`, judged by the rights rules"),
         (
             "events",
             "`window_start_unix`, `files[]` (`path`, `bytes`, `channel`, `records_read`, `records_of_interest`, `records_damaged`, `error`, `newest_unix`), `records[]` (`provider`, `event_id`, `channel`, `time_unix`, `time`, `record_id`, `file`, `data` as name/value pairs), `omitted`",
