@@ -1,15 +1,16 @@
-//! Offline registry hives (regf), read with the `regf` crate: role detection (SYSTEM, SOFTWARE, …), the
-//! current control set from `Select`, dirty hives with their `.LOG1`/`.LOG2` transaction logs applied (in
-//! memory only: the files are opened read-only and never written), and the [`Registry`] view.
+//! Offline registry hives (regf): role detection (SYSTEM, SOFTWARE, SECURITY, SAM), the current control set
+//! from `Select`, dirty hives with their `.LOG1`/`.LOG2` transaction logs applied (parsed with the `regf`
+//! crate; in memory only: the files are opened read-only and never written), and the [`Registry`] view.
 //!
-//! A damaged hive is an answer, not a crash: `regf` validates the cell graph when it opens a hive, and the
-//! open is also guarded so a defect in the parser becomes a "cannot read" message.
+//! Keys and values are read by following their paths ([`crate::cells`]): only the cells asked for are
+//! touched, so an 80 MB SOFTWARE hive is not indexed as a whole. A damaged hive is an answer, not a crash:
+//! the base block and every hive-bin header are checked when the hive is opened, and a damaged cell met
+//! on a path is reported in the limitations.
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use regf::RegistryHive;
-
+use crate::cells::{Cells, KeyNode, OpenError};
 use crate::registry::{RegData, Registry, split_root};
 
 /// Hive files larger than this are refused (the largest real SOFTWARE hives are a few hundred MB).
@@ -30,6 +31,8 @@ pub enum HiveError {
     Damaged(String),
     #[error("the hive is {0} bytes, more than the {MAX_HIVE_BYTES}-byte bound")]
     TooLarge(u64),
+    #[error("the hive is truncated: {have} bytes, its base block declares {need}")]
+    TruncatedBins { have: usize, need: usize },
 }
 
 /// What a hive is, from its contents.
@@ -99,7 +102,7 @@ pub struct Hive {
     pub logs_applied: Vec<String>,
     /// `Select\Current` for a SYSTEM hive.
     pub control_set: Option<u32>,
-    hive: RegistryHive,
+    cells: Cells,
     problems: RefCell<Vec<String>>,
 }
 
@@ -199,15 +202,14 @@ pub fn apply_logs(bytes: &mut Vec<u8>, logs: &[(String, Vec<u8>)], notes: &mut V
 }
 
 impl Hive {
-    /// Parses a hive from its bytes (already read, bounded by the caller).
+    /// Opens a hive from its bytes (already read, bounded by the caller).
     pub fn from_bytes(bytes: Vec<u8>, origin: &str, logs_applied: Vec<String>) -> Result<Self, HiveError> {
         let base = base_facts(&bytes)?;
         let len = bytes.len() as u64;
-        let hive = match catch_unwind(AssertUnwindSafe(|| RegistryHive::from_bytes(bytes))) {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => return Err(HiveError::Damaged(e.to_string())),
-            Err(_) => return Err(HiveError::Damaged("the hive parser gave up on this file".to_owned())),
-        };
+        let cells = Cells::open(bytes).map_err(|e| match e {
+            OpenError::Truncated { have, need } => HiveError::TruncatedBins { have, need },
+            OpenError::Damaged(m) => HiveError::Damaged(m),
+        })?;
         let mut h = Self {
             role: Role::Other,
             origin: origin.to_owned(),
@@ -215,7 +217,7 @@ impl Hive {
             base,
             logs_applied,
             control_set: None,
-            hive,
+            cells,
             problems: RefCell::new(Vec::new()),
         };
         h.role = h.detect_role();
@@ -226,7 +228,7 @@ impl Hive {
     }
 
     fn detect_role(&self) -> Role {
-        let has = |k: &str| self.hive.open_key(k).is_ok();
+        let has = |k: &str| self.cells.open_key(k).is_some();
         if has("Select") && (has("ControlSet001") || has("ControlSet002")) {
             Role::System
         } else if has("Microsoft") && (has("Classes") || has("Policies") || has("Microsoft\\Windows NT")) {
@@ -273,36 +275,48 @@ impl Hive {
     }
 
     fn raw_value(&self, key: &str, name: &str) -> Option<RegData> {
-        let k = self.hive.open_key(key).ok()?;
-        let v = match k.value(name) {
-            Ok(v) => v,
-            Err(regf::Error::ValueNotFound(_)) => return None,
-            Err(e) => {
-                self.note(format!("{}: {key}\\{name} could not be read: {e}", self.origin));
-                return None;
+        let k = self.cells.open_key(key)?;
+        match self.cells.value(&k, name) {
+            Ok(v) => v.map(|v| convert(v.data_type, v.data)),
+            Err(()) => {
+                self.note(format!("{}: {key}\\{name} could not be read: a damaged cell", self.origin));
+                None
             }
-        };
-        convert(&v, &self.origin, |m| self.note(m))
+        }
+    }
+
+    fn key(&self, full: &str) -> Option<(String, KeyNode<'_>)> {
+        let p = self.local_path(full)?;
+        let k = self.cells.open_key(&p)?;
+        Some((p, k))
     }
 }
 
-fn convert(v: &regf::hive::RegistryValueEntry<'_>, origin: &str, note: impl Fn(String)) -> Option<RegData> {
-    let ty = v.raw_data_type();
-    let data = match v.raw_data() {
-        Ok(d) => d,
-        Err(e) => {
-            note(format!("{origin}: value {} could not be read: {e}", v.name()));
-            return None;
-        }
+/// Registry data by its type (REG_DWORD 4, REG_DWORD_BIG_ENDIAN 5, REG_QWORD 11, REG_SZ 1, REG_EXPAND_SZ 2,
+/// REG_MULTI_SZ 7, REG_BINARY 3); data that does not fit its type is kept as `Other`.
+fn convert(ty: u32, data: Vec<u8>) -> RegData {
+    let utf16 = |b: &[u8]| {
+        let units: Vec<u16> = b.as_chunks::<2>().0.iter().map(|c| u16::from_le_bytes(*c)).collect();
+        String::from_utf16_lossy(&units)
     };
-    Some(match (ty, regf::RegistryValue::from_bytes(v.data_type(), &data)) {
-        (_, Ok(regf::RegistryValue::Dword(x) | regf::RegistryValue::DwordBigEndian(x))) => RegData::Dword(x),
-        (_, Ok(regf::RegistryValue::Qword(x))) => RegData::Qword(x),
-        (_, Ok(regf::RegistryValue::String(s))) => RegData::Sz(s),
-        (_, Ok(regf::RegistryValue::MultiString(s))) => RegData::MultiSz(s),
-        (3, _) => RegData::Binary(data),
-        (t, _) => RegData::Other(t, data),
-    })
+    match ty {
+        4 if data.len() >= 4 => data
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(RegData::Other(4, data.clone()), |b| RegData::Dword(u32::from_le_bytes(b))),
+        5 if data.len() >= 4 => data
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(RegData::Other(5, data.clone()), |b| RegData::Dword(u32::from_be_bytes(b))),
+        11 if data.len() >= 8 => data
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(RegData::Other(11, data.clone()), |b| RegData::Qword(u64::from_le_bytes(b))),
+        1 | 2 => RegData::Sz(utf16(&data).split('\0').next().unwrap_or_default().to_owned()),
+        7 => RegData::MultiSz(utf16(&data).split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect()),
+        3 => RegData::Binary(data),
+        t => RegData::Other(t, data),
+    }
 }
 
 impl Registry for Hive {
@@ -311,35 +325,27 @@ impl Registry for Hive {
     }
 
     fn subkeys(&self, key: &str) -> Vec<String> {
-        let Some(p) = self.local_path(key) else { return Vec::new() };
-        match self.hive.open_key(&p).and_then(|k| k.subkeys()) {
-            Ok(v) => v.iter().map(regf::hive::RegistryKey::name).collect(),
-            Err(regf::Error::KeyNotFound(_)) => Vec::new(),
-            Err(e) => {
-                self.note(format!("{}: subkeys of {p} could not be read: {e}", self.origin));
-                Vec::new()
+        let Some((p, k)) = self.key(key) else { return Vec::new() };
+        match self.cells.subkeys(&k) {
+            Ok(v) => v.iter().map(KeyNode::name).collect(),
+            Err(partial) => {
+                self.note(format!("{}: subkeys of {p} could not all be read: a damaged cell", self.origin));
+                partial.iter().map(KeyNode::name).collect()
             }
         }
     }
 
     fn values(&self, key: &str) -> Vec<(String, RegData)> {
-        let Some(p) = self.local_path(key) else { return Vec::new() };
-        let Ok(k) = self.hive.open_key(&p) else { return Vec::new() };
-        match k.values() {
-            Ok(vals) => vals
-                .iter()
-                .take(MAX_VALUES_PER_KEY)
-                .filter_map(|v| convert(v, &self.origin, |m| self.note(m)).map(|d| (v.name(), d)))
-                .collect(),
-            Err(e) => {
-                self.note(format!("{}: values of {p} could not be read: {e}", self.origin));
-                Vec::new()
-            }
-        }
+        let Some((p, k)) = self.key(key) else { return Vec::new() };
+        let vals = self.cells.values(&k).unwrap_or_else(|partial| {
+            self.note(format!("{}: values of {p} could not all be read: a damaged cell", self.origin));
+            partial
+        });
+        vals.into_iter().take(MAX_VALUES_PER_KEY).map(|v| (v.name, convert(v.data_type, v.data))).collect()
     }
 
     fn has_key(&self, key: &str) -> bool {
-        self.local_path(key).is_some_and(|p| self.hive.open_key(&p).is_ok())
+        self.key(key).is_some()
     }
 
     fn origin(&self, key: &str) -> Option<String> {

@@ -5,6 +5,7 @@
 //! and bounded and is tested on Linux; the I/O is in [`offline`] (read-only file access) and, on Windows,
 //! one thin live module. The rules that judge the evidence live in `rdp-doctor-core` (`rules/host.rs`).
 
+pub mod cells;
 pub mod certstore;
 pub mod collect;
 pub mod events;
