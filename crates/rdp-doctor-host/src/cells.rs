@@ -41,6 +41,10 @@ pub enum OpenError {
     Damaged(String),
 }
 
+/// A cell on the path is damaged (a bad offset, signature or size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damaged;
+
 /// How a walk over a subkey list ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Walk {
@@ -126,7 +130,7 @@ impl Cells {
                 return Err(OpenError::Damaged(format!("no valid hive bin at offset {at:#x}")));
             }
             let size = le32(head, 8).unwrap_or(0) as usize;
-            if size < 4096 || size % 4096 != 0 || at + size > bins {
+            if size < 4096 || !size.is_multiple_of(4096) || at + size > bins {
                 return Err(OpenError::Damaged(format!("the hive bin at {at:#x} has an invalid size {size}")));
             }
             at += size;
@@ -322,13 +326,13 @@ impl Cells {
         if bad { Err(out) } else { Ok(out) }
     }
 
-    /// The value of `k` named `name` (`""` = the default value); `Err(())` when the list or value is damaged.
-    pub fn value(&self, k: &KeyNode<'_>, name: &str) -> Result<Option<Value>, ()> {
-        let Some(offs) = self.value_offsets(k) else { return Err(()) };
+    /// The value of `k` named `name` (`""` = the default value); `Err` when the list or value is damaged.
+    pub fn value(&self, k: &KeyNode<'_>, name: &str) -> Result<Option<Value>, Damaged> {
+        let Some(offs) = self.value_offsets(k) else { return Err(Damaged) };
         for off in offs {
             let Some(head) = self.value_at(off, false) else { continue };
             if head.name.eq_ignore_ascii_case(name) || head.name.to_lowercase() == name.to_lowercase() {
-                return self.value_at(off, true).map(Some).ok_or(());
+                return self.value_at(off, true).map(Some).ok_or(Damaged);
             }
         }
         Ok(None)
@@ -364,13 +368,13 @@ mod tests {
             b.extend_from_slice(&[0u8; 20]);
             b.extend_from_slice(&tail);
             b.resize(8192, 0);
-            if let Ok(c) = Cells::open(b) {
-                if let Some(r) = c.root() {
-                    let _ = c.subkeys(&r);
-                    let _ = c.values(&r);
-                    let _ = c.value(&r, "");
-                    let _ = c.open_key("a\\b");
-                }
+            if let Ok(c) = Cells::open(b)
+                && let Some(r) = c.root()
+            {
+                let _ = c.subkeys(&r);
+                let _ = c.values(&r);
+                let _ = c.value(&r, "");
+                let _ = c.open_key("a\\b");
             }
         }
     }

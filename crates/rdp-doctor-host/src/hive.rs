@@ -278,7 +278,7 @@ impl Hive {
         let k = self.cells.open_key(key)?;
         match self.cells.value(&k, name) {
             Ok(v) => v.map(|v| convert(v.data_type, v.data)),
-            Err(()) => {
+            Err(_) => {
                 self.note(format!("{}: {key}\\{name} could not be read: a damaged cell", self.origin));
                 None
             }
