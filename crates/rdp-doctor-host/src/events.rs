@@ -242,6 +242,16 @@ pub fn read_file_selected(path: &Path, window_start: i64, select: &Selection, ou
                 break;
             }
         };
+        // A chunk whose newest record is older than the window is counted, not parsed (once the channel is
+        // known): old chunks of a large log cost a header walk only.
+        if f.channel.is_some()
+            && let Some(newest) = chunk_newest(&data.data)
+            && filetime_to_unix(newest) < window_start
+        {
+            let (first, last) = (data.header.first_event_record_id, data.header.last_event_record_id);
+            f.records_read += last.saturating_sub(first).saturating_add(1).min((CHUNK_SIZE / 24) as u64);
+            continue;
+        }
         let mut chunk = match data.parse(settings.clone()) {
             Ok(c) => c,
             Err(e) => {
