@@ -1,8 +1,9 @@
 //! Live collection on the Windows server itself (`rdp-doctor host` with no input), read-only: the registry
 //! through `winreg`'s safe wrappers (no `unsafe` here), fed to the same collector as the offline hives, and
-//! the listener's key file in MachineKeys. What needs an elevated prompt, and what this build does not read
-//! live yet (the service's state, the port's owner, sessions, logon rights, the event log API), is said in
-//! the limitations; exported logs (`wevtutil epl`) can be given with `--evtx`.
+//! the listener's key file in MachineKeys, and the logon rights and local groups from HKLM\SECURITY and
+//! HKLM\SAM when this runs as SYSTEM (the same reader as the offline hives). What needs an elevated prompt,
+//! and what this build does not read live yet (the service's state, the port's owner, sessions, the event
+//! log API), is said in the limitations; exported logs (`wevtutil epl`) can be given with `--evtx`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -125,11 +126,27 @@ pub fn collect(now: i64) -> HostEvidence {
     let reg = LiveRegistry::new();
     let drive = std::env::var_os("SystemDrive").map_or_else(|| PathBuf::from("C:\\"), |d| PathBuf::from(d).join("\\"));
     collect::registry(&reg, &LocalFiles(drive), &|p: &str| p.to_owned(), &mut ev);
+    // HKLM\SECURITY and HKLM\SAM are readable only by SYSTEM: read when this runs as SYSTEM, else said.
+    let mut notes = Vec::new();
+    match crate::rights::read(&reg, ev.computer_name.as_deref(), &|p: &str| p.to_owned()) {
+        Some(r) if r.rights.allow_remote_interactive.is_some() || r.rights.remote_desktop_users.is_some() => {
+            ev.rights = Some(r.rights);
+            notes.extend(r.notes);
+        }
+        _ => notes.push(
+            "Logon rights and Remote Desktop Users membership were not read: HKLM\\SECURITY and HKLM\\SAM are readable \
+             only by SYSTEM. From an elevated prompt: reg save HKLM\\SECURITY sec.hiv & reg save HKLM\\SAM sam.hiv & \
+             reg save HKLM\\SYSTEM sys.hiv & reg save HKLM\\SOFTWARE sw.hiv, then rdp-doctor host --hive sys.hiv \
+             --hive sw.hiv --hive sec.hiv --hive sam.hiv (delete the copies afterwards: they hold password hashes)"
+                .to_owned(),
+        ),
+    }
     ev.limitations = reg.problems();
+    ev.limitations.retain(|p| !p.contains("HKLM\\SECURITY") && !p.contains("HKLM\\SAM"));
+    ev.limitations.extend(notes);
     ev.limitations.push(
-        "Not read live by this build: the service's state, who listens on the port, sessions in use, logon rights \
-         and Remote Desktop Users membership, and the event log (export with wevtutil epl System sys.evtx and pass \
-         --evtx); the key file's ACL is not read"
+        "Not read live by this build: the service's state, who listens on the port, sessions in use, and the event \
+         log (export with wevtutil epl System sys.evtx and pass --evtx); the key file's ACL is not read"
             .to_owned(),
     );
     ev

@@ -123,11 +123,31 @@ fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
     )
 }
 
+/// Live on the Windows server: the registry (and what else the live collector reads), joined with logs
+/// exported with `wevtutil epl` when `--evtx` names them.
 #[cfg(windows)]
-fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
-    bail!(
-        "live collection on Windows is not built yet: use --hive with `reg save` copies and --evtx with `wevtutil epl` exports"
-    )
+fn live(args: &HostArgs) -> anyhow::Result<HostEvidence> {
+    let now = now_unix();
+    let mut ev = rdp_doctor_host::live::collect(now);
+    if !args.evtx.is_empty() {
+        let newest = args
+            .evtx
+            .iter()
+            .filter_map(|p| rdp_doctor_host::events::newest_in_file(p).ok().flatten())
+            .max()
+            .unwrap_or(now);
+        let since = args.since.as_deref().map(|s| parse_since(s, newest)).transpose()?;
+        let events = rdp_doctor_host::events::read_files(&args.evtx, since, None);
+        for f in &events.files {
+            if let Some(err) = &f.error {
+                ev.limitations.push(format!("{}: {err}", f.path));
+            }
+        }
+        ev.events = Some(events);
+        ev.collection = "live+evtx".to_owned();
+        ev.inputs.extend(args.evtx.iter().map(|p| p.display().to_string()));
+    }
+    Ok(ev)
 }
 
 /// Runs `rdp-doctor host`.
