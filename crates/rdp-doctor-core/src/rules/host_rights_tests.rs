@@ -181,6 +181,8 @@ fn refused_accounts_in_4625_are_explained_by_the_policy() {
         time: "2026-11-20T23:59:00Z".into(),
         record_id: 99,
         file: "Security.evtx".into(),
+        activity_id: None,
+        level: None,
         data: [
             ("TargetUserSid", format!("{MACHINE}-1002")),
             ("TargetUserName", "bob".to_owned()),
