@@ -199,7 +199,7 @@ impl Module {
 
     /// The deadline of each step for a probe with `deadline` in all: the module's, but at most a quarter
     /// of the deadline, so that a server that hangs at one step is still reported (the matrix runs three
-    /// waves of connections beside the main chain).
+    /// waves of connections beside the main chain, within the per-host bound of three).
     pub fn layer_timeout_for(&self, deadline: Duration) -> Duration {
         self.layer_timeout.min(deadline / 4).max(Duration::from_millis(50))
     }
@@ -220,6 +220,7 @@ impl Module {
             gateway: self.gateway.clone(),
             gateway_udp_port: self.gateway_udp_port,
             credentials: self.credentials.clone(),
+            parallel: rdp_doctor_probe::gate::PER_HOST,
         }
     }
 

@@ -565,11 +565,13 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
     Ok(a.finish(&info, path))
 }
 
-/// Analyses the capture file at `path`.
+/// Analyses the capture file at `path`, read ahead on a reader thread ([`crate::prefetch`]).
 pub fn analyse_file(path: &std::path::Path, opts: &Options) -> Result<CaptureReport, CaptureError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| CaptureError::Io { path: name.clone(), source })?;
-    analyse(std::io::BufReader::with_capacity(1 << 16, file), &name, opts)
+    let input =
+        crate::prefetch::Prefetch::start(file).map_err(|source| CaptureError::Io { path: name.clone(), source })?;
+    analyse(input, &name, opts)
 }
 
 #[allow(dead_code)]

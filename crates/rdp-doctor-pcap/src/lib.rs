@@ -29,6 +29,7 @@ pub mod kerberos;
 pub mod keylog;
 pub mod link;
 mod plain;
+pub mod prefetch;
 pub mod reader;
 mod tally;
 pub mod tcp;

@@ -7,6 +7,7 @@
 
 pub mod credssp;
 pub mod dns;
+pub mod gate;
 pub mod gateway;
 mod gateway_ntlm;
 pub mod gateway_tunnel;
@@ -63,6 +64,9 @@ pub struct CheckOptions {
     /// Credentials for the credentialed check: the whole connection sequence on its own connection, with
     /// exactly one authentication attempt. `None`: no credentials are ever sent.
     pub credentials: Option<session::Credentials>,
+    /// At most this many of our connections wait for the server at once, the main one included (the
+    /// per-host bound of [`gate`]; 1 runs the side probes one after another).
+    pub parallel: usize,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -81,6 +85,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("gateway", &self.gateway)
             .field("gateway_udp_port", &self.gateway_udp_port)
             .field("credentials", &self.credentials)
+            .field("parallel", &self.parallel)
             .finish()
     }
 }
@@ -101,6 +106,7 @@ impl Default for CheckOptions {
             gateway: None,
             gateway_udp_port: gateway::DEFAULT_UDP_PORT,
             credentials: None,
+            parallel: gate::PER_HOST,
         }
     }
 }
@@ -269,12 +275,15 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
         return ev;
     };
 
-    // The matrix runs on its own connections while the main chain goes on.
-    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout).await) } else { None } };
+    // Everything that does not depend on the main chain runs beside it on its own connections, all within
+    // one per-host bound (`gate`): the main connection holds the first permit until its X.224 answer.
+    let gate = gate::HostGate::new(opts.parallel);
+    let main_permit = gate.enter().await;
+    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout, &gate).await) } else { None } };
     let sni = opts.tls_name.clone().unwrap_or_else(|| target.host.clone());
     let scan = async {
         if opts.deep {
-            Some(tlsscan::scan(addr, opts.requested, Some(&sni), opts.timeout, opts.timeout * 4).await)
+            Some(tlsscan::scan(addr, opts.requested, Some(&sni), opts.timeout, opts.timeout * 4, &gate).await)
         } else {
             None
         }
@@ -288,12 +297,14 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
             None
         }
     };
-    let ((), matrix, scan, udp) = tokio::join!(main_chain(&mut ev, stream, addr, opts), matrix, scan, udp);
+    let net = async {
+        if opts.samples > 0 { Some(quality::series(addr, opts.samples, opts.timeout, &gate).await) } else { None }
+    };
+    let ((), matrix, scan, udp, net) =
+        tokio::join!(main_chain(&mut ev, stream, addr, opts, &gate, main_permit), matrix, scan, udp, net);
     ev.udp = udp;
-    // The quality series runs alone, after the other probes: our own burst of connections must not be
-    // what fills a small server's accept queue and shows up as SYN loss.
-    if opts.samples > 0 {
-        ev.net = Some(quality::series(addr, opts.samples, opts.timeout).await);
+    if let Some(net) = net {
+        ev.net = Some(net);
         if !tcp::MSS_OPTIONS && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
             ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
         }
@@ -308,14 +319,18 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
     ev
 }
 
-/// X.224 → TLS → CredSSP on the main connection.
+/// X.224 → TLS → CredSSP on the main connection; `permit` (of `gate`) is given back once the server answered
+/// the X.224 request.
 async fn main_chain(
     ev: &mut Evidence,
     mut stream: tokio::net::TcpStream,
     addr: std::net::SocketAddr,
     opts: &CheckOptions,
+    gate: &gate::HostGate,
+    permit: Option<tokio::sync::SemaphorePermit<'_>>,
 ) {
     let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
+    drop(permit);
     let selected = match &x.outcome {
         X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } => {
             Some(SecurityProtocol(*protocol))
@@ -338,7 +353,7 @@ async fn main_chain(
     if stalled && tcp::MSS_OPTIONS {
         // The small X.224 exchange worked but the server's large TLS flight never arrived: retry with
         // smaller segments to tell an MTU black hole from a hung server.
-        ev.mtu = Some(mtu_probe(addr, &name, opts).await);
+        ev.mtu = Some(mtu_probe(addr, &name, opts, gate).await);
     } else if stalled && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
         ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
     }
@@ -355,19 +370,25 @@ async fn main_chain(
                     .await;
         }
         #[cfg(feature = "legacy-tls")]
-        None => legacy_chain(ev, addr, &name, nla, opts).await,
+        None => legacy_chain(ev, addr, &name, nla, opts, gate).await,
         #[cfg(not(feature = "legacy-tls"))]
         None => {
-            let _ = addr;
+            let _ = (addr, gate);
         }
     }
 }
 
 /// Retries X.224 + TLS with the MSS clamped to 1200 and then 536 bytes, stopping at the first success.
-async fn mtu_probe(addr: std::net::SocketAddr, name: &str, opts: &CheckOptions) -> rdp_doctor_core::evidence::MtuProbe {
+async fn mtu_probe(
+    addr: std::net::SocketAddr,
+    name: &str,
+    opts: &CheckOptions,
+    gate: &gate::HostGate,
+) -> rdp_doctor_core::evidence::MtuProbe {
     use rdp_doctor_core::evidence::{MtuAttempt, MtuProbe, TlsOutcome};
     let mut attempts = Vec::new();
     for mss in [1200u32, 536] {
+        let permit = gate.enter().await;
         let Ok(mut stream) = tcp::connect_with_mss(addr, mss, opts.timeout).await else {
             attempts.push(MtuAttempt {
                 mss,
@@ -377,6 +398,7 @@ async fn mtu_probe(addr: std::net::SocketAddr, name: &str, opts: &CheckOptions) 
             continue;
         };
         let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
+        drop(permit);
         if !matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0)
         {
             attempts.push(MtuAttempt {
@@ -401,15 +423,24 @@ async fn mtu_probe(addr: std::net::SocketAddr, name: &str, opts: &CheckOptions) 
 /// again on a new connection with OpenSSL's legacy settings, so old servers still get their certificate
 /// and CredSSP checked. The rustls outcome is kept in `modern_attempt`.
 #[cfg(feature = "legacy-tls")]
-async fn legacy_chain(ev: &mut Evidence, addr: std::net::SocketAddr, name: &str, nla: bool, opts: &CheckOptions) {
+async fn legacy_chain(
+    ev: &mut Evidence,
+    addr: std::net::SocketAddr,
+    name: &str,
+    nla: bool,
+    opts: &CheckOptions,
+    gate: &gate::HostGate,
+) {
     use rdp_doctor_core::evidence::TlsOutcome;
     let Some(modern) = ev.tls.as_ref().map(|t| t.outcome.clone()) else { return };
     if matches!(modern, TlsOutcome::Established | TlsOutcome::TimedOut) {
         return;
     }
+    let permit = gate.enter().await;
     let (_, stream) = tcp::connect_one(addr, opts.timeout).await;
     let Some(mut stream) = stream else { return };
     let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
+    drop(permit);
     if !matches!(&x.outcome, X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0)
     {
         return;

@@ -1,4 +1,5 @@
-//! The security-layer matrix: each protocol offered alone on its own connection, all in parallel.
+//! The security-layer matrix: each protocol offered alone on its own connection, in parallel within the
+//! per-host bound ([`crate::gate`]).
 //!
 //! A protocol counts as accepted only when the server's RDP_NEG_RSP selects exactly it (unlike nmap's
 //! rdp-enum-encryption, which reports "SUCCESS" for protocols the server merely did not refuse).
@@ -8,6 +9,8 @@ use std::time::Duration;
 
 use rdp_doctor_core::evidence::{NegotiationResult, ProbeOutcome, ProtocolProbe, RdpSecurityEvidence, X224Outcome};
 use rdp_doctor_proto::nego::SecurityProtocol;
+
+use crate::gate::HostGate;
 
 /// The protocols probed, in report order.
 pub const PROTOCOLS: [SecurityProtocol; 6] = [
@@ -34,8 +37,10 @@ async fn probe_one(
     addr: SocketAddr,
     protocol: SecurityProtocol,
     timeout: Duration,
+    gate: &HostGate,
 ) -> (ProtocolProbe, Option<RdpSecurityEvidence>) {
     let name = protocol.names().join(" | ");
+    let permit = gate.enter().await;
     let (attempt, stream) = crate::tcp::connect_one(addr, timeout).await;
     let Some(mut stream) = stream else {
         let probe = ProtocolProbe {
@@ -54,6 +59,7 @@ async fn probe_one(
         return (probe, None);
     };
     let x = crate::x224::exchange(&mut stream, protocol, None, timeout).await;
+    drop(permit);
     let accepted = accepted(protocol, &x.outcome);
     // Standard RDP Security accepted: read the server's security data on the same connection.
     let rdp_security =
@@ -68,16 +74,18 @@ async fn probe_one(
     (probe, rdp_security)
 }
 
-/// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently; also returns the server's
-/// Standard RDP Security data when PROTOCOL_RDP was accepted.
-pub async fn probe_all(addr: SocketAddr, timeout: Duration) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
-    // Three waves of two: with the main connection that makes at most three at once. Small servers listen
-    // with a tiny backlog (xrdp: a burst beyond three connections loses SYNs, retransmitted a second later).
+/// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently, each connection holding a permit of
+/// `gate` (small servers listen with a tiny backlog: xrdp loses SYNs to a burst beyond three connections,
+/// retransmitted a second later); also returns the server's Standard RDP Security data when PROTOCOL_RDP
+/// was accepted.
+pub async fn probe_all(
+    addr: SocketAddr,
+    timeout: Duration,
+    gate: &HostGate,
+) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
     let [p0, p1, p2, p3, p4, p5] = PROTOCOLS;
-    let p = |protocol| probe_one(addr, protocol, timeout);
-    let (a, b) = tokio::join!(p(p0), p(p1));
-    let (c, d) = tokio::join!(p(p2), p(p3));
-    let (e, f) = tokio::join!(p(p4), p(p5));
+    let p = |protocol| probe_one(addr, protocol, timeout, gate);
+    let (a, b, c, d, e, f) = tokio::join!(p(p0), p(p1), p(p2), p(p3), p(p4), p(p5));
     let rdp_security = a.1.clone();
     (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
 }

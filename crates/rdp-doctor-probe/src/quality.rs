@@ -7,24 +7,30 @@ use std::time::Duration;
 
 use rdp_doctor_core::evidence::{NetQuality, NetSample};
 
+use crate::gate::{HostGate, SETTLE};
 use crate::tcp::{connect_one, millis, mss_of};
 
-/// Default number of samples (cheap: about 100 ms with the pacing below).
+/// Default number of samples (cheap: they run beside the main chain).
 pub const DEFAULT_SAMPLES: usize = 2;
 /// Samples with `--net`.
 pub const NET_SAMPLES: usize = 20;
-/// Gap between samples, and before the first. Small servers accept slowly and listen with a tiny backlog
-/// (xrdp: 2): back-to-back handshakes overflow it and the server drops SYNs, which would look exactly like
-/// packet loss. Pacing keeps the series measuring the path, not our own burst.
-pub const PACING: Duration = Duration::from_millis(50);
+/// Gap between the starts of consecutive samples, so the series samples the path over a stretch of time.
+/// Small servers accept slowly and listen with a tiny backlog (xrdp: 2): a burst of handshakes would
+/// overflow it and the server would drop SYNs, which looks exactly like packet loss; every sample therefore
+/// also takes a permit of the host's [`HostGate`], shared with the other probes' connections.
+pub const PACING: Duration = Duration::from_millis(10);
 /// Upper bound on samples.
 pub const MAX_SAMPLES: usize = 100;
 
-/// Runs `samples` handshakes against `addr`.
-pub async fn series(addr: SocketAddr, samples: usize, timeout: Duration) -> NetQuality {
+/// Runs `samples` handshakes against `addr`, one at a time, starts [`PACING`] apart, each within `gate`
+/// (the time waiting for a permit is not part of the sample).
+pub async fn series(addr: SocketAddr, samples: usize, timeout: Duration, gate: &HostGate) -> NetQuality {
     let mut out = Vec::with_capacity(samples.min(MAX_SAMPLES));
+    let mut next = tokio::time::Instant::now();
     for _ in 0..samples.min(MAX_SAMPLES) {
-        tokio::time::sleep(PACING).await;
+        tokio::time::sleep_until(next).await;
+        next = tokio::time::Instant::now() + PACING;
+        let permit = gate.enter().await;
         let (attempt, stream) = connect_one(addr, timeout).await;
         out.push(NetSample {
             outcome: attempt.outcome,
@@ -32,6 +38,9 @@ pub async fn series(addr: SocketAddr, samples: usize, timeout: Duration) -> NetQ
             mss: stream.as_ref().and_then(mss_of),
         });
         drop(stream);
+        // The closed connection waits in the server's accept queue until the server gets to it.
+        tokio::time::sleep(SETTLE).await;
+        drop(permit);
     }
     NetQuality { addr, samples: out, timeout_ms: millis(timeout) }
 }

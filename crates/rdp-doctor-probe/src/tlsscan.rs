@@ -13,6 +13,8 @@ use rdp_doctor_proto::tls::{AlertDescription, version_name};
 use rdp_doctor_proto::tls_hello::{self, HelloParams, ServerAnswer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::gate::HostGate;
+
 /// At most this many suites are enumerated per version.
 pub const MAX_ROUNDS: usize = 48;
 /// The versions probed.
@@ -42,20 +44,19 @@ struct Ctx<'a> {
     timeout: Duration,
     deadline: Instant,
     connections: AtomicUsize,
-    /// Connections open at once, across all versions and slices (small servers have tiny listen backlogs).
-    gate: tokio::sync::Semaphore,
+    /// The host's bound on connections waiting for the server, shared with the rest of the check (small
+    /// servers have tiny listen backlogs).
+    gate: &'a HostGate,
 }
-
-/// At most this many scan connections are open at once.
-pub const CONCURRENCY: usize = 3;
 
 async fn attempt(ctx: &Ctx<'_>, version: u16, suites: &[u16], timeout: Duration) -> Attempt {
     let (addr, requested, sni) = (ctx.addr, ctx.requested, ctx.sni);
-    let Ok(_permit) = ctx.gate.acquire().await else { return Attempt::Other("scan stopped".to_owned()) };
+    let Some(permit) = ctx.gate.enter().await else { return Attempt::Other("scan stopped".to_owned()) };
     ctx.connections.fetch_add(1, Ordering::Relaxed);
     let (tcp, stream) = crate::tcp::connect_one(addr, timeout).await;
     let Some(mut stream) = stream else { return Attempt::Other(format!("TCP {:?}", tcp.outcome)) };
     let x = crate::x224::exchange(&mut stream, requested, None, timeout).await;
+    drop(permit);
     match &x.outcome {
         X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } if *protocol != 0 => {}
         other => return Attempt::Other(format!("no TLS-based protocol selected ({other:?})")),
@@ -192,24 +193,18 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().flatten().collect()
 }
 
-/// Scans every version in [`VERSIONS`] in parallel. The whole scan ends within `budget`.
+/// Scans every version in [`VERSIONS`] in parallel, every connection within `gate`. The whole scan ends
+/// within `budget`.
 pub async fn scan(
     addr: SocketAddr,
     requested: SecurityProtocol,
     sni: Option<&str>,
     timeout: Duration,
     budget: Duration,
+    gate: &HostGate,
 ) -> TlsScan {
     let start = Instant::now();
-    let ctx = Ctx {
-        addr,
-        requested,
-        sni,
-        timeout,
-        deadline: start + budget,
-        connections: AtomicUsize::new(0),
-        gate: tokio::sync::Semaphore::new(CONCURRENCY),
-    };
+    let ctx = Ctx { addr, requested, sni, timeout, deadline: start + budget, connections: AtomicUsize::new(0), gate };
     let [a, b, d, e] = VERSIONS.map(|v| scan_version(&ctx, v));
     let (a, b, d, e) = tokio::join!(a, b, d, e);
     TlsScan {

@@ -157,8 +157,8 @@ pub struct ProbeArgs {
     /// Also enumerate TLS 1.0-1.3 and every accepted cipher suite (dozens of connections, in parallel).
     #[arg(long)]
     pub deep: bool,
-    /// TCP handshakes in the quality series (round trip, jitter, loss, MSS), paced 50 ms apart; 0 turns
-    /// it off. Default 2, or 20 with --net.
+    /// TCP handshakes in the quality series (round trip, jitter, loss, MSS), started 10 ms apart beside
+    /// the other probes; 0 turns it off. Default 2, or 20 with --net.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub samples: Option<u16>,
     /// The fuller network check: 20 handshakes in the quality series, 3 RDP-UDP SYNs.
@@ -167,6 +167,12 @@ pub struct ProbeArgs {
     /// Skip the RDP-UDP probe (a SYN to UDP on the RDP port; never the final ACK).
     #[arg(long)]
     pub no_udp: bool,
+    /// At most N of the check's connections wait for the server at once, the main one included (the matrix,
+    /// the quality series and --deep's scan run beside the main chain within this bound). 1 runs them one
+    /// after another, for a server that drops connections beyond a tiny listen backlog or
+    /// MaxOutstandingConnections.
+    #[arg(long, value_name = "N", default_value_t = PER_HOST, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub parallel: u8,
     /// Also probe the Remote Desktop WebSocket listeners, TCP 3387 (ws) and 3392 (wss).
     #[arg(long)]
     pub websocket_ports: bool,
@@ -194,6 +200,9 @@ pub struct ProbeArgs {
     #[arg(long, hide = true, num_args = 0..=1, allow_hyphen_values = true)]
     pub password: Option<Option<String>>,
 }
+
+/// The default of `--parallel` (the probe's per-host bound, which fits in a `u8`).
+const PER_HOST: u8 = rdp_doctor_probe::gate::PER_HOST as u8;
 
 impl ProbeArgs {
     pub fn options(&self) -> anyhow::Result<CheckOptions> {
@@ -228,6 +237,7 @@ impl ProbeArgs {
                 Some(user) => Some(crate::password::credentials(user, self.password_file.as_deref())?),
                 None => None,
             },
+            parallel: usize::from(self.parallel),
         })
     }
 }
