@@ -44,7 +44,9 @@
 //! * **Running.** [`WinePrefix::command`] runs a Windows program with `WINEDEBUG=-all`, an empty `DISPLAY`
 //!   (no window ever opens), stdin from bytes (or empty), stdout and stderr captured apart into files
 //!   (no pipe to drain), and a deadline after which the program is killed by its PID; [`WineOutput`] says
-//!   which. The exit code is the Windows process's (`ExitProcess`).
+//!   which. The exit code is the Windows process's (`ExitProcess`). [`WineCommand::run_on_terminal`] runs
+//!   it on a pseudo-terminal instead, which gives it a console (Wine's Unix console backend), and types
+//!   each [`Step`]'s bytes once its text is on the screen: the console-only paths (the password prompt).
 //! * **Registry and certificates.** [`WinePrefix::reg_add`] runs Wine's own `reg.exe add … /f`;
 //!   [`WinePrefix::add_certificate`] writes a certificate into a system store's registry key in the format
 //!   crypt32 reads (`HKLM\Software\Microsoft\SystemCertificates\<store>\Certificates\<SHA-1>`, value `Blob`).
@@ -61,6 +63,9 @@ use std::time::{Duration, Instant};
 
 use crate::LabError;
 use crate::tools::{require, run_bounded};
+
+mod terminal;
+pub use terminal::Step;
 
 /// The Rust target triple of the Windows build.
 pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
