@@ -124,7 +124,14 @@ impl KeyFiles for LocalFiles {
 pub fn collect(now: i64) -> HostEvidence {
     let mut ev = HostEvidence::new("live", now);
     let reg = LiveRegistry::new();
-    let drive = std::env::var_os("SystemDrive").map_or_else(|| PathBuf::from("C:\\"), |d| PathBuf::from(d).join("\\"));
+    // `C:` names the drive's current directory; `C:\` its root.
+    let drive = std::env::var_os("SystemDrive").map_or_else(
+        || PathBuf::from("C:\\"),
+        |mut d| {
+            d.push("\\");
+            PathBuf::from(d)
+        },
+    );
     collect::registry(&reg, &LocalFiles(drive), &|p: &str| p.to_owned(), &mut ev);
     // HKLM\SECURITY and HKLM\SAM are readable only by SYSTEM: read when this runs as SYSTEM, else said.
     let mut notes = Vec::new();

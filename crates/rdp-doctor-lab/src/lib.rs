@@ -26,6 +26,10 @@
 //! Requirements: Debian 12 with the packages `scripts/test.sh` installs,
 //! and root (network namespaces, iptables, and xrdp's key files in
 //! `/etc/xrdp` are root-only).
+//!
+//! Linux only: on other targets the crate is empty (the Windows build's tests run its `.exe` under Wine
+//! from Linux, see [`wine`]), and the tests that use it are compiled on Linux only.
+#![cfg(unix)]
 
 mod browser;
 mod certs;

@@ -1,6 +1,7 @@
 //! The browser harness sees what the report tests rely on it to see: a request to the network, a
 //! console error, an uncaught exception and a Content-Security-Policy violation each show up; a page
 //! without them shows nothing. Runs Debian's chromium (scripts/test.sh installs it).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use rdp_doctor_lab::Browser;

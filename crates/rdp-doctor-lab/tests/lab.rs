@@ -1,3 +1,4 @@
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Starts every lab server for real and checks that it behaves as
 //! documented. Needs root and the Debian packages `scripts/test.sh`

@@ -1,5 +1,6 @@
 //! The exporter over HTTP against the lab's real servers (xrdp, FreeRDP's shadow server), a closed port and
 //! a namespace host behind an iptables DROP rule. Needs root and the lab packages (scripts/test.sh).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

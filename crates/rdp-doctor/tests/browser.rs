@@ -9,6 +9,7 @@
 //!
 //! The first two tests need root (the lab's xrdp, a firewalled namespace); all need the packages
 //! scripts/test.sh installs (chromium among them).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};

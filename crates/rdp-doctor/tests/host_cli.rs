@@ -1,5 +1,6 @@
 //! `rdp-doctor host` end to end: a real hive, the snapshot round trip, exit codes, and bad input (exit 2
 //! with a message where nothing could be read).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! by the Monitoring Plugins grammar, the thresholds honoured in both directions; contrib/nagios's command
 //! line run as Nagios would run it; contrib/icinga2/rdp.conf validated by Debian's icinga2
 //! (`icinga2 daemon -C`) and its arguments accepted by the binary. Needs root and the lab packages.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;

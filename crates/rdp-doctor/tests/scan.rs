@@ -3,6 +3,7 @@
 //! reads back with Python's csv module, the summary names the hosts, no credentials reach any server, a
 //! policy judges field by field, two recorded runs diff host by host, and a killed scan resumes to the
 //! same result set. Lab servers and hostile peers: `scan_lab.rs`, `scan_hostile.rs`.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod scan_support;

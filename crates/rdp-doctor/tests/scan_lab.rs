@@ -2,6 +2,7 @@
 //! and hosts in network namespaces behind iptables DROP and REJECT, in one run. Needs root and the lab
 //! packages (scripts/test.sh). Every JSONL line validates against the report schema, the CSV reads back
 //! in Python, the strict policy judges each host, and each host's facts are what the server really does.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod scan_support;

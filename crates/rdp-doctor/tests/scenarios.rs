@@ -3,6 +3,7 @@
 //!
 //! Needs root and the Debian packages `scripts/test.sh` installs. Every server is stopped by PID when its
 //! guard drops (also on panic); namespaces are deleted the same way.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;

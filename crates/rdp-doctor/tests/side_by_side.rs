@@ -4,6 +4,7 @@
 //!
 //! Needs root and the lab packages (xfreerdp, the FreeRDP shadow server, Xvfb): xfreerdp wants an X
 //! display even with +auth-only, so the shadow server's Xvfb display is borrowed for every case.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;

@@ -7,6 +7,7 @@
 //! the renderers), the HTML has no markup from it, the Markdown rendered by GitHub's cmark-gfm has no
 //! tag, link or extra table cell from it, the text shows no raw control or bidi character — and
 //! Chromium opens every HTML page with nothing executed, no request, no error and no sideways scrolling.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};

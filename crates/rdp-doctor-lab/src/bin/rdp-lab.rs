@@ -5,13 +5,25 @@
 //! SERVER: xrdp-default | xrdp-expired-cert | xrdp-other-name-cert | xrdp-rdp-security-only | shadow-nla |
 //! shadow-tls. The shadow-nla server accepts user `alice`, password `S3cret-pw`.
 
+#[cfg(unix)]
 use std::io::Read;
 use std::process::ExitCode;
+#[cfg(unix)]
 use std::sync::mpsc;
+#[cfg(unix)]
 use std::time::Duration;
 
+#[cfg(unix)]
 use rdp_doctor_lab::{ShadowVariant, XrdpVariant};
 
+/// The lab's servers are Linux programs.
+#[cfg(not(unix))]
+fn main() -> ExitCode {
+    eprintln!("rdp-lab: the lab runs on Linux only");
+    ExitCode::FAILURE
+}
+
+#[cfg(unix)]
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_default();
