@@ -4,6 +4,7 @@
 //! second Prometheus federates the first (`/federate`). The test reads `probe_success`, the certificate
 //! expiry, `rdp_finding` and the pending alert back through each one's HTTP query API.
 //! Needs root and the lab packages (scripts/test.sh).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -3,6 +3,7 @@
 //! the NSS lines, every byte each side sent recorded in order and written as the capture's TCP segments.
 //! TLS 1.0 (chained IV), 1.1 and 1.2 (explicit IV), HMAC-SHA1/SHA256/SHA384, with and without
 //! encrypt-then-MAC (RFC 7366).
+#![cfg(unix)] // an OpenSSL client and server over a Unix socket pair: Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

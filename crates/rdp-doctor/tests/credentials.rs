@@ -150,6 +150,7 @@ fn missing_password_file_is_a_tool_error() {
 
 /// The detector itself: it must catch the password in plain text and in a UTF-16LE hex dump.
 #[test]
+#[cfg(unix)] // builds an exit status the Unix way
 fn leak_detector_catches_plain_and_hex_forms() {
     use std::os::unix::process::ExitStatusExt as _;
     let utf16_hex: String =

@@ -12,6 +12,7 @@
 //! renegotiate forever (TLS 1.2 HelloRequests instead of a ServerHello) and one that renegotiates forever
 //! after a real TLS 1.3 handshake (KeyUpdate with update_requested, `rdp_doctor_testserver::HostileTls`),
 //! and measures the scan's peak memory while it runs.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab) and 127.41.x.y loopback hosts: Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod scan_support;

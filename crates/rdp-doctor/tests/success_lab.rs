@@ -8,6 +8,7 @@
 //! password and is not read): a working TLS-only logon reads no failure, and no `session.ok` either.
 //!
 //! Needs root (dumpcap) and the packages scripts/test.sh installs (dumpcap comes with tshark).
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
