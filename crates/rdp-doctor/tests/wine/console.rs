@@ -59,7 +59,8 @@ fn prompt_on_a_console_reads_the_password_without_echo() {
     for (v, pw) in verdicts.iter().zip([password, "not-the-password"]) {
         let args = ["check", addr.as_str(), "--json", "--no-udp", "--no-matrix", "--user", "alice"];
         let linux: Value = serde_json::from_slice(&linux_run(&args, &[("RDP_DOCTOR_PASSWORD", pw)]).stdout).unwrap();
-        assert_eq!(outline(v), outline(&linux));
+        let (w, l) = comparable(v, &linux);
+        assert_eq!(w, l);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,7 +63,9 @@ fn json_of(stdout: &[u8], paths: &[(&str, &str)]) -> Value {
 }
 
 /// Verdict, first failing layer, layer statuses and finding IDs of a `check --json` report.
-fn outline(v: &Value) -> (String, String, Vec<String>, Vec<String>) {
+type Outline = (String, String, Vec<String>, Vec<String>);
+
+fn outline(v: &Value) -> Outline {
     let layers = v["layers"].as_array().unwrap().iter().map(|l| format!("{}={}", l["name"], l["status"])).collect();
     let mut ids: Vec<String> =
         v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
@@ -71,15 +73,53 @@ fn outline(v: &Value) -> (String, String, Vec<String>, Vec<String>) {
     (v["verdict"].to_string(), v["first_failing_layer"].to_string(), layers, ids)
 }
 
-/// `check --json` by both builds against `addr`: same exit code, verdict, layers and finding IDs. Returns
-/// the Windows and the Linux report.
+/// Findings judged from measured durations against fixed thresholds (rdp-doctor-core `rules/net.rs`: an
+/// X.224 answer over 400 ms, handshakes over 150 ms, jitter, retransmitted SYNs). On a loaded test machine
+/// either build crosses them on any run, so they say nothing about the build.
+const TIMING_FINDINGS: &[&str] = &["x224.slow_answer", "net.high_latency", "net.jitter", "net.packet_loss"];
+
+/// The outlines of two reports of the same server with the timing findings left out, and with them the
+/// statuses of their layers, the first failing layer and the verdict where a timing finding of either
+/// report could have decided them. Everything else must be equal.
+fn comparable(a: &Value, b: &Value) -> (Outline, Outline) {
+    let timing = |f: &Value| TIMING_FINDINGS.contains(&f["id"].as_str().unwrap_or_default());
+    let layers: Vec<String> = [a, b]
+        .iter()
+        .flat_map(|v| v["findings"].as_array().unwrap().iter())
+        .filter(|f| timing(f))
+        .map(|f| f["layer"].to_string())
+        .collect();
+    let decided = [a, b].iter().any(|v| {
+        TIMING_FINDINGS.iter().any(|t| v["verdict"] == *t) || layers.contains(&v["first_failing_layer"].to_string())
+    });
+    let strip = |v: &Value| {
+        let (verdict, first, all, ids) = outline(v);
+        let masked = || "(decided by a timing finding)".to_owned();
+        let all = all.into_iter().filter(|l| !layers.iter().any(|t| l.starts_with(&format!("{t}=")))).collect();
+        let ids = ids.into_iter().filter(|i| !TIMING_FINDINGS.contains(&i.as_str())).collect();
+        if decided { (masked(), masked(), all, ids) } else { (verdict, first, all, ids) }
+    };
+    (strip(a), strip(b))
+}
+
+/// Whether the two reports differ in their timing findings (which can then change the exit code too).
+fn timing_differs(a: &Value, b: &Value) -> bool {
+    let of = |v: &Value| outline(v).3.into_iter().filter(|i| TIMING_FINDINGS.contains(&i.as_str())).collect::<Vec<_>>();
+    of(a) != of(b)
+}
+
+/// `check --json` by both builds against `addr`: same exit code, verdict, layers and finding IDs (timing
+/// findings aside, see [`comparable`]). Returns the Windows and the Linux report.
 fn same_check(prefix: &WinePrefix, exe: &Path, what: &str, args: &[&str], env: &[(&str, &str)]) -> (Value, Value) {
     let linux = linux_run(args, env);
     let win = exe_run(prefix, exe, args, env);
-    assert_eq!(win.code, linux.status.code(), "{what}: {}", win.describe());
     let want: Value = serde_json::from_slice(&linux.stdout).unwrap();
     let got: Value = serde_json::from_slice(&win.stdout).unwrap_or_else(|e| panic!("{what}: {e}: {}", win.describe()));
-    assert_eq!(outline(&got), outline(&want), "{what}: the Windows build judged differently\n{}", win.describe());
+    if !timing_differs(&got, &want) {
+        assert_eq!(win.code, linux.status.code(), "{what}: {}", win.describe());
+    }
+    let (g, w) = comparable(&got, &want);
+    assert_eq!(g, w, "{what}: the Windows build judged differently\n{}", win.describe());
     for (_, secret) in env {
         assert!(!win.stdout_text().contains(secret) && !win.stderr_text().contains(secret), "{what}: leaked");
     }
