@@ -5,6 +5,7 @@
 //! python3-evtx) verifies their checksums and renders the same records; a cut, empty or foreign evtx gives
 //! a clear message.
 //! `RDP_DOCTOR_BLESS=1` rewrites the committed .evtx files after a deliberate change of the XML fixtures.
+#![cfg(unix)] // drives Linux lab tools (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 //!
 //! The harness is `rdp_doctor_lab::wine` (a private prefix, since the test writes its registry). Without
 //! Wine the test skips with a loud message, except in CI, which installs it.
+#![cfg(unix)] // drives Linux lab tools (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
