@@ -6,6 +6,7 @@
 //! verdict, the same findings, the same layer statuses and the same security-layer matrix: overlapping may
 //! change how long a check takes, never what it concludes. A case with a planted fault (an expired
 //! certificate) and healthy servers guard both directions.
+#![cfg(unix)] // drives Linux lab servers (rdp-doctor-lab): compiled on Linux only
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;
