@@ -54,6 +54,7 @@ dict_for() {
         keylog) echo "capture" ;;
         rdpfile) echo "rdpfile" ;;
         hive*|evtx|host_*) echo "host" ;;
+        client_events) echo "host events" ;;
         scan_*|monitor_config) echo "config" ;;
         *) echo "" ;;
     esac
@@ -63,7 +64,7 @@ max_len_for() {
     case "$1" in
         evtx) echo 200000 ;;
         capture_raw|hive) echo 65536 ;;
-        capture_*|hive_values) echo 16384 ;;
+        capture_*|hive_values|client_events) echo 16384 ;;
         *) echo 4096 ;;
     esac
 }

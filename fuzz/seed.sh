@@ -69,6 +69,13 @@ for f in $(find "$root/crates" -path '*/tests/data/*' -name '*.rdp'); do
     { printf '\x00'; cat "$f"; } >"$raw/rdpfile/$(basename "$f")"
 done
 put evtx $(find "$root/crates" -path '*/tests/data/*' -name '*.evtx' -size -100k)
+# The client's log as wevtutil prints it, each twice: the first byte 0 (the newest failed attempt) and 0x11
+# (--attempt 1 with --extended 7).
+mkdir -p "$raw/client_events"
+for f in "$root"/crates/rdp-doctor-client/tests/data/*.xml; do
+    { printf '\x00'; cat "$f"; } >"$raw/client_events/$(basename "$f" .xml)"
+    { printf '\x11'; cat "$f"; } >"$raw/client_events/$(basename "$f" .xml)-a1"
+done
 put monitor_config "$root/contrib/rdp-doctor-exporter.yml"
 mkdir -p "$raw/scan_targets" "$raw/scan_jsonl" "$raw/host_values"
 printf '10.0.0.5\n# comment\nrds1.example.test:3390,rds1.example.test,web\n[::1]:3389\n10.1.0.0/30,,lab\nh,gateway=gw.example.test:443\n' \
