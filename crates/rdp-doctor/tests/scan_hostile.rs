@@ -339,10 +339,13 @@ fn resets_at_every_step_endless_records_and_renegotiation_end_by_the_deadline_in
     assert_eq!(reports.len(), 1000);
     let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
     let mut took: Vec<f64> = Vec::new();
+    let mut slowest = std::collections::BTreeMap::<String, f64>::new();
     for (addr, kind) in &hostile {
         let r = by_key(&reports, &addr.to_string());
         assert_eq!(r["scan"]["tag"], format!("{kind:?}"));
         took.push(r["duration_ms"].as_f64().unwrap());
+        let worst = slowest.entry(format!("{kind:?}")).or_insert(0.0_f64);
+        *worst = worst.max(r["duration_ms"].as_f64().unwrap());
         let v = r["verdict"].as_str().unwrap();
         assert_ne!(v, "ok", "{addr} ({kind:?}) judged ok");
         if v == "scan.host_deadline" {
@@ -357,6 +360,7 @@ fn resets_at_every_step_endless_records_and_renegotiation_end_by_the_deadline_in
     took.sort_by(f64::total_cmp);
     let pct = |p: usize| took[(took.len() - 1) * p / 100];
     eprintln!("{verdicts:#?}");
+    eprintln!("slowest duration_ms per kind: {slowest:?}");
     eprintln!(
         "duration_ms with --host-timeout {host_timeout_ms} ms: median {:.0}, p90 {:.0}, max {:.0}",
         pct(50),
