@@ -11,6 +11,9 @@ use rdp_doctor_fuzz::{
     server_hello,
 };
 
+/// The value of the `render` byte that renders.
+const RENDER: u8 = 0x52;
+
 #[derive(Arbitrary, Debug)]
 struct Record {
     from_client: bool,
@@ -30,8 +33,9 @@ struct Session {
     /// Secrets in a Decryption Secrets Block instead of a key log file.
     in_dsb: bool,
     extra_keylog: Vec<u8>,
-    /// Render Markdown and HTML too (0 = yes). Rendering took ~60 % of each execution, so most inputs skip
-    /// it; coverage guidance keeps the inputs whose renderings reach new code.
+    /// Render Markdown and HTML too when [`RENDER`] (an input too short to reach this byte reads 0: no).
+    /// Rendering took ~60 % of each execution, so most inputs skip it; the comparison with the constant
+    /// guides the fuzzer to it, and coverage keeps the inputs whose renderings reach new code.
     render: u8,
     records: Vec<Record>,
 }
@@ -78,7 +82,7 @@ fuzz_target!(|s: Session| {
     }
     if let Ok(r) = rdp_doctor_pcap::analyse(bytes.as_slice(), "fuzz.pcapng", &opts) {
         assert!(serde_json::to_string(&r).is_ok());
-        if s.render == 0 {
+        if s.render == RENDER {
             let _ = rdp_doctor_render::markdown::capture(&r);
             let _ = rdp_doctor_render::html::capture(&r);
         }

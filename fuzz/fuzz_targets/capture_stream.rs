@@ -53,6 +53,9 @@ enum Step {
     },
 }
 
+/// The value of the `render` byte that renders.
+const RENDER: u8 = 0x52;
+
 #[derive(Arbitrary, Debug)]
 struct Capture {
     format: Format,
@@ -60,8 +63,9 @@ struct Capture {
     v6: bool,
     gateway: bool,
     prelude: Prelude,
-    /// Render Markdown and HTML too (0 = yes). Rendering took ~60 % of each execution, so most inputs skip
-    /// it; coverage guidance keeps the inputs whose renderings reach new code.
+    /// Render Markdown and HTML too when [`RENDER`] (an input too short to reach this byte reads 0: no).
+    /// Rendering took ~60 % of each execution, so most inputs skip it; the comparison with the constant
+    /// guides the fuzzer to it, and coverage keeps the inputs whose renderings reach new code.
     render: u8,
     steps: Vec<Step>,
 }
@@ -128,7 +132,7 @@ fuzz_target!(|c: Capture| {
     let opts = rdp_doctor_pcap::Options { ports: vec![443], ..Default::default() };
     if let Ok(r) = rdp_doctor_pcap::analyse(bytes.as_slice(), "fuzz.pcap", &opts) {
         assert!(serde_json::to_string(&r).is_ok());
-        if c.render == 0 {
+        if c.render == RENDER {
             let _ = rdp_doctor_render::markdown::capture(&r);
             let _ = rdp_doctor_render::html::capture(&r);
         }
