@@ -1,10 +1,13 @@
 //! The offline hive reader on raw bytes, the whole path `host --hive FILE` takes: the base block, dirty-hive
-//! recovery from a `.LOG1` beside it (the input after a `LOG1` marker), `regf`, the role, and every value
+//! recovery from a `.LOG1` beside it (the input after a `LOG1` marker), the path-following cell reader
+//! (`rdp_doctor_host::cells`: key nodes, subkey and value lists, values, big data), the role, and every value
 //! the collector reads, into host evidence and its JSON.
 //!
-//! The hive reader guards `regf` with `catch_unwind` (a damaged hive is a message, not a crash), so this
-//! target keeps libFuzzer's abort-on-panic hook out of the way for panics that are caught; a panic that is
-//! not caught still aborts (libfuzzer-sys aborts when the input's unwind reaches it).
+//! The hive itself never reaches `regf`: only the transaction log does (`regf::TransactionLog::parse`, which
+//! the hive reader guards with `catch_unwind`, so a damaged log is a message, not a crash). This target
+//! therefore keeps libFuzzer's abort-on-panic hook out of the way for panics that are caught; a panic that
+//! is not caught (in cells.rs or anywhere else) still aborts (libfuzzer-sys aborts when the input's unwind
+//! reaches it).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
