@@ -41,6 +41,9 @@ pub struct HostEvidence {
     pub listener: Option<ListenerEvidence>,
     /// Sessions in use against `MaxInstanceCount` (live only).
     pub sessions_in_use: Option<u32>,
+    /// The listener's connections counted in `sessions_in_use` (`rdp-tcp#0`, …) and where they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<String>,
     /// Logon rights and group membership for Remote Desktop.
     pub rights: Option<RightsEvidence>,
     /// Accounts the administrator asked about (`host --user NAME`): their logon right is judged by name.
@@ -228,18 +231,34 @@ pub struct ServiceEvidence {
     pub start_type: Option<u32>,
     /// `ObjectName`, the account it runs as (`NT Authority\NetworkService`).
     pub account: Option<String>,
-    /// `Running`, `Stopped`, … (live only).
+    /// `RUNNING`, `STOPPED`, … (live only): the service control manager's `dwCurrentState` by its winsvc.h
+    /// name, or `NOT_INSTALLED` when the manager does not know the service.
     pub state: Option<String>,
     pub path: String,
+    /// The process the service runs in, when running (live only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Where the state came from (`service control manager: QueryServiceStatusEx(TermService): 4 RUNNING, PID 1168`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_source: Option<String>,
 }
 
 /// Who listens on the RDP port (live only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListenerEvidence {
     pub port: u16,
-    /// The listening process, or `None` when nothing listens.
+    /// The listening process's image name, or `None` when nothing listens.
     pub process: Option<String>,
     pub pid: Option<u32>,
+    /// The local addresses listening (`0.0.0.0:3389`, `[::]:3389`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// The services hosted in the listening process (`TermService`), when the source says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    /// Where this came from (`netstat -ano`, `tasklist /svc`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 /// Logon rights (LSA policy) and Remote Desktop Users membership: offline from the SECURITY hive

@@ -96,7 +96,11 @@ fn access(h: &HostEvidence, out: &mut Vec<Finding>) {
         && max != 0xFFFF_FFFF
         && used >= max
     {
-        let mut lines = vec![format!("{used} session(s) in use")];
+        let mut lines = vec![if h.sessions.is_empty() {
+            format!("{used} session(s) in use")
+        } else {
+            format!("{used} session(s) in use: {}", h.sessions.join(", "))
+        }];
         lines.extend(h.setting("MaxInstanceCount").map(|s| setting_line(h, s)));
         out.push(Finding::new(
             &c::HOST_MAX_INSTANCES_REACHED,
@@ -426,13 +430,22 @@ fn service(h: &HostEvidence, out: &mut Vec<Finding>) {
         })
     })
     .collect();
-    let state = h.service.as_ref().and_then(|s| s.state.as_deref()).filter(|s| !s.eq_ignore_ascii_case("running"));
+    let svc = h.service.as_ref();
+    let state = svc.and_then(|s| s.state.as_deref()).filter(|s| !s.eq_ignore_ascii_case("running"));
+    let state_line = |s: &str| {
+        let from = svc.and_then(|v| v.state_source.as_deref()).map(|f| format!(" ({f})")).unwrap_or_default();
+        format!("TermService state: {s}{from}")
+    };
     if state.is_some() || !scm.is_empty() {
-        let mut lines: Vec<String> = state.map(|s| format!("TermService state: {s}")).into_iter().collect();
+        let mut lines: Vec<String> = state.map(state_line).into_iter().collect();
+        lines.extend(h.setting("TermService Start").map(|s| setting_line(h, s)));
         lines.extend(event_lines(&scm));
         out.push(Finding::new(
             &c::HOST_TERMSERVICE_NOT_RUNNING,
             match state {
+                Some(s) if s.eq_ignore_ascii_case("not_installed") => {
+                    "TermService is not installed (the service control manager does not know it)".to_owned()
+                }
                 Some(s) => format!("TermService is {s}"),
                 None => format!("TermService failed or stopped unexpectedly ({} event(s))", scm.len()),
             },
@@ -440,25 +453,53 @@ fn service(h: &HostEvidence, out: &mut Vec<Finding>) {
         ));
     }
     if let Some(l) = &h.listener {
+        let from = if l.source.is_empty() { String::new() } else { format!(" ({})", l.source) };
+        let svc_pid = svc.and_then(|s| s.pid);
+        let svc_line = svc_pid.map(|p| {
+            let from = svc.and_then(|v| v.state_source.as_deref()).map(|f| format!(" ({f})")).unwrap_or_default();
+            format!("TermService runs in PID {p}{from}")
+        });
         match &l.process {
-            None => out.push(Finding::new(
-                &c::HOST_PORT_NOT_LISTENING,
-                format!("Nothing listens on TCP {}", l.port),
-                vec![format!("no listening socket on TCP {}", l.port)],
-            )),
-            Some(p) if !p.eq_ignore_ascii_case("svchost.exe") && !p.to_ascii_lowercase().contains("termservice") => out
-                .push(Finding::new(
-                    &c::HOST_PORT_OTHER_PROCESS,
-                    format!("{p} listens on TCP {}", l.port),
-                    vec![format!(
-                        "TCP {} is owned by {p} (PID {})",
-                        l.port,
-                        l.pid.map_or("?".to_owned(), |p| p.to_string())
-                    )],
-                )),
+            None => {
+                let mut lines = vec![format!("no listening socket on TCP {}{from}", l.port)];
+                lines.extend(svc.and_then(|s| s.state.as_deref()).map(state_line));
+                lines.extend(h.setting("PortNumber").map(|s| setting_line(h, s)));
+                out.push(Finding::new(
+                    &c::HOST_PORT_NOT_LISTENING,
+                    format!("Nothing listens on TCP {}", l.port),
+                    lines,
+                ));
+            }
+            Some(p) if !listener_is_termservice(l, p, svc_pid) => {
+                let mut lines = vec![format!(
+                    "TCP {} is owned by {p} (PID {}){}{from}",
+                    l.port,
+                    l.pid.map_or("?".to_owned(), |p| p.to_string()),
+                    if l.addresses.is_empty() { String::new() } else { format!(" on {}", l.addresses.join(", ")) }
+                )];
+                if !l.services.is_empty() {
+                    lines.push(format!("services in that process: {}", l.services.join(", ")));
+                }
+                lines.extend(svc_line);
+                lines.extend(h.setting("PortNumber").map(|s| setting_line(h, s)));
+                out.push(Finding::new(&c::HOST_PORT_OTHER_PROCESS, format!("{p} listens on TCP {}", l.port), lines));
+            }
             Some(_) => {}
         }
     }
+}
+
+/// The listening process is Remote Desktop Services: the PID the service control manager names for
+/// TermService, a process that hosts TermService, or (when neither source said) the svchost.exe image
+/// TermService runs in.
+fn listener_is_termservice(l: &crate::evidence::host::ListenerEvidence, process: &str, svc_pid: Option<u32>) -> bool {
+    if let (Some(a), Some(b)) = (l.pid, svc_pid) {
+        return a == b;
+    }
+    if !l.services.is_empty() {
+        return l.services.iter().any(|s| s.eq_ignore_ascii_case("TermService"));
+    }
+    process.eq_ignore_ascii_case("svchost.exe") || process.to_ascii_lowercase().contains("termservice")
 }
 
 fn logons(ev: &Evidence, h: &HostEvidence, out: &mut Vec<Finding>) {

@@ -87,7 +87,12 @@ fn termservice_failures_outstanding_connections_and_cipher_suites() {
 fn live_only_facts() {
     let mut h = HostEvidence::new("live", NOW);
     h.service = Some(ServiceEvidence { state: Some("Stopped".into()), ..ServiceEvidence::default() });
-    h.listener = Some(ListenerEvidence { port: 3389, process: Some("nginx.exe".into()), pid: Some(42) });
+    h.listener = Some(ListenerEvidence {
+        port: 3389,
+        process: Some("nginx.exe".into()),
+        pid: Some(42),
+        ..ListenerEvidence::default()
+    });
     h.settings.push(Setting {
         name: "MaxInstanceCount".into(),
         value: Some(2),
@@ -99,11 +104,47 @@ fn live_only_facts() {
     h.sessions_in_use = Some(2);
     let f = run(h.clone());
     assert_eq!(ids(&f), ["host.termservice_not_running", "host.port_other_process", "host.max_instances_reached"]);
-    h.listener = Some(ListenerEvidence { port: 3389, process: None, pid: None });
+    h.listener = Some(ListenerEvidence { port: 3389, ..ListenerEvidence::default() });
     h.sessions_in_use = Some(1);
     h.service = None;
     let f = run(h);
     assert_eq!(ids(&f), ["host.port_not_listening", "host.max_instances_low"]);
+}
+
+/// The listener is Remote Desktop Services when its PID is TermService's, or its process hosts TermService;
+/// svchost.exe hosting other services only, or another PID than TermService's, is another process.
+#[test]
+fn the_port_owner_is_judged_by_pid_and_hosted_services() {
+    let mut h = HostEvidence::new("live", NOW);
+    h.service = Some(ServiceEvidence {
+        state: Some("RUNNING".into()),
+        pid: Some(1168),
+        state_source: Some("service control manager: QueryServiceStatusEx(TermService): 4 RUNNING, PID 1168".into()),
+        ..ServiceEvidence::default()
+    });
+    let listener = |process: &str, pid: u32, services: &[&str]| ListenerEvidence {
+        port: 3389,
+        process: Some(process.into()),
+        pid: Some(pid),
+        addresses: vec!["0.0.0.0:3389".into()],
+        services: services.iter().map(|s| (*s).to_owned()).collect(),
+        source: "netstat -ano; tasklist /svc /fo csv /nh".into(),
+    };
+    h.listener = Some(listener("svchost.exe", 1168, &["TermService"]));
+    assert!(run(h.clone()).is_empty());
+    h.listener = Some(listener("svchost.exe", 912, &["RpcEptMapper", "RpcSs"]));
+    let f = run(h.clone());
+    assert_eq!(ids(&f), ["host.port_other_process"]);
+    let e = f[0].evidence.join("\n");
+    assert!(e.contains("TCP 3389 is owned by svchost.exe (PID 912) on 0.0.0.0:3389 (netstat -ano"), "{e}");
+    assert!(e.contains("services in that process: RpcEptMapper, RpcSs"), "{e}");
+    assert!(e.contains("TermService runs in PID 1168 (service control manager"), "{e}");
+    // Without the service's PID, the hosted services decide.
+    h.service = None;
+    h.listener = Some(listener("svchost.exe", 1168, &["TermService"]));
+    assert!(run(h.clone()).is_empty());
+    h.listener = Some(listener("svchost.exe", 912, &["RpcSs"]));
+    assert_eq!(ids(&run(h)), ["host.port_other_process"]);
 }
 
 #[test]
