@@ -69,8 +69,8 @@ pub fn registry(reg: &dyn Registry, files: &dyn KeyFiles, display: &dyn Fn(&str)
         ev.service = Some(ServiceEvidence {
             start_type: reg.value(&svc, "Start").and_then(|d| d.as_u32()),
             account: reg.value(&svc, "ObjectName").map(|d| d.text()),
-            state: None,
             path: display(&svc),
+            ..ServiceEvidence::default()
         });
     }
     if reg.has_key(FW_LOCAL) || reg.has_key(FW_POLICY) {

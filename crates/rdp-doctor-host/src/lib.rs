@@ -14,6 +14,7 @@ pub mod firewall;
 pub mod hive;
 #[cfg(windows)]
 pub mod live;
+pub mod live_tools;
 pub mod machinekeys;
 pub mod offline;
 pub mod registry;

@@ -1,18 +1,24 @@
 //! Live collection on the Windows server itself (`rdp-doctor host` with no input), read-only: the registry
 //! through `winreg`'s safe wrappers (no `unsafe` here), fed to the same collector as the offline hives, and
 //! the listener's key file in MachineKeys, and the logon rights and local groups from HKLM\SECURITY and
-//! HKLM\SAM when this runs as SYSTEM (the same reader as the offline hives). What needs an elevated prompt,
-//! and what this build does not read live yet (the service's state, the port's owner, sessions, the event
-//! log API), is said in the limitations; exported logs (`wevtutil epl`) can be given with `--evtx`.
+//! HKLM\SAM when this runs as SYSTEM (the same reader as the offline hives). TermService's state and process
+//! come from the service control manager (the `windows-service` crate's safe wrappers); who listens on the
+//! port, the sessions and the event log from Windows' own tools (`netstat -ano`, `tasklist /svc`, `qwinsta`,
+//! `wevtutil qe … /f:xml`), run here with a deadline and an output bound. Both are read by the pure
+//! `live_tools` (tested on Linux). What needs an elevated prompt, and what a source could not answer, is
+//! said in the limitations.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use rdp_doctor_core::evidence::host::HostEvidence;
 use winreg::RegKey;
 use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY};
 
 use crate::collect::{self, KeyFileFacts, KeyFiles};
+use crate::live_tools::{self, Outputs, ServiceQuery, ToolRun};
 use crate::registry::{RegData, Registry, Root, split_hkey};
 
 /// The live registry (HKLM, the 64-bit view, and the current user's HKCU), read-only.
@@ -120,8 +126,9 @@ impl KeyFiles for LocalFiles {
     }
 }
 
-/// Reads the live server.
-pub fn collect(now: i64) -> HostEvidence {
+/// Reads the live server. `window_start`: the oldest event to report (Unix time); `None` = no live event
+/// log query (the caller reads exported logs instead).
+pub fn collect(now: i64, window_start: Option<i64>) -> HostEvidence {
     let mut ev = HostEvidence::new("live", now);
     let reg = LiveRegistry::new();
     // `C:` names the drive's current directory; `C:\` its root.
@@ -151,10 +158,140 @@ pub fn collect(now: i64) -> HostEvidence {
     ev.limitations = reg.problems();
     ev.limitations.retain(|p| !p.contains("HKLM\\SECURITY") && !p.contains("HKLM\\SAM"));
     ev.limitations.extend(notes);
-    ev.limitations.push(
-        "Not read live by this build: the service's state, who listens on the port, sessions in use, and the event \
-         log (export with wevtutil epl System sys.evtx and pass --evtx); the key file's ACL is not read"
-            .to_owned(),
-    );
+    let outputs = run_tools(now, window_start);
+    live_tools::apply(&outputs, window_start.unwrap_or(now), &mut ev);
+    ev.limitations.push("The key file's ACL is not read live".to_owned());
     ev
+}
+
+/// How long one tool may run, and how much of its output is read.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+const TOOL_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `%SystemRoot%\System32\NAME.exe` (never a program found on PATH).
+fn system32(name: &str) -> PathBuf {
+    let root = std::env::var_os("SystemRoot").map_or_else(|| PathBuf::from("C:\\Windows"), PathBuf::from);
+    root.join("System32").join(format!("{name}.exe"))
+}
+
+/// Runs a tool with no console input, stdout read (bounded) until it exits or the deadline passes (then it
+/// is killed by its handle).
+fn run_tool(exe: &Path, args: &[&str]) -> ToolRun {
+    let name = exe.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let command = std::iter::once(name.as_str()).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+    let mut run = ToolRun { command, ..ToolRun::default() };
+    let mut child =
+        match Command::new(exe).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                run.error = Some(format!("cannot start {}: {e}", exe.display()));
+                return run;
+            }
+        };
+    let reader = child.stdout.take().map(|out| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.take(TOOL_MAX_BYTES).read_to_end(&mut buf);
+            buf
+        })
+    });
+    // stderr is drained to the end (so the tool never blocks on it) and its first 4 KiB kept.
+    let err_reader = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut head = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = err.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let room = 4096usize.saturating_sub(head.len());
+                head.extend_from_slice(chunk.get(..n.min(room)).unwrap_or_default());
+            }
+            head
+        })
+    });
+    let deadline = Instant::now() + TOOL_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                run.exit = status.code();
+                break;
+            }
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                run.error = Some(format!("stopped after {} s", TOOL_TIMEOUT.as_secs()));
+                break;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                run.error = Some(format!("waiting for it: {e}"));
+                break;
+            }
+        }
+    }
+    if let Some(r) = reader {
+        run.stdout = r.join().unwrap_or_default();
+    }
+    if let Some(r) = err_reader {
+        run.stderr = r.join().unwrap_or_default();
+    }
+    run
+}
+
+/// TermService's state and process from the service control manager (read-only access rights).
+fn query_termservice() -> Result<ServiceQuery, String> {
+    use windows_service::service::{ServiceAccess, ServiceState};
+    use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
+    let failed = |what: &str, e: windows_service::Error| match e {
+        windows_service::Error::Winapi(io) => {
+            if io.raw_os_error() == Some(live_tools::ERROR_SERVICE_DOES_NOT_EXIST) {
+                Ok(ServiceQuery::NotInstalled)
+            } else {
+                Err(format!("{what}: {io}"))
+            }
+        }
+        other => Err(format!("{what}: {other}")),
+    };
+    let manager = match ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT) {
+        Ok(m) => m,
+        Err(e) => return failed("OpenSCManager", e),
+    };
+    let service = match manager.open_service("TermService", ServiceAccess::QUERY_STATUS) {
+        Ok(s) => s,
+        Err(e) => return failed("OpenService(TermService)", e),
+    };
+    let status = match service.query_status() {
+        Ok(s) => s,
+        Err(e) => return failed("QueryServiceStatusEx(TermService)", e),
+    };
+    let state_code = match status.current_state {
+        ServiceState::Stopped => 1,
+        ServiceState::StartPending => 2,
+        ServiceState::StopPending => 3,
+        ServiceState::Running => 4,
+        ServiceState::ContinuePending => 5,
+        ServiceState::PausePending => 6,
+        ServiceState::Paused => 7,
+    };
+    Ok(ServiceQuery::Status { state_code, pid: status.process_id.filter(|p| *p != 0) })
+}
+
+/// Asks the service control manager and Windows' tools what the registry does not hold.
+fn run_tools(now: i64, window_start: Option<i64>) -> Outputs {
+    let mut out = Outputs {
+        service: Some(query_termservice()),
+        netstat: Some(run_tool(&system32("netstat"), &["-ano"])),
+        tasklist: Some(run_tool(&system32("tasklist"), &["/svc", "/fo", "csv", "/nh"])),
+        qwinsta: Some(run_tool(&system32("qwinsta"), &[])),
+        events: Vec::new(),
+    };
+    if let Some(start) = window_start {
+        let query = format!("/q:{}", live_tools::event_query((now - start).saturating_mul(1000)));
+        for channel in live_tools::CHANNELS {
+            let run = run_tool(&system32("wevtutil"), &["qe", channel, &query, "/f:xml", "/rd:true", "/c:20000"]);
+            out.events.push(((*channel).to_owned(), run));
+        }
+    }
+    out
 }

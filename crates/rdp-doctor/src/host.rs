@@ -123,12 +123,18 @@ fn live(_args: &HostArgs) -> anyhow::Result<HostEvidence> {
     )
 }
 
-/// Live on the Windows server: the registry (and what else the live collector reads), joined with logs
-/// exported with `wevtutil epl` when `--evtx` names them.
+/// Live on the Windows server: the registry, the service, the listener, the sessions and the event log
+/// (`wevtutil qe` over the window), or instead of the live log the files `--evtx` names.
 #[cfg(windows)]
 fn live(args: &HostArgs) -> anyhow::Result<HostEvidence> {
     let now = now_unix();
-    let mut ev = rdp_doctor_host::live::collect(now);
+    // The live event log (wevtutil) over the window, unless exported logs are given: then those are read.
+    let window = match (&args.since, args.evtx.is_empty()) {
+        (_, false) => None,
+        (Some(s), true) => Some(parse_since(s, now)?),
+        (None, true) => Some(now - rdp_doctor_host::events::DEFAULT_WINDOW_S),
+    };
+    let mut ev = rdp_doctor_host::live::collect(now, window);
     if !args.evtx.is_empty() {
         let newest = args
             .evtx

@@ -129,8 +129,15 @@ pub fn host() -> String {
             "certificate",
             "`selection`, `bound_thumbprint`, `found` (`store`, `thumbprint`, `path`, `der_hex`, `info`, `key`: container, provider, provider type, machine key set, key spec), `others[]`, `key_file` (`directory`, `expected_name`, `derivation`, `exists`, `bytes`, `embedded_name`, `acl`, `service_account_can_read`)",
         ),
-        ("service", "`start_type`, `account`, `state` (live), `path`"),
-        ("listener, sessions_in_use", "live only; absent offline"),
+        (
+            "service",
+            "`start_type`, `account`, `path` (registry); live: `state` (`RUNNING`, `STOPPED`, … or `NOT_INSTALLED`), `pid`, `state_source` (the service control manager)",
+        ),
+        (
+            "listener",
+            "live only: `port`, `process` (absent = nothing listens), `pid`, `addresses[]`, `services[]` hosted in that process, `source` (`netstat -ano`, `tasklist /svc`)",
+        ),
+        ("sessions_in_use, sessions[]", "live only: the `rdp-tcp#N` connections `qwinsta` lists"),
         (
             "rights",
             "`allow_remote_interactive[]`, `deny_remote_interactive[]` (SIDs holding SeRemoteInteractiveLogonRight / SeDenyRemoteInteractiveLogonRight; absent = not read), `remote_desktop_users[]` (member SIDs of S-1-5-32-555), `groups[]` (`sid`, `name`, `members[]`, `path`), `users[]` (`sid`, `name`, `disabled`), `names[]` (`sid`, `name`), `machine_sid`, `domain_sid`, `source`",
