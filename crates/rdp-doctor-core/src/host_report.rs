@@ -60,6 +60,34 @@ pub fn layer(h: &HostEvidence, findings: &[Finding]) -> Layer {
             ));
         }
     }
+    if let Some(s) = h.service.as_ref().filter(|s| s.state.is_some()) {
+        let v = format!(
+            "{}{}{}",
+            s.state.as_deref().unwrap_or_default(),
+            s.pid.map(|p| format!(", PID {p}")).unwrap_or_default(),
+            s.state_source.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+        );
+        details.push(detail("TermService", v));
+    }
+    if let Some(l) = &h.listener {
+        let v = match (&l.process, l.pid) {
+            (Some(p), pid) => format!(
+                "{p}{}{}{}{}",
+                pid.map(|p| format!(" (PID {p})")).unwrap_or_default(),
+                if l.addresses.is_empty() { String::new() } else { format!(" on {}", l.addresses.join(", ")) },
+                if l.services.is_empty() { String::new() } else { format!(", hosting {}", l.services.join(", ")) },
+                if l.source.is_empty() { String::new() } else { format!(" ({})", l.source) }
+            ),
+            (None, _) => {
+                format!("nothing{}", if l.source.is_empty() { String::new() } else { format!(" ({})", l.source) })
+            }
+        };
+        details.push(detail(&format!("listening on TCP {}", l.port), v));
+    }
+    if let Some(n) = h.sessions_in_use {
+        let names = if h.sessions.is_empty() { String::new() } else { format!(": {}", h.sessions.join(", ")) };
+        details.push(detail("sessions on the listener", format!("{n}{names}")));
+    }
     if let Some(fw) = &h.firewall {
         for p in &fw.profiles {
             details.push(detail(&format!("firewall {}", p.name), if p.enabled { "on" } else { "off" }));

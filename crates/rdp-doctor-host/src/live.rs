@@ -289,7 +289,9 @@ fn run_tools(now: i64, window_start: Option<i64>) -> Outputs {
     if let Some(start) = window_start {
         let query = format!("/q:{}", live_tools::event_query((now - start).saturating_mul(1000)));
         for channel in live_tools::CHANNELS {
-            let run = run_tool(&system32("wevtutil"), &["qe", channel, &query, "/f:xml", "/rd:true", "/c:20000"]);
+            let mut run = run_tool(&system32("wevtutil"), &["qe", channel, &query, "/f:xml", "/rd:true", "/c:20000"]);
+            // Named without the long XPath query (the records of interest of the window) in evidence.
+            run.command = format!("wevtutil qe {channel} /f:xml");
             out.events.push(((*channel).to_owned(), run));
         }
     }

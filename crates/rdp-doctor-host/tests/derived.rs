@@ -210,5 +210,16 @@ fn recorded_tool_outputs_on_a_real_hive_give_the_live_findings() {
     assert_eq!(p.summary, "nginx.exe listens on TCP 3389");
     assert!(e.contains("TCP 3389 is owned by nginx.exe (PID 4242) on 0.0.0.0:3389"), "{e}");
     assert!(e.contains("TermService runs in PID 1168 (service control manager"), "{e}");
+    // The host layer lists what was read live.
+    let details: Vec<String> = r.layers[0].details.iter().map(|d| format!("{}: {}", d.label, d.value)).collect();
+    let details = details.join("\n");
+    assert!(details.contains("TermService: RUNNING, PID 1168 (service control manager"), "{details}");
+    assert!(
+        details.contains(
+            "listening on TCP 3389: nginx.exe (PID 4242) on 0.0.0.0:3389 (netstat -ano; tasklist /svc /fo csv /nh)"
+        ),
+        "{details}"
+    );
+    assert!(details.contains("sessions on the listener: 1: rdp-tcp#3"), "{details}");
     assert!(!ids(&r).contains(&"host.port_not_listening"), "{:?}", ids(&r));
 }

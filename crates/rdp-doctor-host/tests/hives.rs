@@ -115,6 +115,42 @@ fn listener_security_and_service_variants() {
     assert_eq!(r.verdict, "host.listener_disabled");
 }
 
+/// The Remote Desktop (WebSocket) rules (TCP 3387/3392, for web clients): said with what they serve, how many
+/// are enabled and where each is stored; the real hive has none, and then nothing is said. The rule strings
+/// are derived from the real hive's RemoteDesktop-UserMode-In-TCP (its port and name changed).
+#[test]
+fn websocket_rules_are_said_and_only_when_present() {
+    let d = tempfile::tempdir().unwrap();
+    let real = real_hive("SYSTEM", d.path(), "SYSTEM-real");
+    let (_, r) = report(&hives(&[&real]));
+    assert!(!ids(&r).contains(&"host.firewall_websocket_rules"), "{:?}", ids(&r));
+    let ws = |port: u32, active: &str| {
+        format!(
+            r"v2.10|Action=Allow|Active={active}|Dir=In|Protocol=6|LPort={port}|App=%SystemRoot%\system32\svchost.exe|Svc=termservice|Name=Remote Desktop - (TCP-WS-In)|EmbedCtxt=@FirewallAPI.dll,-28852|"
+        )
+    };
+    let (a, b) = (ws(3387, "TRUE"), ws(3392, "FALSE"));
+    let h = system_variant(
+        d.path(),
+        "SYSTEM",
+        &[(FW, Some(vec![("RemoteDesktop-In-TCP-WS", V::Sz(&a)), ("RemoteDesktop-In-TCP-WSS", V::Sz(&b))]))],
+    );
+    let (host, r) = report(&hives(&[&h]));
+    let (f, ev) = finding(&r, "host.firewall_websocket_rules");
+    assert_eq!(f.severity, rdp_doctor_core::Severity::Info);
+    assert!(
+        f.summary.contains("2 Remote Desktop WebSocket rule(s), 1 enabled") && f.summary.contains("3387/3392"),
+        "{}",
+        f.summary
+    );
+    assert!(ev.contains(r"rule RemoteDesktop-In-TCP-WS (local): v2.10|Action=Allow|Active=TRUE"), "{ev}");
+    assert!(ev.contains(r"FirewallPolicy\FirewallRules\RemoteDesktop-In-TCP-WSS"), "{ev}");
+    assert!(ev.contains(&format!("read from {}", h.display())), "{ev}");
+    // They do not cover the RDP port: the real hive's verdict on 3389 is unchanged by them.
+    assert_eq!(host.firewall.as_ref().map(|f| f.rules.iter().filter(|r| r.id.contains("-WS")).count()), Some(2));
+    assert!(!ids(&r).contains(&"host.firewall_block_rule"), "{:?}", ids(&r));
+}
+
 #[test]
 fn firewall_variants_port_block_and_inactive_rules() {
     let d = tempfile::tempdir().unwrap();

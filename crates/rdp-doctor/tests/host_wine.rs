@@ -250,6 +250,9 @@ fn live_registry_of_a_seeded_prefix_both_directions_and_the_snapshot_on_linux() 
         "{svc:#}"
     );
     assert_eq!(svc["start_type"], 3, "{svc:#}");
+    let details = r["layers"][0]["details"].as_array().unwrap();
+    let shown = details.iter().find(|d| d["label"] == "TermService").unwrap_or_else(|| panic!("{details:?}"));
+    assert!(shown["value"].as_str().unwrap().starts_with("RUNNING, PID "), "{shown}");
     // What Wine has no data for is said, not guessed.
     // Wine's netstat lists no listening socket (nor PIDs), Wine has no qwinsta, and its wevtutil answers no
     // query (exit 0, nothing printed): no listener or session evidence, and no event records.
