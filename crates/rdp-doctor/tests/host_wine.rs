@@ -14,7 +14,8 @@
 //! `termsv.exe`): running after `net start`, and `host.termservice_not_running` after `net stop`. What Wine
 //! does not have is said by the collector as limitations, and checked here: SECURITY/SAM (the logon rights),
 //! who listens on the port (Wine's netstat lists no listening socket and no PIDs), the sessions (no qwinsta);
-//! Wine's wevtutil answers no query, so no event record is read live.
+//! Wine's wevtutil answers no query, so no event record is read live; a System log exported as evtx
+//! (`--evtx`) joins the live collection (`live+evtx`).
 //!
 //! The harness is `rdp_doctor_lab::wine` (a private prefix: the test writes its registry). Without Wine the
 //! test skips with a loud message, except in CI, which installs it.
@@ -84,11 +85,17 @@ fn failing(r: &Value) -> Vec<String> {
 /// `rdp-doctor.exe host --json --save C:\snapN.json` in the prefix, then the Linux build's
 /// `host --json --snapshot` of the saved file: both reports, after checking they have the same findings.
 fn host_live(prefix: &WinePrefix, exe: &Path, n: u32) -> (WineOutput, Value) {
+    host_live_with(prefix, exe, n, &[])
+}
+
+/// [`host_live`] with more arguments (`--evtx FILE`).
+fn host_live_with(prefix: &WinePrefix, exe: &Path, n: u32, extra: &[&str]) -> (WineOutput, Value) {
     let snap = prefix.drive_c().join(format!("snap{n}.json"));
     let snap_w = prefix.windows_path(&snap);
     let out = prefix
         .command(exe)
         .args(["host", "--json", "--save", snap_w.as_str()])
+        .args(extra)
         .env("NO_COLOR", "1")
         .timeout(Duration::from_secs(240))
         .run()
@@ -312,6 +319,18 @@ fn live_registry_of_a_seeded_prefix_both_directions_and_the_snapshot_on_linux() 
     let e = evidence(&r, "host.termservice_not_running");
     let state = "TermService state: STOPPED (service control manager: QueryServiceStatusEx(TermService): 1 STOPPED)";
     assert!(e.contains(state) && e.contains("TermService Start = 3 (0x3)"), "{e}");
+
+    // Live with an exported System log (`--evtx`, written as a real evtx from wevtutil's XML): the registry
+    // and the service live, the certificate creation failure from the log, in one report.
+    let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-TerminalServices-RemoteConnectionManager' Guid='{C76BAA63-AE81-421C-B425-340B4B24157F}'/><EventID>1057</EventID><Version>0</Version><Level>2</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2026-11-20T18:00:00.0000000Z'/><EventRecordID>9001</EventRecordID><Correlation/><Execution ProcessID='1168' ThreadID='2204'/><Channel>System</Channel><Computer>RDS-WINE</Computer><Security UserID='S-1-5-20'/></System><EventData><Data Name='ErrorCode'>0x80090016</Data></EventData></Event>";
+    let log = prefix.drive_c().join("System.evtx");
+    std::fs::write(&log, rdp_doctor_lab::evtx::from_xml(xml).unwrap()).unwrap();
+    let log_w = prefix.windows_path(&log);
+    let (_, r) = host_live_with(&prefix, &exe, 6, &["--evtx", log_w.as_str()]);
+    assert_eq!(r["evidence"]["host"]["collection"], "live+evtx");
+    let e = evidence(&r, "host.certificate_creation_failed");
+    assert!(e.contains("1057 at 2026-11-20T18:00:00") && e.contains("record 9001 in System.evtx"), "{e}");
+    assert!(ids(&r).contains(&"host.termservice_not_running".to_owned()), "still stopped: {:?}", ids(&r));
 
     eprintln!("host live under Wine ({}): {:.1} s in all", wine.version(), started.elapsed().as_secs_f64());
 }
