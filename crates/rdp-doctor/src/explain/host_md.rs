@@ -50,8 +50,10 @@ pub fn host() -> String {
     let _ = writeln!(
         o,
         "From `Windows\\System32\\winevt\\Logs` offline (System, Security, TerminalServices-*, \
-         RemoteDesktopServices-*), or the files given with `--evtx`. Window: 24 h before the newest record \
-         unless `--since` says otherwise.\n"
+         RemoteDesktopServices-*), or the files given with `--evtx`; live, from `wevtutil qe CHANNEL /f:xml` \
+         with an XPath query for these IDs (System, Security, RemoteConnectionManager/Operational, \
+         LocalSessionManager/Operational, RdpCoreTS/Operational). Window: 24 h before the newest record \
+         (live: before now) unless `--since` says otherwise.\n"
     );
     let _ = writeln!(o, "| provider | ID | channel | meaning | finding |");
     let _ = writeln!(o, "|---|---|---|---|---|");
