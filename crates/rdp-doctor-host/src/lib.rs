@@ -19,6 +19,7 @@ pub mod machinekeys;
 pub mod offline;
 pub mod registry;
 pub mod rights;
+pub mod sddl;
 pub mod snapshot;
 
 pub use rdp_doctor_core::evidence::host::HostEvidence;

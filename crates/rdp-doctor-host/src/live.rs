@@ -6,7 +6,7 @@
 //! port, the sessions and the event log from Windows' own tools (`netstat -ano`, `tasklist /svc`, `qwinsta`,
 //! `wevtutil qe … /f:xml`), run here with a deadline and an output bound. Both are read by the pure
 //! `live_tools` (tested on Linux). What needs an elevated prompt, and what a source could not answer, is
-//! said in the limitations.
+//! said in the limitations. The listener's key file's ACL comes from PowerShell's `Get-Acl` as SDDL (`sddl.rs`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -139,7 +139,7 @@ pub fn collect(now: i64, window_start: Option<i64>) -> HostEvidence {
             PathBuf::from(d)
         },
     );
-    collect::registry(&reg, &LocalFiles(drive), &|p: &str| p.to_owned(), &mut ev);
+    collect::registry(&reg, &LocalFiles(drive.clone()), &|p: &str| p.to_owned(), &mut ev);
     // HKLM\SECURITY and HKLM\SAM are readable only by SYSTEM: read when this runs as SYSTEM, else said.
     let mut notes = Vec::new();
     match crate::rights::read(&reg, ev.computer_name.as_deref(), &|p: &str| p.to_owned()) {
@@ -158,9 +158,21 @@ pub fn collect(now: i64, window_start: Option<i64>) -> HostEvidence {
     ev.limitations = reg.problems();
     ev.limitations.retain(|p| !p.contains("HKLM\\SECURITY") && !p.contains("HKLM\\SAM"));
     ev.limitations.extend(notes);
-    let outputs = run_tools(now, window_start);
+    let mut outputs = run_tools(now, window_start);
+    // The key file's ACL, when the file is there (PowerShell's Get-Acl prints it as SDDL: SIDs, not the
+    // display language's account names).
+    if let Some(kf) = ev.certificate.as_ref().and_then(|c| c.key_file.as_ref()).filter(|k| k.exists == Some(true))
+        && let Some(name) = &kf.expected_name
+    {
+        let file = drive.join(&kf.directory).join(name);
+        let literal = file.display().to_string().replace('\'', "''");
+        let script = format!("(Get-Acl -LiteralPath '{literal}').Sddl");
+        let ps = system32_path(&["WindowsPowerShell", "v1.0", "powershell.exe"]);
+        let mut run = run_tool(&ps, &["-NoProfile", "-NonInteractive", "-Command", &script]);
+        run.command = format!("powershell (Get-Acl -LiteralPath '{literal}').Sddl");
+        outputs.key_acl = Some(run);
+    }
     live_tools::apply(&outputs, window_start.unwrap_or(now), &mut ev);
-    ev.limitations.push("The key file's ACL is not read live".to_owned());
     ev
 }
 
@@ -170,8 +182,13 @@ const TOOL_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// `%SystemRoot%\System32\NAME.exe` (never a program found on PATH).
 fn system32(name: &str) -> PathBuf {
+    system32_path(&[&format!("{name}.exe")])
+}
+
+/// A path under `%SystemRoot%\System32`.
+fn system32_path(parts: &[&str]) -> PathBuf {
     let root = std::env::var_os("SystemRoot").map_or_else(|| PathBuf::from("C:\\Windows"), PathBuf::from);
-    root.join("System32").join(format!("{name}.exe"))
+    parts.iter().fold(root.join("System32"), |p, x| p.join(x))
 }
 
 /// Runs a tool with no console input, stdout read (bounded) until it exits or the deadline passes (then it
@@ -285,6 +302,7 @@ fn run_tools(now: i64, window_start: Option<i64>) -> Outputs {
         tasklist: Some(run_tool(&system32("tasklist"), &["/svc", "/fo", "csv", "/nh"])),
         qwinsta: Some(run_tool(&system32("qwinsta"), &[])),
         events: Vec::new(),
+        key_acl: None,
     };
     if let Some(start) = window_start {
         let query = format!("/q:{}", live_tools::event_query((now - start).saturating_mul(1000)));

@@ -225,6 +225,8 @@ pub struct Outputs {
     pub qwinsta: Option<ToolRun>,
     /// `wevtutil qe CHANNEL …` per channel.
     pub events: Vec<(String, ToolRun)>,
+    /// `(Get-Acl -LiteralPath KEYFILE).Sddl` for the listener's key file, when it exists.
+    pub key_acl: Option<ToolRun>,
 }
 
 /// The event channels the live collector queries: where `host_tables::EVENTS` records are written.
@@ -376,7 +378,48 @@ pub fn apply(out: &Outputs, window_start: i64, ev: &mut HostEvidence) {
         evidence.records = records;
         ev.events = Some(evidence);
     }
+    if let Some(run) = &out.key_acl {
+        key_acl(run, ev, &mut limits);
+    }
     ev.limitations.extend(limits);
+}
+
+/// The key file's ACL (SDDL) judged for the account TermService runs as.
+fn key_acl(run: &ToolRun, ev: &mut HostEvidence, limits: &mut Vec<String>) {
+    let account = ev.service.as_ref().and_then(|s| s.account.clone());
+    let Some(kf) = ev.certificate.as_mut().and_then(|c| c.key_file.as_mut()).filter(|k| k.exists == Some(true)) else {
+        return;
+    };
+    let text = run.text();
+    let parsed = run.failure().map_or_else(
+        || {
+            crate::sddl::parse_dacl(text.trim())
+                .ok_or_else(|| format!("`{}` printed no security descriptor", run.command))
+        },
+        Err,
+    );
+    match (parsed, account) {
+        (Err(why), _) => limits.push(format!("The key file's ACL was not read: {why}")),
+        (Ok((aces, null)), account) => {
+            let mut lines: Vec<String> = aces.iter().map(crate::sddl::Ace::describe).collect();
+            if null {
+                lines.push("no DACL (everyone has access)".to_owned());
+            }
+            lines.push(format!("read with `{}`", run.command));
+            kf.acl = Some(lines);
+            match account {
+                Some(a) => {
+                    let sids = crate::sddl::service_sids(&a);
+                    kf.service_account_can_read = Some(crate::sddl::can_read(&aces, null, &sids));
+                }
+                None => limits.push(
+                    "The key file's ACL was read, but not TermService's account (ObjectName): who may read it \
+                     is not judged"
+                        .to_owned(),
+                ),
+            }
+        }
+    }
 }
 
 /// The host selection (the live query already asked for these IDs; the provider is checked here).

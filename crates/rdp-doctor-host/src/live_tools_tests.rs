@@ -70,6 +70,7 @@ fn outputs(service: ServiceQuery, netstat: &str, qwinsta: &str) -> Outputs {
         tasklist: Some(ToolRun::output("tasklist /svc /fo csv /nh", 0, TASKLIST.as_bytes())),
         qwinsta: Some(ToolRun::output("qwinsta", 0, qwinsta.as_bytes())),
         events: vec![],
+        key_acl: None,
     }
 }
 
@@ -129,6 +130,7 @@ fn apply_says_what_the_tools_could_not_answer() {
             "Security".into(),
             ToolRun::output("wevtutil qe Security", 5, b"Failed to read events. Access is denied.\r\n"),
         )],
+        key_acl: None,
     };
     apply(&failed, 0, &mut ev);
     assert!(ev.service.is_none() && ev.listener.is_none() && ev.sessions_in_use.is_none());
@@ -178,7 +180,7 @@ proptest::proptest! {
         let _ = parse_qwinsta(&s);
         let mut ev = HostEvidence::new("live", 0);
         let run = ToolRun::output("x", 0, s.as_bytes());
-        let out = Outputs { service: Some(Err(s.clone())), netstat: Some(run.clone()), tasklist: Some(run.clone()), qwinsta: Some(run.clone()), events: vec![("System".into(), run)] };
+        let out = Outputs { service: Some(Err(s.clone())), netstat: Some(run.clone()), tasklist: Some(run.clone()), qwinsta: Some(run.clone()), events: vec![("System".into(), run.clone())], key_acl: Some(run) };
         apply(&out, 0, &mut ev);
     }
 }

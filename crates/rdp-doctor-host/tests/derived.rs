@@ -159,6 +159,7 @@ fn recorded_tool_outputs_on_a_real_hive_give_the_live_findings() {
         tasklist: tool("tasklist_svc.csv", "tasklist /svc /fo csv /nh"),
         qwinsta: Some(ToolRun::output("qwinsta", 0, b" SESSIONNAME  USERNAME  ID  STATE\r\n>console  Administrator  1  Active\r\n rdp-tcp#3  alice  2  Active\r\n rdp-tcp  65536  Listen\r\n")),
         events: vec![],
+        key_acl: None,
     };
     let (host, r) = judged(&healthy);
     assert_eq!(host.value("PortNumber"), Some(3389), "the real hive's port");

@@ -135,3 +135,57 @@ fn not_a_windows_volume() {
     assert!(!rdp_doctor_host::offline::readable(&host));
     assert!(host.limitations.iter().any(|l| l.contains("is not a Windows system volume")), "{:?}", host.limitations);
 }
+
+/// Live, the key file's ACL comes from PowerShell's `(Get-Acl -LiteralPath FILE).Sddl`: the volume's real
+/// SYSTEM hive names TermService's account (ObjectName), and the ACL decides whether that account may read
+/// the key. The SDDL is the one Windows gives a machine key file (SYSTEM and Administrators full control),
+/// then with NETWORK SERVICE's read added as Microsoft's documented fix does.
+#[test]
+fn key_file_acl_read_live_is_judged_for_the_service_account() {
+    use rdp_doctor_host::live_tools::{Outputs, ToolRun, apply};
+    let d = tempfile::tempdir().unwrap();
+    let der = cert("WIN-RDS1", NOW - 30 * DAY, NOW + 150 * DAY);
+    let name = capi_file_name("TSSecKeySet1", GUID);
+    make(d.path(), &der, true, &[], &[&name], &[]);
+    let judged = |sddl: &str| {
+        let mut host = rdp_doctor_host::offline::collect(&offline(d.path()));
+        host.collection = "live".into();
+        let run =
+            ToolRun::output("powershell (Get-Acl -LiteralPath 'C:\\…').Sddl", 0, format!("{sddl}\r\n").as_bytes());
+        apply(&Outputs { key_acl: Some(run), ..Outputs::default() }, NOW, &mut host);
+        let mut ev = rdp_doctor_core::Evidence::new(
+            rdp_doctor_core::evidence::Target { input: "h".into(), host: "h".into(), port: 3389, ip: None },
+            NOW,
+        );
+        ev.host = Some(host.clone());
+        (host, rdp_doctor_core::host_report::build(ev, 0.0))
+    };
+    let (host, r) = judged("O:SYG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)");
+    let account = host.service.as_ref().and_then(|s| s.account.clone()).unwrap_or_default();
+    assert!(account.to_ascii_lowercase().contains("networkservice"), "the real hive's ObjectName: {account}");
+    let kf = host.certificate.as_ref().and_then(|c| c.key_file.clone()).unwrap();
+    assert_eq!(kf.service_account_can_read, Some(false));
+    let (f, e) = finding(&r, "host.certificate_key_unusable");
+    assert!(f.summary.contains("cannot use the listener's private key"), "{}", f.summary);
+    assert!(e.contains(&format!("key file {name}")) && e.contains("ACL: allow FA to SY (LocalSystem)"), "{e}");
+    assert!(e.contains("ACL: allow FA to BA (Administrators)"), "{e}");
+
+    let (host, r) = judged("O:SYG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;NS)");
+    let kf = host.certificate.as_ref().and_then(|c| c.key_file.clone()).unwrap();
+    assert_eq!(kf.service_account_can_read, Some(true));
+    assert!(!ids(&r).contains(&"host.certificate_key_unusable"), "{:?}", ids(&r));
+    // PowerShell that could not read it (not elevated): said, not judged.
+    let mut host = rdp_doctor_host::offline::collect(&offline(d.path()));
+    let denied = ToolRun {
+        command: "powershell (Get-Acl …).Sddl".into(),
+        exit: Some(1),
+        stderr: b"Get-Acl : Attempted to perform an unauthorized operation.".to_vec(),
+        ..ToolRun::default()
+    };
+    apply(&Outputs { key_acl: Some(denied), ..Outputs::default() }, NOW, &mut host);
+    let kf = host.certificate.as_ref().and_then(|c| c.key_file.clone()).unwrap();
+    assert_eq!(kf.service_account_can_read, None);
+    assert!(
+        host.limitations.iter().any(|l| l.contains("The key file's ACL was not read") && l.contains("unauthorized"))
+    );
+}

@@ -13,7 +13,8 @@
 //! TermService's state comes from Wine's service control manager (Wine ships a TermService of its own,
 //! `termsv.exe`): running after `net start`, and `host.termservice_not_running` after `net stop`. What Wine
 //! does not have is said by the collector as limitations, and checked here: SECURITY/SAM (the logon rights),
-//! who listens on the port (Wine's netstat lists no listening socket and no PIDs), the sessions (no qwinsta);
+//! who listens on the port (Wine's netstat lists no listening socket and no PIDs), the sessions (no qwinsta),
+//! the key file's ACL (no PowerShell);
 //! Wine's wevtutil answers no query, so no event record is read live; a System log exported as evtx
 //! (`--evtx`) joins the live collection (`live+evtx`).
 //!
@@ -268,6 +269,9 @@ fn live_registry_of_a_seeded_prefix_both_directions_and_the_snapshot_on_linux() 
     let netstat = format!("Who listens on TCP {PORT} was not read: `netstat -ano` listed no listening socket at all");
     assert!(limits.contains(&netstat), "{limits}");
     assert!(limits.contains("Sessions in use were not counted"), "{limits}");
+    // Wine has no PowerShell: the key file's ACL is not read, said so, and not judged.
+    assert!(limits.contains("The key file's ACL was not read"), "{limits}");
+    assert!(cert["key_file"]["service_account_can_read"].is_null(), "{cert:#}");
     assert!(host["listener"].is_null() && host["sessions_in_use"].is_null(), "{host:#}");
     let events = &host["events"];
     assert_eq!(events["files"].as_array().unwrap().len(), 5, "{events:#}");
