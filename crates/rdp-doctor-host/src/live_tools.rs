@@ -1,21 +1,21 @@
 //! What Windows' own command-line tools print (and what the service control manager answers), read for the
-//! live collector: the parts of the server that
-//! live outside the registry (the service's state, who listens on the port, the sessions, the event log)
-//! without calling the Win32 API (the workspace forbids `unsafe` code). Only columns and fields that do not
-//! depend on the display language are read:
+//! live collector: the parts of the server that live outside the registry (the service's state, who listens
+//! on the port, the sessions, the event log, the key file's ACL), with no `unsafe` code of ours (the workspace
+//! forbids it). Only columns and fields that do not depend on the display language are read:
 //!
 //! * TermService's state and process come from the service control manager itself (`live.rs`, through the
 //!   `windows-service` crate's safe wrappers of OpenService/QueryServiceStatusEx): [`ServiceQuery`].
-//! * `netstat -ano -p TCP` (and `-p TCPv6`): `Proto  Local Address  Foreign Address  State  PID`; a socket
+//! * `netstat -ano`: `Proto  Local Address  Foreign Address  State  PID`, TCP and TCPv6 lines; a socket
 //!   listens when its foreign address is the unspecified one with port 0 (`0.0.0.0:0`, `[::]:0`): the
 //!   State column is translated (`LISTENING`, `ABHÖREN`), the addresses and the PID are not.
 //! * `tasklist /svc /fo csv /nh`: `"Image Name","PID","Services"` in CSV, one process a line.
 //! * `qwinsta` (query session): the session name column; every connection on the RDP-Tcp listener is a
 //!   WinStation named `rdp-tcp#N` (the listener itself is `rdp-tcp`), whatever the language.
 //! * `wevtutil qe CHANNEL /q:XPATH /f:xml /rd:true /c:N`: the records as XML, read by `events_xml`.
+//! * `(Get-Acl -LiteralPath KEYFILE).Sddl` (PowerShell): the key file's ACL in SDDL, read by `sddl.rs`.
 //!
-//! Pure and bounded: [`apply`] turns recorded outputs and answers into evidence and limitations, so all of it is tested
-//! on Linux; `live.rs` only runs the programs (with a deadline and an output bound).
+//! Pure and bounded: [`apply`] turns recorded outputs and answers into evidence and limitations, so all of it
+//! is tested on Linux; `live.rs` only runs the programs (with a deadline and an output bound).
 
 use rdp_doctor_core::evidence::host::{EventsEvidence, EvtxFile, HostEvidence, ListenerEvidence};
 
@@ -35,7 +35,7 @@ pub struct ToolRun {
     pub command: String,
     pub exit: Option<i32>,
     pub stdout: Vec<u8>,
-    /// The start of what it wrote to stderr (wevtutil and sc say why they failed there or on stdout).
+    /// The start of what it wrote to stderr (where wevtutil and PowerShell say why they failed).
     pub stderr: Vec<u8>,
     /// The program could not be started or was stopped at its deadline.
     pub error: Option<String>,
