@@ -392,7 +392,8 @@ pub struct TlsVersionResult {
     pub accepted: bool,
     /// What ended the probe when not accepted (alert name, "answered with TLS 1.2", "closed", …).
     pub refusal: Option<String>,
-    /// Accepted suites in the order the server picked them (its preference order).
+    /// Accepted suites: first the one the server picked when offered all of them, then the others in the
+    /// offered (IANA) order.
     pub suites: Vec<TlsSuite>,
     /// True when the suite loop stopped at its bound before the server refused.
     pub truncated: bool,

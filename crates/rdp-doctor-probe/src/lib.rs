@@ -265,9 +265,11 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
 
     let (tcp, stream) = tcp::connect_any(&addrs, target.port, opts.timeout).await;
     let connected = tcp.connected().map(|a| a.addr);
+    // The main connection's handshake is the quality series' first sample.
+    let main_sample = tcp.connected().map(|a| quality::sample(a, stream.as_ref()));
     ev.tcp = Some(tcp);
     let Some(first_ip) = addrs.first().copied() else { return ev };
-    let (Some(stream), Some(addr)) = (stream, connected) else {
+    let (Some(stream), Some(addr), Some(main_sample)) = (stream, connected, main_sample) else {
         // The WebSocket listeners are other ports: worth probing even when 3389 is closed.
         if opts.websocket_ports {
             ev.websocket_ports = Some(websocket::probe(first_ip, &target.host, opts.timeout).await);
@@ -276,11 +278,15 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
     };
 
     // Everything that does not depend on the main chain runs beside it on its own connections, all within
-    // one per-host bound (`gate`): the main connection holds the first permit until its X.224 answer.
+    // one per-host bound (`gate`): the main connection holds the first permit until its X.224 answer. The
+    // matrix's handshakes are quality samples too; only samples beyond those get connections of their own.
     let gate = gate::HostGate::new(opts.parallel);
     let main_permit = gate.enter().await;
-    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout, &gate).await) } else { None } };
+    let samples = opts.samples.min(quality::MAX_SAMPLES);
+    let dedicated = samples.saturating_sub(quality::reused(opts.matrix));
     let sni = opts.tls_name.clone().unwrap_or_else(|| target.host.clone());
+    // --deep's scan is the long pole (dozens of connections, loops that depend on earlier answers): it asks
+    // the gate first, so the matrix's independent connections fill the gaps instead of delaying it.
     let scan = async {
         if opts.deep {
             Some(tlsscan::scan(addr, opts.requested, Some(&sni), opts.timeout, opts.timeout * 4, &gate).await)
@@ -288,6 +294,7 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
             None
         }
     };
+    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout, &gate).await) } else { None } };
     let udp = async {
         if opts.udp_tries > 0 {
             // A short wait per SYN: a listener answers in one round trip.
@@ -297,22 +304,29 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
             None
         }
     };
-    let net = async {
-        if opts.samples > 0 { Some(quality::series(addr, opts.samples, opts.timeout, &gate).await) } else { None }
-    };
-    let ((), matrix, scan, udp, net) =
-        tokio::join!(main_chain(&mut ev, stream, addr, opts, &gate, main_permit), matrix, scan, udp, net);
+    let net =
+        async { if dedicated > 0 { Some(quality::series(addr, dedicated, opts.timeout, &gate).await) } else { None } };
+    let ((), scan, matrix, udp, net) =
+        tokio::join!(main_chain(&mut ev, stream, addr, opts, &gate, main_permit), scan, matrix, udp, net);
     ev.udp = udp;
-    if let Some(net) = net {
-        ev.net = Some(net);
-        if !tcp::MSS_OPTIONS && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
-            ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
-        }
-    }
-    if let Some((matrix, rdp_security)) = matrix {
+    let mut series = vec![main_sample];
+    if let Some((matrix, rdp_security, matrix_samples)) = matrix {
+        series.extend(matrix_samples);
         ev.security_matrix = Some(matrix);
         if ev.rdp_security.is_none() {
             ev.rdp_security = rdp_security;
+        }
+    }
+    if samples > 0 {
+        series.extend(net.into_iter().flat_map(|n| n.samples));
+        series.truncate(samples);
+        ev.net = Some(rdp_doctor_core::evidence::NetQuality {
+            addr,
+            samples: series,
+            timeout_ms: tcp::millis(opts.timeout),
+        });
+        if !tcp::MSS_OPTIONS && !ev.limitations.iter().any(|l| l == tcp::MSS_LIMITATION) {
+            ev.limitations.push(tcp::MSS_LIMITATION.to_owned());
         }
     }
     ev.tls_scan = scan;

@@ -7,7 +7,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rdp_doctor_core::evidence::{NegotiationResult, ProbeOutcome, ProtocolProbe, RdpSecurityEvidence, X224Outcome};
+use rdp_doctor_core::evidence::{
+    NegotiationResult, NetSample, ProbeOutcome, ProtocolProbe, RdpSecurityEvidence, X224Outcome,
+};
 use rdp_doctor_proto::nego::SecurityProtocol;
 
 use crate::gate::HostGate;
@@ -38,10 +40,11 @@ async fn probe_one(
     protocol: SecurityProtocol,
     timeout: Duration,
     gate: &HostGate,
-) -> (ProtocolProbe, Option<RdpSecurityEvidence>) {
+) -> (ProtocolProbe, Option<RdpSecurityEvidence>, NetSample) {
     let name = protocol.names().join(" | ");
     let permit = gate.enter().await;
     let (attempt, stream) = crate::tcp::connect_one(addr, timeout).await;
+    let sample = crate::quality::sample(&attempt, stream.as_ref());
     let Some(mut stream) = stream else {
         let probe = ProtocolProbe {
             protocol: protocol.0,
@@ -56,7 +59,7 @@ async fn probe_one(
             },
             duration_ms: attempt.duration_ms,
         };
-        return (probe, None);
+        return (probe, None, sample);
     };
     let x = crate::x224::exchange(&mut stream, protocol, None, timeout).await;
     drop(permit);
@@ -71,23 +74,23 @@ async fn probe_one(
         outcome: ProbeOutcome::Exchange { outcome: x.outcome },
         duration_ms: attempt.duration_ms + x.duration_ms,
     };
-    (probe, rdp_security)
+    (probe, rdp_security, sample)
 }
 
 /// Probes every protocol in [`PROTOCOLS`] against `addr` concurrently, each connection holding a permit of
 /// `gate` (small servers listen with a tiny backlog: xrdp loses SYNs to a burst beyond three connections,
 /// retransmitted a second later); also returns the server's Standard RDP Security data when PROTOCOL_RDP
-/// was accepted.
+/// was accepted, and each connection's TCP handshake as a quality sample (in [`PROTOCOLS`] order).
 pub async fn probe_all(
     addr: SocketAddr,
     timeout: Duration,
     gate: &HostGate,
-) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>) {
+) -> (Vec<ProtocolProbe>, Option<RdpSecurityEvidence>, Vec<NetSample>) {
     let [p0, p1, p2, p3, p4, p5] = PROTOCOLS;
     let p = |protocol| probe_one(addr, protocol, timeout, gate);
     let (a, b, c, d, e, f) = tokio::join!(p(p0), p(p1), p(p2), p(p3), p(p4), p(p5));
     let rdp_security = a.1.clone();
-    (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security)
+    (vec![a.0, b.0, c.0, d.0, e.0, f.0], rdp_security, vec![a.2, b.2, c.2, d.2, e.2, f.2])
 }
 
 #[cfg(test)]

@@ -1,16 +1,20 @@
-//! The quality series: N TCP handshakes on the RDP port, one after the other, each timed; the MSS the
-//! server grants is read after each (a clamped MSS shows a VPN or tunnel). Nothing is sent: each
-//! connection is closed right after the handshake.
+//! The quality series: N TCP handshakes on the RDP port, each timed; the MSS the server grants is read after
+//! each (a clamped MSS shows a VPN or tunnel). The check's own connections supply the first samples (the main
+//! connection's handshake, then the security-layer matrix's six, see [`sample`]): they are handshakes on the
+//! same port and path, so opening more connections for them would only cost the server an accept each (an
+//! xrdp fork, a FreeRDP shadow client set up serially in its listener thread). Only the samples beyond those
+//! are dedicated connections ([`series`]): nothing is sent on them, each is closed right after the handshake.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rdp_doctor_core::evidence::{NetQuality, NetSample};
+use rdp_doctor_core::evidence::{NetQuality, NetSample, TcpAttempt};
+use tokio::net::TcpStream;
 
 use crate::gate::{HostGate, SETTLE};
 use crate::tcp::{connect_one, millis, mss_of};
 
-/// Default number of samples (cheap: they run beside the main chain).
+/// Default number of samples (free: the main connection and the matrix supply them).
 pub const DEFAULT_SAMPLES: usize = 2;
 /// Samples with `--net`.
 pub const NET_SAMPLES: usize = 20;
@@ -21,6 +25,17 @@ pub const NET_SAMPLES: usize = 20;
 pub const PACING: Duration = Duration::from_millis(10);
 /// Upper bound on samples.
 pub const MAX_SAMPLES: usize = 100;
+
+/// One sample from a handshake the check made for another probe: its outcome and time, and the MSS of its
+/// stream when it connected.
+pub fn sample(attempt: &TcpAttempt, stream: Option<&TcpStream>) -> NetSample {
+    NetSample { outcome: attempt.outcome, connect_ms: attempt.duration_ms, mss: stream.and_then(mss_of) }
+}
+
+/// How many samples the check's other connections supply: the main connection, and the matrix's when it runs.
+pub fn reused(matrix: bool) -> usize {
+    1 + if matrix { crate::matrix::PROTOCOLS.len() } else { 0 }
+}
 
 /// Runs `samples` handshakes against `addr`, one at a time, starts [`PACING`] apart, each within `gate`
 /// (the time waiting for a permit is not part of the sample).

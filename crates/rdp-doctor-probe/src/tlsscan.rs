@@ -1,6 +1,7 @@
 //! TLS version and cipher-suite enumeration (`--deep`): for each of TLS 1.0–1.3, offer every suite, note
 //! the one the server picks, remove it, repeat until the server refuses. Each attempt is its own TCP +
-//! X.224 + ClientHello; the four versions run in parallel. Bounded by rounds and by an overall deadline.
+//! X.224 + ClientHello; the four versions run in parallel, and an accepted version's remaining suites in
+//! striped loops ([`stripes`]). Bounded by rounds and by an overall deadline.
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
@@ -135,26 +136,39 @@ async fn enumerate(ctx: &Ctx<'_>, version: u16, mut offered: Vec<u16>, max_round
     r
 }
 
-/// Parallel loops over this many slices of the suite list once a version is known to be accepted.
+/// At most this many parallel loops per accepted version once it is known to be accepted.
 const SLICES: usize = 6;
+/// Suites per loop below which fewer loops run: every loop ends with one refused connection, so a short list
+/// (TLS 1.3's four left) is cheaper walked by one loop than by one connection per suite.
+const SUITES_PER_SLICE: usize = 8;
+
+/// Splits `rest` into loops, striped (suite i goes to loop i mod n) so that the accepted suites, which
+/// cluster in the IANA numbering (0x002f-0x009f, 0xc009-0xc030, 0xcca8-0xccaa), spread evenly over the loops
+/// instead of making one loop walk them all one connection after another. Each loop keeps the list's order.
+fn stripes(rest: &[u16]) -> Vec<Vec<u16>> {
+    let n = rest.len().div_ceil(SUITES_PER_SLICE).clamp(1, SLICES);
+    (0..n).map(|i| rest.iter().skip(i).step_by(n).copied().collect()).filter(|s: &Vec<u16>| !s.is_empty()).collect()
+}
 
 async fn scan_version(ctx: &Ctx<'_>, version: u16) -> TlsVersionResult {
     let all: Vec<u16> = if version >= 0x0304 { tls_hello::TLS13_SUITES.to_vec() } else { tls_hello::legacy_suites() };
-    // First offer everything: the answer says whether the version is accepted at all, and names the
-    // server's most preferred suite.
+    // First offer everything: the answer says whether the version is accepted at all (a refusal rules out
+    // every suite of it: no further connection), and names the server's pick from the whole list.
     let first = enumerate(ctx, version, all.clone(), 1).await;
     let mut found = first.found.clone();
     let mut truncated = false;
     if !found.is_empty() {
-        // Then the rest in parallel slices; each slice loop finds the accepted suites within it.
-        let rest: Vec<u16> = all.into_iter().filter(|s| !found.contains(s)).collect();
-        let per = rest.len().div_ceil(SLICES).max(1);
-        let loops: Vec<_> = rest.chunks(per).map(|chunk| enumerate(ctx, version, chunk.to_vec(), MAX_ROUNDS)).collect();
-        let done = join_all(loops).await;
-        for d in done {
+        // Then the rest in parallel striped loops; each finds the accepted suites among its own.
+        let rest: Vec<u16> = all.iter().copied().filter(|s| !found.contains(s)).collect();
+        let loops: Vec<_> = stripes(&rest).into_iter().map(|s| enumerate(ctx, version, s, MAX_ROUNDS)).collect();
+        let mut more = Vec::new();
+        for d in join_all(loops).await {
             truncated |= d.truncated;
-            found.extend(d.found);
+            more.extend(d.found);
         }
+        // The first pick, then the others in the offered (IANA) order, whichever loop found them.
+        more.sort_by_key(|s| all.iter().position(|a| a == s));
+        found.extend(more);
     }
     TlsVersionResult {
         version,
@@ -211,5 +225,27 @@ pub async fn scan(
         versions: vec![a, b, d, e],
         connections: ctx.connections.load(Ordering::Relaxed),
         duration_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stripes_spread_a_cluster_and_keep_every_suite_once() {
+        let rest = tls_hello::legacy_suites();
+        let loops = stripes(&rest);
+        assert_eq!(loops.len(), SLICES);
+        let mut all: Vec<u16> = loops.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, rest);
+        // The ECDHE block 0xc009..=0xc030 is spread over every loop, not walked by one.
+        let cluster: Vec<usize> =
+            loops.iter().map(|l| l.iter().filter(|s| (0xc009..=0xc030).contains(*s)).count()).collect();
+        assert!(cluster.iter().all(|n| *n >= 3), "{cluster:?}");
+        // TLS 1.3's four remaining suites: one loop (one refusal instead of four connections).
+        assert_eq!(stripes(&[0x1302, 0x1303, 0x1304, 0x1305]), vec![vec![0x1302, 0x1303, 0x1304, 0x1305]]);
+        assert!(stripes(&[]).is_empty());
     }
 }

@@ -66,12 +66,18 @@ pub struct ScanResult {
 }
 
 /// How many connections one check opens with these options (for pacing): the main one, the six of the
-/// security-layer matrix, the TLS enumeration's (about 24), the gateway probe's four, the quality series.
+/// security-layer matrix, the TLS enumeration's (about 24), the gateway probe's four, the quality series'
+/// samples beyond those the main connection and the matrix supply.
 pub fn connections_per_target(o: &CheckOptions) -> usize {
     if o.gateway.is_some() {
         return 4;
     }
-    1 + if o.matrix { 6 } else { 0 } + if o.deep { 24 } else { 0 } + o.samples + usize::from(o.websocket_ports) * 2
+    1 + if o.matrix { 6 } else { 0 }
+        + if o.deep { 24 } else { 0 }
+        + o.samples
+            .min(rdp_doctor_probe::quality::MAX_SAMPLES)
+            .saturating_sub(rdp_doctor_probe::quality::reused(o.matrix))
+        + usize::from(o.websocket_ports) * 2
 }
 
 /// Spaces target starts `period` apart, across all workers.

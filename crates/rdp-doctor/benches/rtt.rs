@@ -9,6 +9,10 @@
 //! link add one round trip to both columns. Everything else (the matrix, the quality series, the UDP probe)
 //! runs beside the main chain and should cost nothing on top.
 //!
+//! First, `rdp-doctor demo` (IronRDP's acceptor started in the same process, then the default check): the
+//! check's own time beside the process's wall time, which adds the process start and the server's start.
+//! Last, the issue's table in one block: each figure beside its goal, as a ratio.
+//!
 //! Run with `bench/rtt.sh` (or `cargo bench -p rdp-doctor --bench rtt -- [N]`). Needs root and the packages
 //! `scripts/test.sh` installs. Traffic goes to 127.0.0.1 only.
 // It drives Linux lab servers (rdp-doctor-lab): on other targets the bench is empty (checked, never run).
@@ -94,12 +98,37 @@ fn xfreerdp(addr: SocketAddr, n: usize, display: u32, home: &std::path::Path) ->
     (median(wall), failed)
 }
 
+/// `rdp-doctor demo` `n` times: the medians of the check's own time and of the process's wall time (ms).
+fn demo(n: usize) -> (f64, f64) {
+    let bin = env!("CARGO_BIN_EXE_rdp-doctor");
+    let (mut probe, mut wall) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let start = Instant::now();
+        let out = Command::new(bin)
+            .args(["demo", "--json", "--fail-on", "never"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("run rdp-doctor demo");
+        wall.push(start.elapsed().as_secs_f64() * 1000.0);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        assert_eq!(report["verdict"], "cert.expired", "the demo must find its planted fault");
+        probe.push(report["duration_ms"].as_f64().unwrap_or(f64::NAN));
+    }
+    (median(probe), median(wall))
+}
+
 fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average: {}; {n} runs per row, medians\n",
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    let (demo_probe, demo_wall) = demo(n);
+    println!(
+        "demo (IronRDP's acceptor in-process, expired certificate): check {demo_probe:.1} ms (probe), {demo_wall:.0} ms \
+         wall with the process and the server's start\n"
     );
     let ironrdp = TestServer::start(TestServerConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -123,6 +152,8 @@ fn main() {
         "{:<23} {:>6} {:>5} {:>8} {:>9} {:>6} {:>9} {:>9} {:>6} {:>10} {:>7}",
         "", "", "", "", "(probe)", "/min", "", "(probe)", "check", "+auth-only", "wall"
     );
+    // (server, RTT) -> (check / minimum, deep / check) for the summary.
+    let mut table: Vec<(&str, u64, f64, f64)> = Vec::new();
     for (name, upstream) in servers {
         for rtt in [0u64, 25, 50, 100] {
             let proxy = rdp_doctor_lab::delay_proxy(upstream, Duration::from_millis(rtt / 2)).expect("proxy");
@@ -131,6 +162,7 @@ fn main() {
             let minimum = f64::from(check.trips) * rtt as f64;
             let ratio = if rtt == 0 { "-".to_owned() } else { format!("{:.2}x", check.probe_ms / minimum) };
             let deep_ratio = deep.probe_ms / check.probe_ms;
+            table.push((name, rtt, check.probe_ms / minimum, deep_ratio));
             let (xf, xf_ratio) = match &anchor {
                 Some((display, home)) => {
                     let (ms, failed) = xfreerdp(proxy.addr, n, *display, home);
@@ -152,4 +184,22 @@ fn main() {
     println!(
         "wall time (higher: rdp-doctor is faster; * = some xfreerdp runs failed, e.g. NLA with other credentials)."
     );
+    println!("\nissue 22's table (goal, this run, ratio to the goal; <= 1.00 meets it):");
+    println!(
+        "  default check on loopback, the demo (IronRDP in-process): goal <= 50 ms, {demo_probe:.1} ms ({:.2})",
+        demo_probe / 50.0
+    );
+    for (name, rtt, per_min, _) in &table {
+        if *rtt == 50 {
+            println!(
+                "  check through 50 ms RTT, {name}: goal <= 1.20 x minimum, {per_min:.2} x ({:.2})",
+                per_min / 1.2
+            );
+        }
+    }
+    for (name, rtt, _, deep) in &table {
+        if *rtt == 0 || *rtt == 50 {
+            println!("  --deep / check at {rtt} ms RTT, {name}: goal <= 2.00, {deep:.2} ({:.2})", deep / 2.0);
+        }
+    }
 }
