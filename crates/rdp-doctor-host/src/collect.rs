@@ -69,6 +69,7 @@ pub fn registry(reg: &dyn Registry, files: &dyn KeyFiles, display: &dyn Fn(&str)
         ev.service = Some(ServiceEvidence {
             start_type: reg.value(&svc, "Start").and_then(|d| d.as_u32()),
             account: reg.value(&svc, "ObjectName").map(|d| d.text()),
+            sid_type: reg.value(&svc, "ServiceSidType").and_then(|d| d.as_u32()),
             path: display(&svc),
             ..ServiceEvidence::default()
         });

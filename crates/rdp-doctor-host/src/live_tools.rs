@@ -387,6 +387,7 @@ pub fn apply(out: &Outputs, window_start: i64, ev: &mut HostEvidence) {
 /// The key file's ACL (SDDL) judged for the account TermService runs as.
 fn key_acl(run: &ToolRun, ev: &mut HostEvidence, limits: &mut Vec<String>) {
     let account = ev.service.as_ref().and_then(|s| s.account.clone());
+    let sid_type = ev.service.as_ref().and_then(|s| s.sid_type);
     let Some(kf) = ev.certificate.as_mut().and_then(|c| c.key_file.as_mut()).filter(|k| k.exists == Some(true)) else {
         return;
     };
@@ -409,7 +410,7 @@ fn key_acl(run: &ToolRun, ev: &mut HostEvidence, limits: &mut Vec<String>) {
             kf.acl = Some(lines);
             match account {
                 Some(a) => {
-                    let sids = crate::sddl::service_sids(&a);
+                    let sids = crate::sddl::service_sids(&a, sid_type);
                     kf.service_account_can_read = Some(crate::sddl::can_read(&aces, null, &sids));
                 }
                 None => limits.push(

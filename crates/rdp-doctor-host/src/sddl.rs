@@ -59,6 +59,7 @@ fn alias_name(sid: &str) -> Option<&'static str> {
         "AU" | "S-1-5-11" => "Authenticated Users",
         "WD" | "S-1-1-0" => "Everyone",
         "CO" => "CREATOR OWNER",
+        s if s == TERMSERVICE_SID => "NT SERVICE\\TermService",
         _ => return None,
     })
 }
@@ -94,9 +95,15 @@ pub fn parse_dacl(sddl: &str) -> Option<(Vec<Ace>, bool)> {
     Some((aces, flags.contains("NO_ACCESS_CONTROL")))
 }
 
-/// The SIDs whose entries count for a service running as `account` (the TermService key's `ObjectName`):
-/// the account itself and the groups every service token holds (Everyone, Authenticated Users, Users).
-pub fn service_sids(account: &str) -> Vec<&'static str> {
+/// TermService's service SID, `NT SERVICE\TermService`: S-1-5-80- and the SHA-1 of the upper-case service
+/// name in UTF-16LE as five little-endian 32-bit numbers (how the service control manager derives every
+/// service SID; `sc showsid TermService` prints it).
+pub const TERMSERVICE_SID: &str = "S-1-5-80-446051430-1559341753-4161941529-1950928533-810483104";
+
+/// The SIDs whose entries count for TermService running as `account` (its `ObjectName`) with `sid_type` (its
+/// `ServiceSidType`): the account itself, the service SID when the type puts it in the token (1 unrestricted,
+/// 3 restricted), and the groups every service token holds (Everyone, Authenticated Users, Users).
+pub fn service_sids(account: &str, sid_type: Option<u32>) -> Vec<&'static str> {
     let a = account.trim().to_ascii_lowercase();
     let own: &[&'static str] = if a == "localsystem" || a.ends_with("\\system") {
         &["SY", "S-1-5-18"]
@@ -107,7 +114,12 @@ pub fn service_sids(account: &str) -> Vec<&'static str> {
     } else {
         &[]
     };
-    own.iter().copied().chain(["WD", "S-1-1-0", "AU", "S-1-5-11", "BU", "S-1-5-32-545"]).collect()
+    let service: &[&'static str] = if matches!(sid_type, Some(1 | 3)) { &[TERMSERVICE_SID] } else { &[] };
+    own.iter()
+        .copied()
+        .chain(service.iter().copied())
+        .chain(["WD", "S-1-1-0", "AU", "S-1-5-11", "BU", "S-1-5-32-545"])
+        .collect()
 }
 
 /// Whether `sids` may read the file: `false` when a deny entry covers them or no allow entry does.
@@ -131,11 +143,11 @@ mod tests {
 
     #[test]
     fn network_service_read_is_granted_only_when_an_entry_says_so() {
-        let ns = service_sids(r"NT Authority\NetworkService");
+        let ns = service_sids(r"NT Authority\NetworkService", Some(1));
         let (aces, null) = parse_dacl(CREATED).unwrap_or_default();
         assert_eq!(aces.len(), 2);
         assert!(!can_read(&aces, null, &ns));
-        assert!(can_read(&aces, null, &service_sids("LocalSystem")));
+        assert!(can_read(&aces, null, &service_sids("LocalSystem", None)));
         let (aces, null) = parse_dacl(FIXED).unwrap_or_default();
         assert!(can_read(&aces, null, &ns));
         assert_eq!(aces[2].describe(), "allow FR to NS (NETWORK SERVICE)");
@@ -147,6 +159,26 @@ mod tests {
         // Inherit-only entries do not apply to the file; write-only rights do not read.
         let (aces, null) = parse_dacl("D:(A;OICIIO;FA;;;NS)(A;;FW;;;NS)").unwrap_or_default();
         assert!(!can_read(&aces, null, &ns));
+    }
+
+    /// The service SID is derived as the service control manager does, and an entry for it counts only when
+    /// `ServiceSidType` puts it in TermService's token (1 on the real SYSTEM hives of the corpus).
+    #[test]
+    fn an_entry_for_nt_service_termservice_counts_when_the_token_holds_it() {
+        use sha1::Digest as _;
+        let name: Vec<u8> = "TERMSERVICE".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let hash = sha1::Sha1::digest(&name);
+        let parts: Vec<String> =
+            hash.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string()).collect();
+        assert_eq!(format!("S-1-5-80-{}", parts.join("-")), TERMSERVICE_SID);
+        let acl = format!("O:SYG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;{TERMSERVICE_SID})");
+        let (aces, null) = parse_dacl(&acl).unwrap_or_default();
+        let account = r"NT Authority\NetworkService";
+        assert!(can_read(&aces, null, &service_sids(account, Some(1))), "unrestricted service SID");
+        assert!(can_read(&aces, null, &service_sids(account, Some(3))), "restricted service SID");
+        assert!(!can_read(&aces, null, &service_sids(account, Some(0))), "no service SID in the token");
+        assert!(!can_read(&aces, null, &service_sids(account, None)), "ServiceSidType not read");
+        assert!(aces[2].describe().ends_with("(NT SERVICE\\TermService)"), "{}", aces[2].describe());
     }
 
     #[test]

@@ -174,6 +174,14 @@ fn key_file_acl_read_live_is_judged_for_the_service_account() {
     let kf = host.certificate.as_ref().and_then(|c| c.key_file.clone()).unwrap();
     assert_eq!(kf.service_account_can_read, Some(true));
     assert!(!ids(&r).contains(&"host.certificate_key_unusable"), "{:?}", ids(&r));
+    // Read granted to NT SERVICE\TermService only: the real hive's ServiceSidType is 1 (unrestricted), so
+    // the service's token holds that SID and the key is readable — not a failure.
+    assert_eq!(host.service.as_ref().and_then(|s| s.sid_type), Some(1), "the real hive's ServiceSidType");
+    let sddl = format!("O:SYG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;{})", rdp_doctor_host::sddl::TERMSERVICE_SID);
+    let (host, r) = judged(&sddl);
+    let kf = host.certificate.as_ref().and_then(|c| c.key_file.clone()).unwrap();
+    assert_eq!(kf.service_account_can_read, Some(true));
+    assert!(!ids(&r).contains(&"host.certificate_key_unusable"), "{:?}", ids(&r));
     // PowerShell that could not read it (not elevated): said, not judged.
     let mut host = rdp_doctor_host::offline::collect(&offline(d.path()));
     let denied = ToolRun {

@@ -231,6 +231,10 @@ pub struct ServiceEvidence {
     pub start_type: Option<u32>,
     /// `ObjectName`, the account it runs as (`NT Authority\NetworkService`).
     pub account: Option<String>,
+    /// `ServiceSidType`: 0 none, 1 unrestricted, 3 restricted. With 1 or 3 the service's token also holds its
+    /// service SID, `NT SERVICE\TermService` (S-1-5-80-…), so an ACL entry for that SID counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid_type: Option<u32>,
     /// `RUNNING`, `STOPPED`, … (live only): the service control manager's `dwCurrentState` by its winsvc.h
     /// name, or `NOT_INSTALLED` when the manager does not know the service.
     pub state: Option<String>,

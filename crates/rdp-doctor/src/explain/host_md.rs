@@ -133,7 +133,7 @@ pub fn host() -> String {
         ),
         (
             "service",
-            "`start_type`, `account`, `path` (registry); live: `state` (`RUNNING`, `STOPPED`, … or `NOT_INSTALLED`), `pid`, `state_source` (the service control manager)",
+            "`start_type`, `account`, `sid_type` (`ServiceSidType`: 1 or 3 put `NT SERVICE\\TermService` in its token), `path` (registry); live: `state` (`RUNNING`, `STOPPED`, … or `NOT_INSTALLED`), `pid`, `state_source` (the service control manager)",
         ),
         (
             "listener",
