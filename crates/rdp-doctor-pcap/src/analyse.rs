@@ -9,9 +9,7 @@ use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 
 use rdp_doctor_core::capture::{ConnectionKind, IcmpEvent, Side};
-use rdp_doctor_core::capture_report::{CaptureFile, CaptureReport, CaptureSummary, ConnectionReport};
-use rdp_doctor_core::evidence::Evidence;
-use rdp_doctor_core::{Severity, report};
+use rdp_doctor_core::capture_report::{CaptureFile, CaptureReport, CaptureSummary};
 
 use crate::certs::CertCache;
 use crate::conn::{Relevance, TcpConn};
@@ -21,6 +19,7 @@ use crate::evidence::{self, Ctx, ms};
 use crate::hash::FxHashMap;
 use crate::kerberos::{self, KrbLog};
 use crate::keylog::{self, KeyLog, SharedKeys};
+use crate::listing::Reporter;
 use crate::link::{self, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Skip};
 use crate::reader::{self, Packet};
 use crate::udp::UdpConn;
@@ -90,10 +89,8 @@ struct Analyzer<'o> {
     last_sweep: i64,
     skipped: BTreeMap<&'static str, u64>,
     unsupported_links: BTreeMap<i32, u64>,
-    finished: Vec<(u64, Evidence, String)>,
-    notable: Vec<ConnectionReport>,
-    others: Vec<ConnectionReport>,
-    omitted: BTreeMap<String, u64>,
+    /// Finished connections are judged and listed on the reporter thread.
+    reporter: Reporter,
     keys: SharedKeys,
     krb: KrbLog,
     /// Flows on port 88 (counted as flows; their messages go to `krb`), with their last packet time.
@@ -104,9 +101,6 @@ struct Analyzer<'o> {
     not_examined_more: u64,
     /// Every TCP flow, per source (scan pattern).
     tally: crate::tally::FlowTally,
-    /// Every RDP-related connection, also those not listed (the other patterns).
-    digests: Vec<rdp_doctor_core::capture_digest::ConnectionDigest>,
-    digests_dropped: u64,
 }
 
 /// TLS connections listed as "not examined" at most.
@@ -317,13 +311,12 @@ impl Analyzer<'_> {
             if let Some(c) = self.udp.remove(&k) {
                 let ctx = self.ctx();
                 let (ev, line) = c.evidence(&ctx);
-                self.finished.push((c.id, ev, line));
+                self.reporter.add((c.id, ev, line));
             }
         }
         self.udp_ignored.retain(|_, last| now.saturating_sub(*last) < IDLE_NS);
         self.krb_flows.retain(|_, last| now.saturating_sub(*last) < IDLE_NS);
         self.defrag.expire(now);
-        self.drain_finished();
     }
 
     fn finish_tcp(&mut self, mut c: TcpConn) {
@@ -362,57 +355,7 @@ impl Analyzer<'_> {
             e.messages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
         }
         kerberos::name_the_account(&mut ev);
-        self.finished.push((c.id, ev, line));
-        if self.finished.len() >= 256 {
-            self.drain_finished();
-        }
-    }
-
-    /// Runs the rules over finished connections and keeps (a bounded number of) their reports.
-    fn drain_finished(&mut self) {
-        for (id, ev, outcome) in std::mem::take(&mut self.finished) {
-            let Some(cap) = ev.capture.as_ref() else { continue };
-            let (kind, transport, client, server, start_ms, duration_ms) = (
-                cap.kind,
-                cap.transport,
-                cap.client.to_string(),
-                cap.server.to_string(),
-                cap.start_ms,
-                cap.duration_ms,
-            );
-            let report = report::build(ev, duration_ms);
-            let notable = report.max_severity >= Some(Severity::Warn);
-            let cr = ConnectionReport {
-                id,
-                transport,
-                kind,
-                client,
-                server,
-                start_ms,
-                duration_ms,
-                outcome,
-                report,
-                chain: None,
-                pattern: None,
-            };
-            if let Some(d) = rdp_doctor_core::capture_digest::ConnectionDigest::of(&cr) {
-                if self.digests.len() < crate::tally::MAX_DIGESTS {
-                    self.digests.push(d);
-                } else {
-                    self.digests_dropped += 1;
-                }
-            }
-            let (list, cap_n) = if notable {
-                (&mut self.notable, self.opts.max_listed)
-            } else {
-                (&mut self.others, self.opts.max_listed / 4 + 1)
-            };
-            if list.len() >= cap_n {
-                *self.omitted.entry(cr.report.verdict.clone()).or_default() += 1;
-                continue;
-            }
-            list.push(cr);
-        }
+        self.reporter.add((c.id, ev, line));
     }
 
     fn finish(mut self, info: &reader::FileInfo, path: &str) -> CaptureReport {
@@ -426,14 +369,14 @@ impl Analyzer<'_> {
         let ctx = self.ctx();
         for c in udp {
             let (ev, line) = c.evidence(&ctx);
-            self.finished.push((c.id, ev, line));
+            self.reporter.add((c.id, ev, line));
         }
         for (client, kdc, k) in self.krb.unattached() {
             self.next_id += 1;
             let (ev, line) = evidence::kerberos(client, kdc, k);
-            self.finished.push((self.next_id, ev, line));
+            self.reporter.add((self.next_id, ev, line));
         }
-        self.drain_finished();
+        let listing = self.reporter.finish();
         self.defrag.finish();
         let mut limitations = info.problems.clone();
         for (lt, n) in &self.unsupported_links {
@@ -473,12 +416,12 @@ impl Analyzer<'_> {
                 _ => 0.0,
             },
         };
-        let mut connections = self.notable;
-        connections.extend(self.others);
+        let mut connections = listing.notable;
+        connections.extend(listing.others);
         let summary = CaptureSummary {
             flows: self.flows,
             packets_skipped: self.skipped.values().sum::<u64>() + self.unsupported_links.values().sum::<u64>(),
-            omitted: self.omitted,
+            omitted: listing.omitted,
             ..CaptureSummary::default()
         };
         if connections.is_empty() && summary.omitted.is_empty() {
@@ -493,18 +436,18 @@ impl Analyzer<'_> {
                 self.not_examined_more
             ));
         }
-        if self.digests_dropped > 0 || self.tally.dropped > 0 {
+        if listing.digests_dropped > 0 || self.tally.dropped > 0 {
             limitations.push(format!(
                 "The patterns across the file count the first {} connections and {} sources; {} connection(s) and {} flow(s) beyond that were not counted",
                 crate::tally::MAX_DIGESTS,
                 crate::tally::MAX_SOURCES,
-                self.digests_dropped,
+                listing.digests_dropped,
                 self.tally.dropped
             ));
         }
         let mut report = CaptureReport::new(file, connections, summary, limitations);
         report.not_examined = self.not_examined;
-        let patterns = rdp_doctor_core::rules::patterns::patterns(&self.digests, &self.tally.sources());
+        let patterns = rdp_doctor_core::rules::patterns::patterns(&listing.digests, &self.tally.sources());
         let chains = rdp_doctor_core::capture_chains::link(&mut report.connections);
         report.add_file_level(patterns, chains);
         report
@@ -527,10 +470,7 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         last_sweep: i64::MIN,
         skipped: BTreeMap::new(),
         unsupported_links: BTreeMap::new(),
-        finished: Vec::new(),
-        notable: Vec::new(),
-        others: Vec::new(),
-        omitted: BTreeMap::new(),
+        reporter: Reporter::start(opts.max_listed),
         keys: SharedKeys::default(),
         krb: KrbLog::default(),
         krb_flows: FxHashMap::default(),
@@ -538,8 +478,6 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         not_examined: Vec::new(),
         not_examined_more: 0,
         tally: crate::tally::FlowTally::default(),
-        digests: Vec::new(),
-        digests_dropped: 0,
     };
     if let Some(k) = &opts.keylog {
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));

@@ -28,6 +28,7 @@ mod http;
 pub mod kerberos;
 pub mod keylog;
 pub mod link;
+mod listing;
 mod plain;
 pub mod prefetch;
 pub mod reader;
