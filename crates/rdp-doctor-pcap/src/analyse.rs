@@ -19,8 +19,8 @@ use crate::evidence::{self, Ctx, ms};
 use crate::hash::FxHashMap;
 use crate::kerberos::{self, KrbLog};
 use crate::keylog::{self, KeyLog, SharedKeys};
-use crate::listing::Reporter;
 use crate::link::{self, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Skip};
+use crate::listing::Reporter;
 use crate::reader::{self, Packet};
 use crate::udp::UdpConn;
 
@@ -454,7 +454,8 @@ impl Analyzer<'_> {
     }
 }
 
-/// Analyses a capture read from `input`; `path` names it in the report.
+/// Analyses a capture read from `input` (read and framed on a reader thread, [`crate::pipeline`]); `path`
+/// names it in the report.
 pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<CaptureReport, CaptureError> {
     let mut a = Analyzer {
         opts,
@@ -483,7 +484,7 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
         a.keys = SharedKeys::new(std::cell::RefCell::new(k.clone()));
     }
     let keys = a.keys.clone();
-    let info = reader::read_capture_with_secrets(
+    let info = crate::pipeline::read_capture_threaded(
         input,
         path,
         |p| {
@@ -503,13 +504,11 @@ pub fn analyse<R: Read + Send>(input: R, path: &str, opts: &Options) -> Result<C
     Ok(a.finish(&info, path))
 }
 
-/// Analyses the capture file at `path`, read ahead on a reader thread ([`crate::prefetch`]).
+/// Analyses the capture file at `path`.
 pub fn analyse_file(path: &std::path::Path, opts: &Options) -> Result<CaptureReport, CaptureError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| CaptureError::Io { path: name.clone(), source })?;
-    let input =
-        crate::prefetch::Prefetch::start(file).map_err(|source| CaptureError::Io { path: name.clone(), source })?;
-    analyse(input, &name, opts)
+    analyse(file, &name, opts)
 }
 
 #[allow(dead_code)]

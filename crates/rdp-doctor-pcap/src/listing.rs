@@ -139,6 +139,7 @@ mod tests {
                 "tcp",
                 client,
                 server,
+                i as f64,
             ));
             (i, e, format!("line {i}"))
         };

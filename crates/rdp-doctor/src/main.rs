@@ -100,10 +100,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let opts =
                 rdp_doctor_pcap::Options { ports: args.ports.clone(), max_listed: args.max_listed.max(1), keylog };
             let file = input::open(&args.file, "the capture")?;
-            // Read ahead on a second thread, so reading and dissecting use both cores.
-            let reader = rdp_doctor_pcap::prefetch::Prefetch::start(file)
-                .map_err(|e| anyhow::anyhow!("cannot start the capture's reader thread: {e}"))?;
-            let report = rdp_doctor_pcap::analyse(reader, &args.file.display().to_string(), &opts)?;
+            // Read and framed on a second thread, so reading and dissecting use both cores.
+            let report = rdp_doctor_pcap::analyse(file, &args.file.display().to_string(), &opts)?;
             let mut inputs = vec![args.file.as_path()];
             inputs.extend(args.keylog.as_deref());
             render::emit_capture(&report, &args.output, &inputs)
