@@ -4,8 +4,7 @@
 //! as soon as what follows is encrypted bulk data, so long sessions cost only TCP accounting.
 
 use rdp_doctor_core::capture::{
-    AlertEvidence, ClientHelloEvidence, ConnectionKind, EncryptedRecords, HttpExchange, Phase, PhaseEvent,
-    RequestEvidence, Side,
+    AlertEvidence, ClientHelloEvidence, ConnectionKind, EncryptedRecords, Phase, PhaseEvent, RequestEvidence, Side,
 };
 use rdp_doctor_core::evidence::{NegotiationResult, RdpSecurityOutcome, X224Outcome};
 use rdp_doctor_core::interpret;
@@ -747,9 +746,5 @@ impl Dissector {
             alpn: ch.alpn.clone(),
             cipher_suites: ch.cipher_suites.len(),
         })
-    }
-
-    pub fn http_exchanges(&self) -> Vec<HttpExchange> {
-        self.http.as_ref().map(|h| h.exchanges.clone()).unwrap_or_default()
     }
 }

@@ -119,6 +119,15 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
             "The capture missed {lost} bytes that the receiver acknowledged: packets dropped by the capturing host, not by the network."
         ));
     }
+    // What the evidence keeps of the connection is moved out of it (it is dropped after this), not copied.
+    let (phases, anomalies, http) = match conn.dissector.as_deref_mut() {
+        Some(d) => (
+            timeline(d, ev.tls.as_ref()),
+            std::mem::take(&mut d.anomalies),
+            d.http.as_mut().map(|h| std::mem::take(&mut h.exchanges)).unwrap_or_default(),
+        ),
+        None => Default::default(),
+    };
     let d = conn.dissector.as_deref();
     let end = match end_kind {
         Some((how, by, ts, phase)) => ConnectionEnd {
@@ -150,8 +159,8 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
         setup_seen: conn.c.first_syn_ns.is_some(),
         client_stats: conn.c.stats.clone(),
         server_stats: conn.s.stats.clone(),
-        icmp: conn.icmp.clone(),
-        phases: d.map(|d| timeline(d, ev.tls.as_ref())).unwrap_or_default(),
+        icmp: std::mem::take(&mut conn.icmp),
+        phases,
         timeline_truncated: d.is_some_and(|d| d.timeline_truncated),
         request: d.and_then(|d| d.request.as_ref().map(|r| r.0.clone())),
         client_hello: d.and_then(|d| d.client_hello_evidence()),
@@ -161,10 +170,10 @@ pub fn tcp(conn: &mut TcpConn, ctx: &Ctx, certs: &mut CertCache) -> (Evidence, S
             .map(|d| d.encrypted.clone()),
         last_phase: phase,
         end,
-        stalls: conn.stalls.clone(),
+        stalls: std::mem::take(&mut conn.stalls),
         rdp_udp: None,
-        http: d.map(|d| d.http_exchanges()).unwrap_or_default(),
-        anomalies: d.map(|d| d.anomalies.clone()).unwrap_or_default(),
+        http,
+        anomalies,
         tls_resumed: d.and_then(|d| d.tls.as_ref()).is_some_and(|t| match (&t.client_hello, &t.server_hello) {
             (Some(ch), Some(sh)) => sh.resumes(ch),
             _ => false,
@@ -315,8 +324,8 @@ fn credssp_from_plaintext(
 }
 
 /// The dissector's timeline, with the leaf certificate's subject named on its Certificate entry.
-fn timeline(d: &crate::dissect::Dissector, tls: Option<&TlsEvidence>) -> Vec<rdp_doctor_core::capture::PhaseEvent> {
-    let mut t = d.timeline.clone();
+fn timeline(d: &mut crate::dissect::Dissector, tls: Option<&TlsEvidence>) -> Vec<rdp_doctor_core::capture::PhaseEvent> {
+    let mut t = std::mem::take(&mut d.timeline);
     if let Some(leaf) = tls.and_then(|t| t.chain.first())
         && let Some(e) = t.iter_mut().find(|e| e.from == Side::Server && e.what.starts_with("TLS Certificate:"))
     {

@@ -66,7 +66,10 @@ impl Filler {
         if !self.batch.full() {
             return;
         }
-        let next = self.spare.try_recv().unwrap_or_default();
+        let next = self.spare.try_recv().unwrap_or_else(|_| Batch {
+            data: Vec::with_capacity(BATCH_BYTES + (128 << 10)),
+            items: Vec::with_capacity(BATCH_ITEMS),
+        });
         let full = std::mem::replace(&mut self.batch, next);
         if !self.closed && self.tx.send(Msg::Batch(full)).is_err() {
             self.closed = true;
@@ -177,10 +180,7 @@ mod tests {
 
     /// A legacy pcap (Ethernet) with `n` records of growing size; the last one larger than a batch.
     fn capture(n: usize) -> Vec<u8> {
-        let mut f = Vec::new();
-        for v in [0xa1b2_c3d4u32] {
-            f.extend_from_slice(&v.to_le_bytes());
-        }
+        let mut f = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
         f.extend_from_slice(&[2, 0, 4, 0]);
         for v in [0u32, 0, 4 * BATCH_BYTES as u32, 1] {
             f.extend_from_slice(&v.to_le_bytes());

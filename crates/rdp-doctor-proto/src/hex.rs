@@ -10,7 +10,9 @@ pub fn hex_prefix(bytes: &[u8], max: usize) -> String {
         if i > 0 {
             out.push(' ');
         }
-        let _ = write!(out, "{b:02x}");
+        for nibble in [b >> 4, b & 15] {
+            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('?'));
+        }
     }
     if bytes.len() > shown.len() {
         let _ = write!(out, " …(+{} bytes)", bytes.len() - shown.len());
