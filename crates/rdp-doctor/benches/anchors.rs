@@ -112,8 +112,9 @@ fn main() {
         );
     }
     println!("\nratio = the tool's median ÷ rdp-doctor check's median (higher means rdp-doctor is faster).");
-    println!("check includes the paced quality series (2 handshakes, 50 ms apart) and the security matrix; the");
-    println!("layer chain alone (--samples 0 --no-matrix --no-udp) is the 'chain only' row. xrdp queues bursts of");
-    println!("connections (listen backlog 2), which is what --deep's TLS scan pays for there.");
+    println!("check includes the security matrix (six connections, whose handshakes are also the quality samples)");
+    println!("and the UDP probe; the layer chain alone (--samples 0 --no-matrix --no-udp) is the 'chain only' row.");
+    println!("xrdp forks for every connection and queues at most 3 (listen backlog 2), which is what --deep's TLS");
+    println!("scan (one connection per accepted suite) pays for there.");
     println!("xfreerdp /sec:tls +auth-only connects through TCP, X.224 and TLS and stops before the session.");
 }

@@ -157,8 +157,9 @@ pub struct ProbeArgs {
     /// Also enumerate TLS 1.0-1.3 and every accepted cipher suite (dozens of connections, in parallel).
     #[arg(long)]
     pub deep: bool,
-    /// TCP handshakes in the quality series (round trip, jitter, loss, MSS), started 10 ms apart beside
-    /// the other probes; 0 turns it off. Default 2, or 20 with --net.
+    /// TCP handshakes in the quality series (round trip, jitter, loss, MSS); 0 turns it off. Default 2, or
+    /// 20 with --net. The main connection's and the matrix's handshakes are the first seven; only more open
+    /// connections of their own, started 10 ms apart beside the other probes.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub samples: Option<u16>,
     /// The fuller network check: 20 handshakes in the quality series, 3 RDP-UDP SYNs.
