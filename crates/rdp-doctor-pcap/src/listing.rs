@@ -2,9 +2,10 @@
 //! its report ([`report::build`]), counted by verdict and digested for the file-level patterns, and kept
 //! while the bounded lists have room ([`crate::Options::max_listed`]).
 //!
-//! This runs on a reporter thread beside the analyser ([`Reporter`]): the analyser hands each finished
-//! connection's evidence over a bounded channel in the order it finished, so the lists and counts are the
-//! same as if it were done in line, and memory stays bounded by [`QUEUE`] connections in flight.
+//! This runs on a reporter thread beside the analyser ([`Reporter`]): the analyser hands the finished
+//! connections' evidence over a bounded channel in the order they finished, [`CHUNK`] at a time (one wake-up
+//! of the thread per chunk, not per connection), so the lists and counts are the same as if it were done in
+//! line, and memory stays bounded by ([`QUEUE`] + 1) × [`CHUNK`] connections in flight.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -15,8 +16,10 @@ use rdp_doctor_core::capture_report::ConnectionReport;
 use rdp_doctor_core::evidence::Evidence;
 use rdp_doctor_core::{Severity, report};
 
-/// Finished connections waiting for the reporter thread at most.
-pub const QUEUE: usize = 256;
+/// Finished connections handed over at a time.
+pub const CHUNK: usize = 64;
+/// Chunks waiting for the reporter thread at most.
+pub const QUEUE: usize = 4;
 
 /// A finished connection: its id, evidence and one-line outcome.
 pub type Finished = (u64, Evidence, String);
@@ -76,43 +79,61 @@ impl Listing {
 
 /// The reporter thread, or the listing itself when no thread could be started.
 pub struct Reporter {
-    tx: Option<SyncSender<Finished>>,
+    tx: Option<SyncSender<Vec<Finished>>>,
+    pending: Vec<Finished>,
     thread: Option<JoinHandle<Listing>>,
     inline: Option<Listing>,
 }
 
 impl Reporter {
     pub fn start(max_listed: usize) -> Self {
-        let (tx, rx) = sync_channel::<Finished>(QUEUE);
+        let (tx, rx) = sync_channel::<Vec<Finished>>(QUEUE);
         let spawned = std::thread::Builder::new().name("capture-reporter".to_owned()).spawn(move || {
             let mut listing = Listing::new(max_listed);
-            for f in rx {
-                listing.add(f);
+            for chunk in rx {
+                for f in chunk {
+                    listing.add(f);
+                }
             }
             listing
         });
         match spawned {
-            Ok(thread) => Self { tx: Some(tx), thread: Some(thread), inline: None },
-            Err(_) => Self { tx: None, thread: None, inline: Some(Listing::new(max_listed)) },
+            Ok(thread) => Self { tx: Some(tx), pending: Vec::with_capacity(CHUNK), thread: Some(thread), inline: None },
+            Err(_) => Self { tx: None, pending: Vec::new(), thread: None, inline: Some(Listing::new(max_listed)) },
         }
     }
 
-    /// Hands a finished connection over (blocks while [`QUEUE`] are waiting).
+    /// Hands a finished connection over (blocks while [`QUEUE`] chunks are waiting).
     pub fn add(&mut self, f: Finished) {
         if let Some(l) = self.inline.as_mut() {
             l.add(f);
             return;
         }
+        self.pending.push(f);
+        if self.pending.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
         if let Some(tx) = &self.tx
-            && let Err(back) = tx.send(f)
+            && let Err(back) = tx.send(chunk)
         {
             // The thread is gone (it can only have panicked): finish in line; `finish` re-raises its panic.
-            self.inline.get_or_insert_with(Listing::default).add(back.0);
+            let l = self.inline.get_or_insert_with(Listing::default);
+            for f in back.0 {
+                l.add(f);
+            }
         }
     }
 
     /// Waits for the reporter thread to judge what it was given, and returns the listing.
     pub fn finish(mut self) -> Listing {
+        self.flush();
         drop(self.tx.take());
         if let Some(t) = self.thread.take() {
             match t.join() {
