@@ -209,7 +209,10 @@ fn session_from_plaintext(
     if !p.ev.decrypted {
         return None;
     }
-    let server_ended = end.by == Some(Side::Server) && end.how != EndKind::CaptureEnded;
+    let server_closed = end.by == Some(Side::Server) && end.how != EndKind::CaptureEnded;
+    // A TLS alert from the server right after the AUTHENTICATE ends NLA as its FIN does.
+    let server_alerted = p.server_alert_after_auth && !server_closed;
+    let server_ended = server_closed || server_alerted;
     let closed_after_credentials =
         p.auth_sent_ns.is_some() && !p.server_after_auth && !p.ev.credentials_sent && server_ended;
     // A logoff by the user (with the ultimatum that follows it) is an ordinary end, as the session rules read it.
@@ -235,6 +238,7 @@ fn session_from_plaintext(
     let outcome = match (end.how, end.by) {
         _ if up && !verdict => SessionOutcome::FirstUpdate,
         _ if logged_on && !verdict => SessionOutcome::LoggedOn,
+        _ if server_alerted && closed_after_credentials => SessionOutcome::Closed,
         (EndKind::Rst, Some(Side::Server)) => SessionOutcome::Reset,
         (EndKind::Fin, Some(Side::Server)) => SessionOutcome::Closed,
         (EndKind::CaptureEnded, _) => SessionOutcome::Stopped { reason: "the capture ends here".to_owned() },
@@ -260,12 +264,17 @@ fn session_from_plaintext(
         last = *ts;
     }
     if server_ended {
-        let how = if end.how == EndKind::Rst { "reset (RST)" } else { "closed (FIN)" };
+        let detail = if server_alerted {
+            "the server ended TLS with an alert (the client's FIN came first in the capture)".to_owned()
+        } else {
+            let how = if end.how == EndKind::Rst { "reset (RST)" } else { "closed (FIN)" };
+            format!("the server {how} the connection")
+        };
         steps.push(SessionStep {
             name: "closed".to_owned(),
             at_ms: end.at_ms,
             duration_ms: (end.at_ms - ms(last - start_ns)).max(0.0),
-            detail: format!("the server {how} the connection"),
+            detail,
         });
     }
     let requested = ev.x224.as_ref().map_or(0, |x| x.requested_protocols);

@@ -45,6 +45,10 @@ pub struct Plain {
     pub account: Option<String>,
     /// A server TSRequest came after the client's AUTHENTICATE (the server answered it).
     pub server_after_auth: bool,
+    /// The server sent a TLS alert (decrypted) after the client's AUTHENTICATE, before any answer: it ended
+    /// NLA there, whoever's FIN the capture shows first (the client closes as soon as it reads the alert, and
+    /// on a loaded machine its FIN can precede the server's).
+    pub server_alert_after_auth: bool,
     /// The reason of a Disconnect Provider Ultimatum (T.125), raw.
     pub ultimatum: Option<u8>,
     /// Save Session Info `infoType`s (logon notifications, MS-RDPBCGR 2.2.10.1).

@@ -231,7 +231,14 @@ impl TlsDecrypt {
                 match inner {
                     23 if self.http_mode => self.hand_over(side, ts, plain),
                     23 => self.plain.feed(side, ts, &plain),
-                    21 if self.plain.ev.alerts.len() < 4 => self.plain.ev.alerts.push(alert_line(side, &plain)),
+                    21 => {
+                        if side == Side::Server && self.plain.auth_sent_ns.is_some() && !self.plain.server_after_auth {
+                            self.plain.server_alert_after_auth = true;
+                        }
+                        if self.plain.ev.alerts.len() < 4 {
+                            self.plain.ev.alerts.push(alert_line(side, &plain));
+                        }
+                    }
                     22 => {
                         if side == Side::Server && self.chain.is_none() {
                             self.server_handshake_bytes(&plain);
