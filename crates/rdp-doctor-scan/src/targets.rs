@@ -46,7 +46,8 @@ impl TargetSpec {
     /// The identity of a target across runs (dedupe, resume, diff): lower-case `host:port`, and the
     /// gateway when there is one.
     pub fn key(&self) -> String {
-        let base = self.input().to_ascii_lowercase();
+        let mut base = self.input();
+        base.make_ascii_lowercase();
         match &self.gateway {
             Some((gw, port)) => format!("{base} via {}:{port}", gw.to_ascii_lowercase()),
             None => base,
@@ -312,6 +313,10 @@ impl Builder<'_> {
             return Err(TargetsError::TooLarge { range: spec.to_owned(), count });
         }
         let src = where_(source, line);
+        // Room for the whole range at once (≤ MAX_RANGE): no rehashing or regrowing while it expands.
+        let room = usize::try_from(count).unwrap_or(0);
+        self.set.targets.reserve(room);
+        self.seen.reserve(room);
         for ip in cidr.hosts() {
             self.push(TargetSpec {
                 host: ip.to_string(),
