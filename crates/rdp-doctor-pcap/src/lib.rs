@@ -27,6 +27,7 @@ mod hash;
 mod http;
 pub mod kerberos;
 pub mod keylog;
+mod legacy;
 pub mod link;
 mod listing;
 mod pipeline;

@@ -251,10 +251,7 @@ where
             }
         }
     }
-    if info.run.1 > 0 {
-        *info.link_types.entry(info.run.0).or_default() += info.run.1;
-        info.run = (0, 0);
-    }
+    info.flush_run();
     Ok(info)
 }
 
@@ -275,21 +272,34 @@ fn note(info: &mut FileInfo, msg: String) {
 }
 
 fn deliver<F: FnMut(Packet<'_>)>(info: &mut FileInfo, on_packet: &mut F, p: Packet<'_>) {
-    info.packets += 1;
-    // Per-link-type counts: the run of the current link type is counted locally and flushed on change.
-    if info.run.0 == p.linktype {
-        info.run.1 += 1;
-    } else {
-        if info.run.1 > 0 {
-            *info.link_types.entry(info.run.0).or_default() += info.run.1;
-        }
-        info.run = (p.linktype, 1);
-    }
-    if info.first_ts_ns.is_none() {
-        info.first_ts_ns = Some(p.ts_ns);
-    }
-    info.last_ts_ns = Some(info.last_ts_ns.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
+    info.count_packet(p.ts_ns, p.linktype);
     on_packet(p);
+}
+
+impl FileInfo {
+    /// Counts one packet delivered: the packet count, per-link-type counts, first and last timestamps.
+    pub(crate) fn count_packet(&mut self, ts_ns: i64, linktype: i32) {
+        self.packets += 1;
+        // Per-link-type counts: the run of the current link type is counted locally and flushed on change.
+        if self.run.0 == linktype {
+            self.run.1 += 1;
+        } else {
+            self.flush_run();
+            self.run = (linktype, 1);
+        }
+        if self.first_ts_ns.is_none() {
+            self.first_ts_ns = Some(ts_ns);
+        }
+        self.last_ts_ns = Some(self.last_ts_ns.map_or(ts_ns, |l| l.max(ts_ns)));
+    }
+
+    /// Adds the current run of one link type to `link_types` (at a change of link type and at the end).
+    pub(crate) fn flush_run(&mut self) {
+        if self.run.1 > 0 {
+            *self.link_types.entry(self.run.0).or_default() += self.run.1;
+            self.run = (0, 0);
+        }
+    }
 }
 
 #[cfg(test)]
