@@ -284,7 +284,8 @@ pub struct TrustVerdict {
     pub error: Option<String>,
 }
 
-/// One protocol offered alone in RDP_NEG_REQ on its own connection.
+/// One protocol offered alone in RDP_NEG_REQ on its own connection (or selected on the main connection:
+/// [`ProtocolProbe::from_main_offer`]).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ProtocolProbe {
     /// The single protocol value offered (0 = PROTOCOL_RDP).
@@ -296,6 +297,11 @@ pub struct ProtocolProbe {
     /// What happened, from the same X.224 exchange the main probe uses.
     pub outcome: ProbeOutcome,
     pub duration_ms: f64,
+    /// Set when the row is the main connection's answer instead of a connection of its own: the
+    /// requestedProtocols the main connection offered (this protocol among them), from which the server
+    /// selected exactly this protocol, so it accepts it. Only acceptances are taken from there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_main_offer: Option<u32>,
 }
 
 /// The result of one matrix probe.

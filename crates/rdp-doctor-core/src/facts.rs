@@ -207,6 +207,7 @@ mod tests {
             accepted,
             outcome: ProbeOutcome::Exchange { outcome: X224Outcome::Confirm { negotiation, anomalies: vec![] } },
             duration_ms: 1.0,
+            from_main_offer: None,
         }
     }
 
@@ -238,6 +239,7 @@ mod tests {
             accepted: false,
             outcome: ProbeOutcome::Connect { detail: "refused".into() },
             duration_ms: 0.0,
+            from_main_offer: None,
         }]);
         let f = HostFacts::from_evidence(&e);
         assert_eq!((f.nla, f.rdp_security, f.accepted_protocols), (None, None, None));

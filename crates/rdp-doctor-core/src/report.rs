@@ -322,8 +322,9 @@ fn x224_layer(ev: &Evidence) -> (Option<f64>, String, Vec<Detail>) {
     if let Some(m) = &ev.security_matrix {
         for p in m {
             let line = crate::rules::security::probe_line(p);
-            let value = line.split_once(" alone: ").map_or(line.as_str(), |(_, v)| v).to_owned();
-            details.push(detail(&format!("{} alone", p.name), value));
+            let value = line.split_once(": ").map_or(line.as_str(), |(_, v)| v).to_owned();
+            let label = if p.from_main_offer.is_some() { p.name.clone() } else { format!("{} alone", p.name) };
+            details.push(detail(&label, value));
         }
     }
     (Some(x.duration_ms), summary, details)

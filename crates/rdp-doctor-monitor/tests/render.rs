@@ -162,6 +162,7 @@ fn live_shaped() -> Report {
         accepted,
         outcome: ProbeOutcome::Exchange { outcome },
         duration_ms: 1.0,
+        from_main_offer: None,
     };
     ev.security_matrix = Some(vec![
         row(0, "PROTOCOL_RDP", true, selected(0, "PROTOCOL_RDP")),

@@ -82,9 +82,8 @@ mod tests {
 
     fn header(magic: u32, big_endian: bool, linktype: u32) -> Vec<u8> {
         let mut h = Vec::new();
-        let put = |h: &mut Vec<u8>, v: u32| {
-            h.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() })
-        };
+        let put =
+            |h: &mut Vec<u8>, v: u32| h.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
         put(&mut h, magic);
         h.extend_from_slice(&if big_endian { [0, 2, 0, 4] } else { [2, 0, 4, 0] });
         for v in [0, 0, 65535, linktype] {
@@ -95,9 +94,12 @@ mod tests {
 
     #[test]
     fn the_four_magics_and_nothing_else() {
-        for (magic, be, nano) in
-            [(0xa1b2_c3d4, false, false), (0xa1b2_3c4d, false, true), (0xa1b2_c3d4, true, false), (0xa1b2_3c4d, true, true)]
-        {
+        for (magic, be, nano) in [
+            (0xa1b2_c3d4, false, false),
+            (0xa1b2_3c4d, false, true),
+            (0xa1b2_c3d4, true, false),
+            (0xa1b2_3c4d, true, true),
+        ] {
             let f = LegacyFormat::from_file_header(&header(magic, be, 113)).unwrap();
             assert_eq!(f, LegacyFormat { big_endian: be, nanosecond: nano, linktype: 113 });
         }

@@ -328,7 +328,8 @@ mod tests {
 
     /// As [`capture`], with this magic number, in this byte order.
     fn capture_as(n: usize, magic: u32, big_endian: bool) -> Vec<u8> {
-        let put = |f: &mut Vec<u8>, v: u32| f.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+        let put =
+            |f: &mut Vec<u8>, v: u32| f.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
         let mut f = Vec::new();
         put(&mut f, magic);
         f.extend_from_slice(if big_endian { &[0, 2, 0, 4] } else { &[2, 0, 4, 0] });

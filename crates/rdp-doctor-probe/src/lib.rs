@@ -294,7 +294,16 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
             None
         }
     };
-    let matrix = async { if opts.matrix { Some(matrix::probe_all(addr, opts.timeout, &gate).await) } else { None } };
+    // The main connection's X.224 answer, for the matrix (which does not probe again what it shows).
+    let (main_answer, main_watch) = tokio::sync::watch::channel(None);
+    let main_tcp_ms = ev.tcp.as_ref().and_then(|t| t.connected()).map_or(0.0, |a| a.duration_ms);
+    let matrix = async {
+        if opts.matrix {
+            Some(matrix::probe_all(addr, opts.timeout, &gate, Some((opts.requested, main_watch))).await)
+        } else {
+            None
+        }
+    };
     let udp = async {
         if opts.udp_tries > 0 {
             // A short wait per SYN: a listener answers in one round trip.
@@ -306,8 +315,8 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
     };
     let net =
         async { if dedicated > 0 { Some(quality::series(addr, dedicated, opts.timeout, &gate).await) } else { None } };
-    let ((), scan, matrix, udp, net) =
-        tokio::join!(main_chain(&mut ev, stream, addr, opts, &gate, main_permit), scan, matrix, udp, net);
+    let main = main_chain(&mut ev, stream, addr, opts, &gate, main_permit, (main_answer, main_tcp_ms));
+    let ((), scan, matrix, udp, net) = tokio::join!(main, scan, matrix, udp, net);
     ev.udp = udp;
     let mut series = vec![main_sample];
     if let Some((matrix, rdp_security, matrix_samples)) = matrix {
@@ -334,7 +343,7 @@ async fn check_layers(target: rdp_doctor_core::evidence::Target, opts: &CheckOpt
 }
 
 /// X.224 → TLS → CredSSP on the main connection; `permit` (of `gate`) is given back once the server answered
-/// the X.224 request.
+/// the X.224 request, and the answer is sent to the matrix (`answer`, with the TCP handshake's time).
 async fn main_chain(
     ev: &mut Evidence,
     mut stream: tokio::net::TcpStream,
@@ -342,9 +351,15 @@ async fn main_chain(
     opts: &CheckOptions,
     gate: &gate::HostGate,
     permit: Option<tokio::sync::SemaphorePermit<'_>>,
+    answer: (tokio::sync::watch::Sender<Option<matrix::MainAnswer>>, f64),
 ) {
     let x = x224::exchange(&mut stream, opts.requested, opts.cookie.clone(), opts.timeout).await;
     drop(permit);
+    let _ = answer.0.send(Some(matrix::MainAnswer {
+        offered: opts.requested,
+        duration_ms: answer.1 + x.duration_ms,
+        outcome: x.outcome.clone(),
+    }));
     let selected = match &x.outcome {
         X224Outcome::Confirm { negotiation: NegotiationResult::Selected { protocol, .. }, .. } => {
             Some(SecurityProtocol(*protocol))

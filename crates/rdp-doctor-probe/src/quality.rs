@@ -32,9 +32,11 @@ pub fn sample(attempt: &TcpAttempt, stream: Option<&TcpStream>) -> NetSample {
     NetSample { outcome: attempt.outcome, connect_ms: attempt.duration_ms, mss: stream.and_then(mss_of) }
 }
 
-/// How many samples the check's other connections supply: the main connection, and the matrix's when it runs.
+/// How many samples the check's other connections supply at least: the main connection, and the matrix's
+/// when it runs (one fewer than its protocols: the one the server selects on the main connection is not
+/// probed again; when it selects none, the series has one sample more than asked and is cut).
 pub fn reused(matrix: bool) -> usize {
-    1 + if matrix { crate::matrix::PROTOCOLS.len() } else { 0 }
+    1 + if matrix { crate::matrix::PROTOCOLS.len() - 1 } else { 0 }
 }
 
 /// Runs `samples` handshakes against `addr`, one at a time, starts [`PACING`] apart, each within `gate`

@@ -37,7 +37,14 @@ pub fn probe_line(p: &ProtocolProbe) -> String {
             X224Outcome::IoError { error } => format!("I/O error ({error})"),
         },
     };
-    format!("{} alone: {what}", p.name)
+    match p.from_main_offer {
+        Some(offer) => format!(
+            "{}: {what} on the main connection, selected from {}",
+            p.name,
+            rdp_doctor_codes::nego::SecurityProtocol(offer).names().join(" | ")
+        ),
+        None => format!("{} alone: {what}", p.name),
+    }
 }
 
 pub(super) fn check(ev: &Evidence, out: &mut Vec<Finding>) {
@@ -82,6 +89,7 @@ mod tests {
             accepted,
             outcome: ProbeOutcome::Exchange { outcome },
             duration_ms: 1.0,
+            from_main_offer: None,
         }
     }
 
