@@ -158,7 +158,8 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub deep: bool,
     /// TCP handshakes in the quality series (round trip, jitter, loss, MSS); 0 turns it off. Default 2, or
-    /// 20 with --net. The main connection's and the matrix's handshakes are the first seven; only more open
+    /// 20 with --net. The main connection's and the matrix's handshakes are the first six or seven (the
+    /// matrix does not probe again the protocol selected on the main connection); only more open
     /// connections of their own, started 10 ms apart beside the other probes.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub samples: Option<u16>,
