@@ -2,7 +2,8 @@
 # Every figure of issue 22's speed table in one run, each beside its anchor, as ratios:
 #   1. rtt     the demo's check (IronRDP in-process, goal <= 50 ms); `check` and `check --deep` through the lab's delay proxy at 0/25/50/100 ms round trip against
 #              IronRDP's acceptor, FreeRDP's shadow server and xrdp: the probe's time beside the protocol's
-#              minimum (goal <= 1.2x), --deep / check (goal <= 2x), xfreerdp +auth-only as the anchor; ends
+#              minimum (goal <= 1.2x), --deep / check (goal <= 2x; also with --parallel 8, to show what the
+#              per-host bound of 3 costs --deep), xfreerdp +auth-only as the anchor; ends
 #              with the issue's table (each figure against its goal);
 #   2. anchors `check` against xrdp beside xfreerdp +auth-only and nmap rdp-enum-encryption (wall times);
 #   3. burst   where parallel connections turn into fake loss on xrdp and the shadow server (the bound);
