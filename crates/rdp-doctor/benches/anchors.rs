@@ -112,7 +112,9 @@ fn main() {
         );
     }
     println!("\nratio = the tool's median ÷ rdp-doctor check's median (higher means rdp-doctor is faster).");
-    println!("check includes the security matrix (six connections, whose handshakes are also the quality samples)");
+    println!(
+        "check includes the security matrix (five or six connections, whose handshakes are also the quality samples)"
+    );
     println!("and the UDP probe; the layer chain alone (--samples 0 --no-matrix --no-udp) is the 'chain only' row.");
     println!("xrdp forks for every connection and queues at most 3 (listen backlog 2), which is what --deep's TLS");
     println!("scan (one connection per accepted suite) pays for there.");
