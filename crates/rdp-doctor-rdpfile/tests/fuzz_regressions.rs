@@ -1,5 +1,5 @@
 //! Inputs the `rdpfile` fuzz target found (fuzz/fuzz_targets/rdpfile.rs), kept so `cargo test` holds them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use rdp_doctor_rdpfile::RdpFile;
 
