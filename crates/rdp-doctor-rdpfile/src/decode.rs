@@ -339,7 +339,10 @@ fn decode_8bit(bytes: &[u8], out: &mut Out) -> EightBitStats {
         };
         let line = out.counter.line();
         let nuls = content.iter().filter(|&&b| b == 0).count();
-        let utf16_fragment = nuls > 0 && nuls * 3 >= content.len();
+        // Measured in characters, not bytes (a UTF-8 line's "å" is two bytes, Windows-1252's one), so the
+        // same text written back in the file's encoding is judged the same when read again.
+        let chars = std::str::from_utf8(content).map_or(content.len(), |s| s.chars().count());
+        let utf16_fragment = nuls > 0 && nuls * 3 >= chars;
         let cleaned: Vec<u8>;
         let content = if utf16_fragment {
             out.anomaly(

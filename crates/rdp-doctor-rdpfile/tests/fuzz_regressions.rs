@@ -13,13 +13,12 @@ fn round_trip(name: &str) {
     assert_eq!(names(&again), names(&file), "{name}: settings changed in a write/read round trip");
 }
 
-/// Found by the fuzz campaign of 2026-12-07 (two inputs, 16:00 and 17:25), not fixed yet (issue 21): a file
-/// read as Windows-1252 with NUL bytes inside a line ("rediråctprintersn\0t\0 \0s\0m\0o\0o\0t\0h…:i:0")
-/// lists that line as a setting (name with the NULs dropped); written and read again, the line is there
-/// without its NULs but is no longer listed as a setting. Ignored until fixed so CI stays green.
+/// Found by the fuzz campaign of 2026-12-07 (two inputs): an 8-bit file with a line of UTF-8 text and NUL
+/// bytes at exactly the "pasted UTF-16" threshold (a third NULs) counted in bytes: read as UTF-8 ("å" two
+/// bytes) the line kept its NULs and was malformed; written back as Windows-1252 ("å" one byte) it crossed
+/// the threshold, lost its NULs and became a setting. The threshold now counts characters.
 #[test]
-#[ignore = "fuzz finding of 2026-12-07, not fixed yet (issue 21)"]
-fn nul_bytes_in_a_line_keep_its_setting_through_a_round_trip() {
+fn nul_bytes_in_a_line_are_judged_the_same_after_a_round_trip() {
     round_trip("roundtrip-1.bin");
     round_trip("roundtrip-2.bin");
 }
