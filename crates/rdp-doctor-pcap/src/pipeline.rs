@@ -98,22 +98,6 @@ impl Filler {
     }
 }
 
-/// Reads up to `n` bytes (fewer only at the end of the input).
-fn peek<R: Read>(input: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
-    let mut head = vec![0u8; n];
-    let mut got = 0;
-    while got < n {
-        match input.read(head.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    head.truncate(got);
-    Ok(head)
-}
-
 /// A spent batch back from the analyser, or a new one; its buffer at least `len` bytes long.
 fn batch_of(spare: &Receiver<Batch>, len: usize) -> Batch {
     let mut b = spare.try_recv().unwrap_or_default();
@@ -164,11 +148,7 @@ fn read_legacy<R: Read>(mut input: R, format: LegacyFormat, tx: &SyncSender<Msg>
             // Malformed even when the file ends sooner: a cut record keeps its true length, and no capture
             // has records of 64 MiB (pcap-parser's path calls it cut when the file ends within 64 MiB).
             if len > reader::MAX_BUFFER {
-                info.problems.push(format!(
-                    "malformed record at byte {}: it claims more than {} MiB",
-                    info.bytes_read,
-                    reader::MAX_BUFFER >> 20
-                ));
+                info.problems.push(reader::oversized_record(info.bytes_read));
                 malformed = true;
                 break;
             }
@@ -191,10 +171,7 @@ fn read_legacy<R: Read>(mut input: R, format: LegacyFormat, tx: &SyncSender<Msg>
         let tail = filled - pos;
         if malformed || eof {
             if !malformed && !read_failed && tail > 0 {
-                info.problems.push(format!(
-                    "the file is truncated: it ends inside a record at byte {} (the capture was cut or is still being written)",
-                    info.bytes_read
-                ));
+                info.problems.push(reader::cut_record(info.bytes_read));
             }
             if !batch.items.is_empty() {
                 let _ = tx.send(Msg::Batch(batch));
@@ -238,7 +215,7 @@ where
         let input = &input;
         let spawned = std::thread::Builder::new().name("capture-reader".to_owned()).spawn_scoped(scope, move || {
             let Some(mut input) = input.lock().ok().and_then(|mut i| i.take()) else { return };
-            let head = match peek(&mut input, legacy::FILE_HEADER_LEN) {
+            let head = match reader::read_up_to(&mut input, legacy::FILE_HEADER_LEN) {
                 Ok(h) => h,
                 Err(source) => {
                     let _ = tx.send(Msg::End(Err(CaptureError::Io { path: path.to_owned(), source })));

@@ -97,17 +97,9 @@ where
     let mut info = FileInfo::default();
     // Peek at the first bytes to tell "empty" and "not a capture" apart with the bytes quoted.
     // The first buffer pcap-parser reads must hold the whole file or section header.
-    let mut head = vec![0u8; 64 * 1024];
-    let mut got = 0;
-    while got < head.len() {
-        match input.read(head.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => return Err(CaptureError::Io { path: path.to_owned(), source }),
-        }
-    }
-    head.truncate(got);
+    let head =
+        read_up_to(&mut input, 64 * 1024).map_err(|source| CaptureError::Io { path: path.to_owned(), source })?;
+    let got = head.len();
     let head = head.as_slice();
     if head.is_empty() {
         return Err(CaptureError::Empty { path: path.to_owned() });
@@ -145,12 +137,13 @@ where
                 stuck = 0;
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
-                        info.format = format!(
-                            "pcap ({}-endian, {}second timestamps{})",
-                            if h.is_bigendian() { "big" } else { "little" },
-                            if h.is_nanosecond_precision() { "nano" } else { "micro" },
-                            if h.is_modified_format() { ", modified format" } else { "" }
-                        );
+                        // (The "modified" format's magic is refused above, with the file's first bytes.)
+                        info.format = crate::legacy::LegacyFormat {
+                            big_endian: h.is_bigendian(),
+                            nanosecond: h.is_nanosecond_precision(),
+                            linktype: h.network.0,
+                        }
+                        .describe();
                         info.interfaces = 1;
                         legacy = Some((h.network.0, h.is_nanosecond_precision()));
                     }
@@ -221,19 +214,12 @@ where
                 }
             }
             Err(PcapError::UnexpectedEof) => {
-                info.problems.push(format!(
-                    "the file is truncated: it ends inside a record at byte {} (the capture was cut or is still being written)",
-                    info.bytes_read
-                ));
+                info.problems.push(cut_record(info.bytes_read));
                 break;
             }
             Err(PcapError::BufferTooSmall) => {
                 if capacity >= MAX_BUFFER || !reader.grow(capacity * 2) {
-                    info.problems.push(format!(
-                        "malformed record at byte {}: it claims more than {} MiB",
-                        info.bytes_read,
-                        MAX_BUFFER >> 20
-                    ));
+                    info.problems.push(oversized_record(info.bytes_read));
                     break;
                 }
                 capacity *= 2;
@@ -253,6 +239,34 @@ where
     }
     info.flush_run();
     Ok(info)
+}
+
+/// Reads up to `n` bytes from the start of `input` (fewer only when it ends sooner).
+pub(crate) fn read_up_to<R: Read>(input: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match input.read(head.get_mut(got..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    Ok(head)
+}
+
+/// The statement for a file that ends inside the record starting at byte `at`.
+pub(crate) fn cut_record(at: u64) -> String {
+    format!(
+        "the file is truncated: it ends inside a record at byte {at} (the capture was cut or is still being written)"
+    )
+}
+
+/// The statement for a record at byte `at` claiming more than [`MAX_BUFFER`].
+pub(crate) fn oversized_record(at: u64) -> String {
+    format!("malformed record at byte {at}: it claims more than {} MiB", MAX_BUFFER >> 20)
 }
 
 fn describe(e: &PcapError<&[u8]>) -> String {
