@@ -324,7 +324,8 @@ struct EightBitStats {
 }
 
 /// Decodes 8-bit text line by line: each line as UTF-8 when valid, else Windows-1252. A line made mostly
-/// of NUL bytes is UTF-16 text pasted into the file: its NULs (and any BOM) are dropped.
+/// of NUL bytes is UTF-16 text pasted into the file: its NULs and byte-order marks (FF FE, FE FF, EF BB BF)
+/// are dropped.
 fn decode_8bit(bytes: &[u8], out: &mut Out) -> EightBitStats {
     let mut stats = EightBitStats { utf8_lines: Vec::new(), ansi_lines: Vec::new() };
     let mut start = 0;
@@ -360,7 +361,11 @@ fn decode_8bit(bytes: &[u8], out: &mut Out) -> EightBitStats {
                 if !s.is_ascii() {
                     stats.utf8_lines.push(line);
                 }
-                s.chars().for_each(|c| out.push(c));
+                // A pasted fragment loses its byte-order marks whichever encoding they were in: the UTF-16 ones
+                // went with the bytes FF/FE above, a UTF-8 one (EF BB BF between the NULs) is dropped here. Kept,
+                // it would lead the file's text, and written back in the file's own encoding it would become
+                // the file's BOM, read again as one and gone: the line would not be judged the same.
+                s.chars().filter(|&c| !(utf16_fragment && c == '\u{FEFF}')).for_each(|c| out.push(c));
             }
             Err(_) => {
                 stats.ansi_lines.push(line);

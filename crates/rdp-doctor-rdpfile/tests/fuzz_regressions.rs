@@ -22,3 +22,17 @@ fn nul_bytes_in_a_line_are_judged_the_same_after_a_round_trip() {
     round_trip("roundtrip-1.bin");
     round_trip("roundtrip-2.bin");
 }
+
+/// Found by the fuzz campaign of 2026-12-07, second session: a NUL, a UTF-8 BOM (EF BB BF) and then UTF-16-like
+/// text (a NUL before each character). The line is a pasted UTF-16 fragment, whose NULs were dropped but
+/// whose UTF-8 BOM was kept as U+FEFF at the head of the file's text: the name "\u{FEFF} address" was a
+/// setting. Written back as UTF-8 that U+FEFF became the file's BOM, was read as one and dropped, and the
+/// line " address:s:…" became a padded name (1 setting -> 0). A fragment now loses every BOM.
+#[test]
+fn a_utf8_bom_inside_a_pasted_utf16_fragment_is_dropped() {
+    round_trip("roundtrip-3.bin");
+    let bytes = std::fs::read(format!("{}/tests/data/fuzz/roundtrip-3.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let file = RdpFile::parse(&bytes[1..]);
+    assert!(!file.lines.iter().any(|l| l.text.contains('\u{FEFF}')), "{:?}", file.lines);
+    assert_eq!(file.settings().count(), 0, "{:?}", file.lines);
+}
