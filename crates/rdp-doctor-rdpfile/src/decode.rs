@@ -48,6 +48,12 @@ impl Encoding {
         }
     }
 
+    /// Whether the file starts with a byte-order mark, which decides its encoding; without one the encoding
+    /// is guessed from the bytes.
+    pub fn has_bom(self) -> bool {
+        matches!(self, Self::Utf16LeBom | Self::Utf16BeBom | Self::Utf8Bom)
+    }
+
     /// A label for people.
     pub fn label(self) -> &'static str {
         match self {
@@ -421,6 +427,11 @@ pub fn split_lines(text: &str) -> Vec<RawLine> {
 pub enum EncodeError {
     #[error("{encoding} cannot represent the character U+{code:04X}")]
     Unrepresentable { encoding: &'static str, code: u32 },
+    /// Without a BOM the encoding is recognised from the bytes alone ([`decode`]): UTF-16LE text with NUL
+    /// characters, or with many characters beyond Latin-1, no longer looks like UTF-16LE; Windows-1252 text
+    /// that is valid UTF-8 reads as UTF-8.
+    #[error("written as {encoding}, this text would be read back as {read_as}")]
+    NotRecognised { encoding: &'static str, read_as: &'static str },
 }
 
 /// Encodes text in `encoding`, with its BOM where it has one.

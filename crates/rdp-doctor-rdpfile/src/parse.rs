@@ -342,9 +342,18 @@ impl RdpFile {
         out
     }
 
-    /// The file written back in its own encoding.
+    /// The file written back in its own encoding: an error when the text cannot be written in it, or when
+    /// the bytes would be read back in another (see [`EncodeError::NotRecognised`]; only an encoding without
+    /// a BOM is ever guessed).
     pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
-        decode::encode(&self.to_text(), self.encoding)
+        let bytes = decode::encode(&self.to_text(), self.encoding)?;
+        if !self.encoding.has_bom() {
+            let read_as = decode::decode(&bytes).encoding;
+            if read_as != self.encoding {
+                return Err(EncodeError::NotRecognised { encoding: self.encoding.label(), read_as: read_as.label() });
+            }
+        }
+        Ok(bytes)
     }
 
     /// The description of this file used in reports.

@@ -2,13 +2,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use rdp_doctor_rdpfile::RdpFile;
+use rdp_doctor_rdpfile::decode::{Encoding, encode};
 
 /// Written and read again, a file keeps every setting (the fuzz target's round-trip assertion).
 fn round_trip(name: &str) {
     let bytes = std::fs::read(format!("{}/tests/data/fuzz/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     // The fuzz target's first byte chooses the mode; 0 (these inputs) means the rest is the file as is.
     let file = RdpFile::parse(&bytes[1..]);
-    let again = RdpFile::parse(&file.to_bytes().unwrap());
+    let written = file.to_bytes().unwrap();
+    let again = RdpFile::parse(&written);
+    assert_eq!(again.encoding, file.encoding, "{name}: the encoding is recognised again");
     let names = |f: &RdpFile| f.settings().map(|(_, s)| format!("{s:?}")).collect::<Vec<_>>();
     assert_eq!(names(&again), names(&file), "{name}: settings changed in a write/read round trip");
 }
@@ -35,4 +38,43 @@ fn a_utf8_bom_inside_a_pasted_utf16_fragment_is_dropped() {
     let file = RdpFile::parse(&bytes[1..]);
     assert!(!file.lines.iter().any(|l| l.text.contains('\u{FEFF}')), "{:?}", file.lines);
     assert_eq!(file.settings().count(), 0, "{:?}", file.lines);
+}
+
+/// Found by the fuzz campaign of 2026-12-07, second session: a UTF-16LE file without a BOM whose sixth line
+/// starts like an 8-bit `name:t:` line, so the reader takes the rest as 8-bit text (NULs and all). Written
+/// back as UTF-16LE without a BOM, those NUL characters become 00 00 pairs and the bytes no longer look like
+/// UTF-16LE: read again as 8-bit text, every line changed (4 settings -> 5). Writing a file "in its own
+/// encoding" now refuses what would not be read back in it, rather than write a different file.
+#[test]
+fn a_bomless_utf16_file_that_would_not_be_recognised_is_not_written() {
+    let bytes = std::fs::read(format!("{}/tests/data/fuzz/roundtrip-4.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let file = RdpFile::parse(&bytes[1..]);
+    assert_eq!(file.encoding, Encoding::Utf16Le);
+    assert_eq!(file.settings().count(), 4, "{:?}", file.lines);
+    let err = file.to_bytes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "written as UTF-16LE without BOM, this text would be read back as UTF-8 (no BOM)",
+        "{err:?}"
+    );
+    // The same text with mstsc's BOM is unambiguous, and keeps every setting.
+    let with_bom = RdpFile::parse(&encode(&file.to_text(), Encoding::Utf16LeBom).unwrap());
+    assert_eq!(with_bom.encoding, Encoding::Utf16LeBom);
+    let names = |f: &RdpFile| f.settings().map(|(_, s)| format!("{s:?}")).collect::<Vec<_>>();
+    assert_eq!(names(&with_bom), names(&file));
+}
+
+/// What a BOM-less file's writer still writes: plain files in every BOM-less encoding come back as they were.
+#[test]
+fn bomless_files_are_written_back_in_their_encoding() {
+    for (text, enc) in [
+        ("full address:s:rds1.corp.example\r\nusername:s:Jos\u{e9}\r\n", Encoding::Utf16Le),
+        ("full address:s:rds1.corp.example\r\nusername:s:Jos\u{e9}\r\n", Encoding::Utf8),
+        ("full address:s:rds1.corp.example\r\nusername:s:Jos\u{e9}\r\n", Encoding::Windows1252),
+    ] {
+        let file = RdpFile::parse(&encode(text, enc).unwrap());
+        assert_eq!(file.encoding, enc);
+        let again = RdpFile::parse(&file.to_bytes().unwrap());
+        assert_eq!((again.encoding, again.to_text()), (enc, text.to_owned()));
+    }
 }
