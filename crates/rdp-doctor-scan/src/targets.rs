@@ -4,6 +4,8 @@
 //! decides whether that is fatal); a range larger than a /16 is refused unless allowed.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -208,19 +210,21 @@ impl Builder<'_> {
     }
 
     fn push(&mut self, t: TargetSpec) {
-        let key = t.key();
-        match self.seen.get(&key).and_then(|&i| self.set.targets.get_mut(i)) {
-            Some(first) => {
+        // One hash of the key whether it is new or not (a range pushes up to 65,536 new ones).
+        match self.seen.entry(t.key()) {
+            Entry::Occupied(seen) => {
                 self.set.duplicates += 1;
-                if first.tls_name.is_none() {
-                    first.tls_name = t.tls_name;
-                }
-                if first.tag.is_none() {
-                    first.tag = t.tag;
+                if let Some(first) = self.set.targets.get_mut(*seen.get()) {
+                    if first.tls_name.is_none() {
+                        first.tls_name = t.tls_name;
+                    }
+                    if first.tag.is_none() {
+                        first.tag = t.tag;
+                    }
                 }
             }
-            None => {
-                self.seen.insert(key, self.set.targets.len());
+            Entry::Vacant(slot) => {
+                slot.insert(self.set.targets.len());
                 self.set.targets.push(t);
             }
         }
@@ -318,8 +322,11 @@ impl Builder<'_> {
         self.set.targets.reserve(room);
         self.seen.reserve(room);
         for ip in cidr.hosts() {
+            // Room for the longest address at once (`to_string` grows its buffer twice for an IPv4 one).
+            let mut host = String::with_capacity(if ip.is_ipv4() { 15 } else { 39 });
+            let _ = write!(host, "{ip}");
             self.push(TargetSpec {
-                host: ip.to_string(),
+                host,
                 port,
                 tls_name: tls_name.clone(),
                 tag: tag.clone(),
@@ -386,7 +393,10 @@ impl Builder<'_> {
 
 /// `host:port`, `[v6]:port`.
 pub fn input_of(host: &str, port: u16) -> String {
-    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+    // Sized at once: `[`, `]`, `:` and five digits at most.
+    let mut s = String::with_capacity(host.len() + 8);
+    let _ = if host.contains(':') { write!(s, "[{host}]:{port}") } else { write!(s, "{host}:{port}") };
+    s
 }
 
 fn where_(source: &str, line: usize) -> String {
