@@ -432,6 +432,11 @@ pub enum EncodeError {
     /// that is valid UTF-8 reads as UTF-8.
     #[error("written as {encoding}, this text would be read back as {read_as}")]
     NotRecognised { encoding: &'static str, read_as: &'static str },
+    /// Recognised, but a line would not read back as itself: an 8-bit file's lines are each read as UTF-8
+    /// when valid, so a line written in Windows-1252 whose bytes are also valid UTF-8 ("ï»¿" is EF BB BF)
+    /// reads as other text; NUL characters written out can make a line look like pasted UTF-16.
+    #[error("written as {encoding}, line {line} would be read back as other text")]
+    Ambiguous { encoding: &'static str, line: usize },
 }
 
 /// Encodes text in `encoding`, with its BOM where it has one.

@@ -342,16 +342,23 @@ impl RdpFile {
         out
     }
 
-    /// The file written back in its own encoding: an error when the text cannot be written in it, or when
-    /// the bytes would be read back in another (see [`EncodeError::NotRecognised`]; only an encoding without
-    /// a BOM is ever guessed).
+    /// The file written back in its own encoding, such that it reads back as this file: an error when the
+    /// text cannot be written in it ([`EncodeError::Unrepresentable`]), when the bytes would be read in
+    /// another encoding ([`EncodeError::NotRecognised`]: only an encoding without a BOM is ever guessed), or
+    /// when a line would read back as other text ([`EncodeError::Ambiguous`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         let bytes = decode::encode(&self.to_text(), self.encoding)?;
-        if !self.encoding.has_bom() {
-            let read_as = decode::decode(&bytes).encoding;
-            if read_as != self.encoding {
-                return Err(EncodeError::NotRecognised { encoding: self.encoding.label(), read_as: read_as.label() });
-            }
+        let back = decode::decode(&bytes);
+        if back.encoding != self.encoding {
+            return Err(EncodeError::NotRecognised { encoding: self.encoding.label(), read_as: back.encoding.label() });
+        }
+        let differs = |(l, b): &(&Line, &decode::RawLine)| l.text != b.text || l.ending != b.ending;
+        if let Some((l, _)) = self.lines.iter().zip(&back.lines).find(differs) {
+            return Err(EncodeError::Ambiguous { encoding: self.encoding.label(), line: l.number });
+        }
+        if back.lines.len() != self.lines.len() {
+            let line = self.lines.len().min(back.lines.len()) + 1;
+            return Err(EncodeError::Ambiguous { encoding: self.encoding.label(), line });
         }
         Ok(bytes)
     }

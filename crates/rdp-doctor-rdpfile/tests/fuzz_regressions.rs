@@ -12,6 +12,7 @@ fn round_trip(name: &str) {
     let written = file.to_bytes().unwrap();
     let again = RdpFile::parse(&written);
     assert_eq!(again.encoding, file.encoding, "{name}: the encoding is recognised again");
+    assert_eq!(again.to_text(), file.to_text(), "{name}: every line reads back as itself");
     let names = |f: &RdpFile| f.settings().map(|(_, s)| format!("{s:?}")).collect::<Vec<_>>();
     assert_eq!(names(&again), names(&file), "{name}: settings changed in a write/read round trip");
 }
@@ -77,4 +78,27 @@ fn bomless_files_are_written_back_in_their_encoding() {
         let again = RdpFile::parse(&file.to_bytes().unwrap());
         assert_eq!((again.encoding, again.to_text()), (enc, text.to_owned()));
     }
+}
+
+/// Found by the fuzz campaign of 2026-12-07, second session (with the two fixes above): a Windows-1252 file
+/// (more lines of Windows-1252 than of UTF-8), some of whose lines were valid UTF-8 holding the text "ï»¿".
+/// Written back in Windows-1252, "ï»¿" is the bytes EF BB BF, valid UTF-8 again: read back, those lines said
+/// U+FEFF instead, and one line with NUL characters, now counted shorter, crossed the "pasted UTF-16"
+/// threshold and became a setting (58 -> 59). Line-by-line detection cannot tell such text apart, so writing
+/// back refuses it and names the first line that would change.
+#[test]
+fn a_windows_1252_line_whose_bytes_read_as_utf8_is_not_written() {
+    let bytes = std::fs::read(format!("{}/tests/data/fuzz/roundtrip-5.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let file = RdpFile::parse(&bytes[1..]);
+    assert_eq!(file.encoding, Encoding::Windows1252);
+    assert_eq!(file.settings().count(), 58);
+    let err = file.to_bytes().unwrap_err();
+    let first = file.lines.iter().find(|l| l.text.contains("ï»¿")).unwrap().number;
+    assert_eq!(
+        err.to_string(),
+        format!("written as Windows-1252 (ANSI), line {first} would be read back as other text")
+    );
+    // What the refusal protects against, shown with the plain encoder: the same text, read back, differs.
+    let again = RdpFile::parse(&encode(&file.to_text(), Encoding::Windows1252).unwrap());
+    assert_eq!(again.settings().count(), 59);
 }
