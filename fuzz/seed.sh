@@ -68,6 +68,8 @@ mkdir -p "$raw/rdpfile"
 for f in $(find "$root/crates" -path '*/tests/data/*' -name '*.rdp'); do
     { printf '\x00'; cat "$f"; } >"$raw/rdpfile/$(basename "$f")"
 done
+# The inputs that found defects (regression tests of rdp-doctor-rdpfile), already with their mode byte.
+cp "$root"/crates/rdp-doctor-rdpfile/tests/data/fuzz/*.bin "$raw/rdpfile/"
 put evtx $(find "$root/crates" -path '*/tests/data/*' -name '*.evtx' -size -100k)
 # The client's log as wevtutil prints it, each twice: the first byte 0 (the newest failed attempt) and 0x11
 # (--attempt 1 with --extended 7).
