@@ -48,12 +48,6 @@ impl Encoding {
         }
     }
 
-    /// Whether the file starts with a byte-order mark, which decides its encoding; without one the encoding
-    /// is guessed from the bytes.
-    pub fn has_bom(self) -> bool {
-        matches!(self, Self::Utf16LeBom | Self::Utf16BeBom | Self::Utf8Bom)
-    }
-
     /// A label for people.
     pub fn label(self) -> &'static str {
         match self {

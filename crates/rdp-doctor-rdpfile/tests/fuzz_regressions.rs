@@ -4,6 +4,11 @@
 use rdp_doctor_rdpfile::RdpFile;
 use rdp_doctor_rdpfile::decode::{Encoding, encode};
 
+/// Every setting, as the fuzz target's assertion compares them.
+fn setting_names(f: &RdpFile) -> Vec<String> {
+    f.settings().map(|(_, s)| format!("{s:?}")).collect()
+}
+
 /// Written and read again, a file keeps every setting (the fuzz target's round-trip assertion).
 fn round_trip(name: &str) {
     let bytes = std::fs::read(format!("{}/tests/data/fuzz/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -13,8 +18,7 @@ fn round_trip(name: &str) {
     let again = RdpFile::parse(&written);
     assert_eq!(again.encoding, file.encoding, "{name}: the encoding is recognised again");
     assert_eq!(again.to_text(), file.to_text(), "{name}: every line reads back as itself");
-    let names = |f: &RdpFile| f.settings().map(|(_, s)| format!("{s:?}")).collect::<Vec<_>>();
-    assert_eq!(names(&again), names(&file), "{name}: settings changed in a write/read round trip");
+    assert_eq!(setting_names(&again), setting_names(&file), "{name}: settings changed in a write/read round trip");
 }
 
 /// Found by the fuzz campaign of 2026-12-07 (two inputs): an 8-bit file with a line of UTF-8 text and NUL
@@ -61,8 +65,7 @@ fn a_bomless_utf16_file_that_would_not_be_recognised_is_not_written() {
     // The same text with mstsc's BOM is unambiguous, and keeps every setting.
     let with_bom = RdpFile::parse(&encode(&file.to_text(), Encoding::Utf16LeBom).unwrap());
     assert_eq!(with_bom.encoding, Encoding::Utf16LeBom);
-    let names = |f: &RdpFile| f.settings().map(|(_, s)| format!("{s:?}")).collect::<Vec<_>>();
-    assert_eq!(names(&with_bom), names(&file));
+    assert_eq!(setting_names(&with_bom), setting_names(&file));
 }
 
 /// What a BOM-less file's writer still writes: plain files in every BOM-less encoding come back as they were.
